@@ -1,0 +1,57 @@
+import type { ErrorBody } from './schemas.ts';
+
+/**
+ * Every failure the webhook reports on purpose. Its message is written for the
+ * portal's operator and is safe to return: it never carries AWS error text,
+ * ARNs, account ids or secrets.
+ */
+export class WebhookError extends Error {
+  override readonly name = 'WebhookError';
+
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorBody['details'],
+    readonly headers: Record<string, string> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export const badRequest = (code: string, message: string, details?: ErrorBody['details']) =>
+  new WebhookError(400, code, message, details);
+
+export const unauthorized = (realm: string) =>
+  new WebhookError(401, 'UNAUTHORIZED', 'Valid HTTP Basic credentials are required.', undefined, {
+    'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"`,
+  });
+
+export const notFound = (message: string) => new WebhookError(404, 'CREDENTIAL_NOT_FOUND', message);
+
+export const conflict = (code: string, message: string) => new WebhookError(409, code, message);
+
+export const payloadTooLarge = (limitBytes: number) =>
+  new WebhookError(413, 'PAYLOAD_TOO_LARGE', `The request body must not exceed ${limitBytes} bytes.`);
+
+export const unsupportedMediaType = () =>
+  new WebhookError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON (Content-Type: application/json).');
+
+export const unprocessable = (code: string, message: string) => new WebhookError(422, code, message);
+
+export const throttled = (cause: unknown) =>
+  new WebhookError(429, 'AWS_THROTTLED', 'AWS is still throttling after retries; retry the request in a few seconds.', undefined, { 'Retry-After': '5' }, { cause });
+
+export const awsFailure = (action: string, cause: unknown) =>
+  new WebhookError(502, 'AWS_FAILURE', `AWS failed while ${action}; nothing was left half-made, retry the request.`, undefined, {}, { cause });
+
+export const unavailable = (code: string, message: string, cause?: unknown) =>
+  new WebhookError(503, code, message, undefined, {}, { cause });
+
+export const internalError = () =>
+  new WebhookError(500, 'INTERNAL_ERROR', 'The webhook failed unexpectedly; the failure was logged.');

@@ -1,0 +1,9 @@
+import { RevokeCredentialsRequest } from '#contract/schemas';
+import { noContent } from '#http/responses';
+import { jsonRoute } from '#http/webhook-route';
+import { credentials } from '#provisioning/credentials';
+
+export const handler = jsonRoute(RevokeCredentialsRequest, async (event) => {
+  await credentials.revoke(event.body);
+  return noContent();
+});

@@ -1,0 +1,66 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { unauthorized } from '#contract/errors';
+
+export interface BasicCredential {
+  username: string;
+  password: string;
+}
+
+export interface BasicAuthOptions {
+  /** Realm announced in `WWW-Authenticate`. */
+  realm: string;
+  /** The pairs accepted right now (several during a rotation); expected to cache. */
+  acceptedCredentials: () => Promise<readonly BasicCredential[]>;
+}
+
+// RFC 7617: scheme is case-insensitive, then one space and a base64 token (RFC 4648 alphabet, padded).
+const basicHeader = /^basic ((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The credential the caller presented, or undefined for anything that is not exactly one well-formed Basic header. */
+export const parseBasicAuthorization = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): BasicCredential | undefined => {
+  // Two Authorization headers are ambiguous: API Gateway keeps the last in `headers`, so refuse rather than guess.
+  if ((event.multiValueHeaders?.authorization?.length ?? 0) > 1) return undefined;
+  const header = event.headers?.authorization;
+  const token = header === undefined ? undefined : basicHeader.exec(header)?.[1];
+  if (!token) return undefined;
+  let decoded: string;
+  try {
+    decoded = strictUtf8.decode(Buffer.from(token, 'base64'));
+  } catch {
+    return undefined;
+  }
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+};
+
+const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+
+/**
+ * True when the presented pair equals one accepted pair. Every pair is compared in full,
+ * on fixed-length digests, so the time taken tells nothing about which part differed.
+ */
+export const matchesAny = (presented: BasicCredential, accepted: readonly BasicCredential[]): boolean => {
+  const user = digest(presented.username);
+  const password = digest(presented.password);
+  let matched = false;
+  for (const pair of accepted) {
+    const userMatches = timingSafeEqual(user, digest(pair.username));
+    const passwordMatches = timingSafeEqual(password, digest(pair.password));
+    matched = (userMatches && passwordMatches) || matched;
+  }
+  return matched;
+};
+
+/** Refuses the request with 401 before any later middleware or the handler runs. */
+export const basicAuth = (options: BasicAuthOptions): MiddlewareObj<APIGatewayProxyEvent> => ({
+  before: async ({ event }) => {
+    const presented = parseBasicAuthorization(event);
+    if (!presented || !matchesAny(presented, await options.acceptedCredentials())) {
+      throw unauthorized(options.realm);
+    }
+  },
+});

@@ -1,0 +1,30 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { logger } from '#commons/powertools';
+import { settings } from '#commons/settings';
+import { secretBackedCredentials } from './accepted-credentials.ts';
+import { basicAuth } from './basic-auth.ts';
+import { errorResponder } from './error-responder.ts';
+import { jsonBody, type ParsedBodyEvent } from './json-body.ts';
+
+const acceptedCredentials = secretBackedCredentials(settings.basicAuth.secretId, settings.basicAuth.cacheSeconds);
+
+const edge = () =>
+  middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorResponder())
+    .use(httpHeaderNormalizer())
+    .use(basicAuth({ realm: settings.basicAuth.realm, acceptedCredentials }));
+
+/** A route that takes a JSON body: the handler runs only for an authenticated caller and a valid body. */
+export const jsonRoute = <S extends z.ZodType>(
+  schema: S,
+  handler: (event: ParsedBodyEvent<z.infer<S>>, context: Context) => Promise<APIGatewayProxyResult>,
+) => edge().use(jsonBody(schema)).handler((event, context) => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context));
+
+/** A route without a body. */
+export const bodilessRoute = (handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) =>
+  edge().handler(handler);

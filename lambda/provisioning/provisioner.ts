@@ -1,0 +1,53 @@
+import type { CredentialType } from '#contract/schemas';
+
+/** The app a credential is for. `appKey` is the registry key: the slug, or a hash when the portal sends none. */
+export interface AppIdentity {
+  appKey: string;
+  appName: string;
+  developer: string;
+  appSlug?: string;
+}
+
+/** What a credential may reach: usage plans matter to API keys, scopes to client credentials. */
+export interface Grant {
+  apiIds: string[];
+  usagePlanIds: string[];
+  scopes: string[];
+}
+
+/** A credential as handed to the developer. `secret` is never stored or logged. */
+export interface IssuedCredential {
+  credentialId: string;
+  secret: string;
+  customCredentials?: Record<string, unknown>;
+}
+
+/**
+ * One per credential kind. Every method leaves AWS either fully changed or as it
+ * was: a partial failure is rolled back before the error is thrown, and if the
+ * rollback itself fails the error says so (`LeftoversError`).
+ */
+export interface Provisioner {
+  readonly credentialType: CredentialType;
+  /** Creates the credential and grants it. */
+  create(app: AppIdentity, grant: Grant): Promise<IssuedCredential>;
+  /** The existing credential with its secret, or undefined when it no longer exists. */
+  reveal(credentialId: string, grant: Grant): Promise<IssuedCredential | undefined>;
+  /** Brings the credential's grant in line with `grant`, touching only what differs. */
+  regrant(credentialId: string, desired: Grant): Promise<void>;
+  /** Deletes the credential; one already gone is fine. */
+  revoke(credentialId: string): Promise<void>;
+  /** Deletes whatever an interrupted create left for this app (found by its deterministic name). */
+  removeLeftovers(app: AppIdentity): Promise<number>;
+}
+
+/** Thrown when a rollback could not finish: the app's claim is kept so the next call cleans up. */
+export class LeftoversError extends Error {
+  override readonly name = 'LeftoversError';
+  constructor(readonly original: unknown, readonly rollbackFailure: unknown) {
+    super('a partial change could not be rolled back', { cause: original });
+  }
+}
+
+/** The name every resource made for an app carries, so leftovers can be found again. */
+export const resourceName = (app: AppIdentity) => `portal-${app.appKey.replace(/[^\w.@+=,-]/g, '-')}`;

@@ -1,0 +1,83 @@
+import { readFile } from 'node:fs/promises';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
+import { startHttpBridge } from './http-bridge.ts';
+import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
+
+export interface LocalWebhookOptions {
+  host?: string;
+  port?: number;
+  /** Basic pairs the webhook accepts; the first is the one printed. */
+  basicCredentials: { username: string; password: string }[];
+  seed?: ControlPlaneSeed;
+  /** Extra environment for the functions (e.g. CREDENTIAL_POLICY), set before they load. */
+  environment?: Record<string, string>;
+}
+
+export interface LocalWebhook {
+  url: string;
+  controlPlane: AwsControlPlane;
+  dynamoDbUrl: string;
+  tableName: string;
+  close(): Promise<void>;
+}
+
+const seedFile = new URL('./seed.json', import.meta.url);
+export const loadSeed = async (): Promise<ControlPlaneSeed> => JSON.parse(await readFile(seedFile, 'utf8'));
+
+const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/**
+ * The webhook as deployed, on this machine: the production handlers behind an HTTP
+ * bridge, their AWS clients pointed at local stand-ins by the SDK's standard
+ * endpoint variables. One process holds one webhook (configuration is read once).
+ */
+export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<LocalWebhook> => {
+  const tableName = 'portal-credentials-registry';
+  const secretId = 'portal-credentials-webhook/basic-auth';
+  const [dynamo, controlPlane] = await Promise.all([startLocalDynamoDb(), startAwsControlPlane({ seed: options.seed ?? (await loadSeed()) })]);
+  await createRegistryTable(dynamo.url, tableName);
+  const secrets = new SecretsManagerClient({ ...localAws, endpoint: controlPlane.url });
+  await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(options.basicCredentials) }));
+  secrets.destroy();
+
+  Object.assign(process.env, {
+    AWS_REGION: localAws.region,
+    AWS_ACCESS_KEY_ID: localAws.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: localAws.credentials.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
+    REGISTRY_TABLE_NAME: tableName,
+    BASIC_AUTH_SECRET_ID: secretId,
+    POWERTOOLS_SERVICE_NAME: 'portal-credentials-webhook',
+    ...options.environment,
+  });
+
+  // Loaded only now, so that their cold start reads the environment above.
+  const [create, update, revoke, health] = await Promise.all([
+    import('../lambda/handlers/create-credentials.ts'),
+    import('../lambda/handlers/update-credentials.ts'),
+    import('../lambda/handlers/revoke-credentials.ts'),
+    import('../lambda/handlers/health.ts'),
+  ]);
+  const bridge = await startHttpBridge(
+    {
+      'POST /v1/createCredentials': create.handler,
+      'POST /v1/updateCredentials': update.handler,
+      'POST /v1/revokeCredentials': revoke.handler,
+      'GET /v1/health': health.handler,
+    },
+    { host: options.host, port: options.port },
+  );
+  return {
+    url: bridge.url,
+    controlPlane,
+    dynamoDbUrl: dynamo.url,
+    tableName,
+    close: async () => {
+      await bridge.close();
+      await Promise.all([controlPlane.close(), dynamo.close()]);
+    },
+  };
+};

@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { startLocalWebhook } from './local-webhook.ts';
+
+/** `npm start`: the webhook on this machine, no AWS account needed. */
+const username = process.env.WEBHOOK_USERNAME ?? 'portal';
+const password = process.env.WEBHOOK_PASSWORD ?? randomBytes(18).toString('base64url');
+const port = Number(process.env.PORT ?? 3000);
+
+const webhook = await startLocalWebhook({ basicCredentials: [{ username, password }], port, environment: { POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' } });
+
+const example = JSON.stringify({
+  appName: 'my new aws app',
+  appSlug: '590d83b5c05f',
+  developer: 'email@mycompany.com',
+  apis: [{ id: '5aba4csvd4', usagePlans: [{ id: '1el57v' }] }],
+});
+console.log(`portal-credentials-webhook listening on ${webhook.url}
+
+Basic credentials: ${username} / ${password}${process.env.WEBHOOK_PASSWORD ? ' (from WEBHOOK_PASSWORD)' : ' (generated; set WEBHOOK_USERNAME and WEBHOOK_PASSWORD to choose)'}
+
+Try it:
+  curl -s -u '${username}:${password}' -H 'Content-Type: application/json' \\
+    -d '${example}' \\
+    ${webhook.url}/v1/createCredentials
+
+Ctrl-C stops it; nothing is kept between runs.`);
+
+const stop = async () => {
+  await webhook.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
