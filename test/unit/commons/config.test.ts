@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '#commons/config';
+
+const minimal = { REGISTRY_TABLE_NAME: 'registry', BASIC_AUTH_SECRET_ID: 'secret' };
+
+describe('loadConfig', () => {
+  it('fills the defaults for a minimal environment', () => {
+    // Act
+    const config = loadConfig(minimal);
+
+    // Assess
+    expect(config).toEqual({
+      registryTableName: 'registry',
+      basicAuth: { secretId: 'secret', realm: 'portal-credentials-webhook', cacheSeconds: 300 },
+      credentialPolicy: { defaultType: 'API_KEY', apis: {} },
+      claim: { leaseMs: 60_000, waitMs: 8_000 },
+    });
+  });
+
+  it.each([
+    [{}, /REGISTRY_TABLE_NAME/],
+    [{ ...minimal, BASIC_AUTH_CACHE_SECONDS: 'soon' }, /BASIC_AUTH_CACHE_SECONDS/],
+    [{ ...minimal, CREDENTIAL_POLICY: '{not json' }, /CREDENTIAL_POLICY: is not valid JSON/],
+    [{ ...minimal, CREDENTIAL_POLICY: '{"defaultType":"TOKEN"}' }, /CREDENTIAL_POLICY.defaultType/],
+    [{ ...minimal, CREDENTIAL_POLICY: '{"apis":{"a1":{"scopes":["no-slash"]}}}' }, /CREDENTIAL_POLICY.apis.a1.scopes.0/],
+    [{ ...minimal, CREDENTIAL_POLICY: '{"defaultType":"CLIENT_CREDENTIALS"}' }, /USER_POOL_ID and TOKEN_URL are required/],
+  ])('fails the cold start naming the bad variable (%#)', (environment, message) => {
+    // Act + Assess
+    expect(() => loadConfig(environment)).toThrow(message);
+  });
+
+  it('reads the Cognito settings when an API uses client credentials', () => {
+    // Act
+    const config = loadConfig({
+      ...minimal,
+      CREDENTIAL_POLICY: JSON.stringify({ apis: { pay1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] } } }),
+      USER_POOL_ID: 'us-east-1_AbCdEf123',
+      TOKEN_URL: 'https://example.auth.us-east-1.amazoncognito.com/oauth2/token',
+    });
+
+    // Assess
+    expect(config.cognito).toEqual({
+      userPoolId: 'us-east-1_AbCdEf123',
+      tokenUrl: 'https://example.auth.us-east-1.amazoncognito.com/oauth2/token',
+      accessTokenValidityMinutes: 60,
+    });
+  });
+});

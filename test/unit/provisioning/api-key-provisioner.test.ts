@@ -1,0 +1,165 @@
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  GetApiKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
+import { LeftoversError } from '#provisioning/provisioner';
+import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+
+const app = { appKey: 'shop', appName: 'Shop', developer: 'dev@example.com' };
+const grant = (...usagePlanIds: string[]) => ({ apiIds: ['5aba4csvd4'], usagePlanIds, scopes: [] });
+const provisioner = new ApiKeyProvisioner(new APIGatewayClient({ region: 'us-east-1' }));
+
+describe('ApiKeyProvisioner', () => {
+  beforeEach(() => {
+    resetAwsMocks();
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1', value: 'v'.repeat(40) });
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
+    aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
+    aws.apiGateway.on(DeleteApiKeyCommand).resolves({});
+  });
+
+  it('links a new key to all its usage plans at once', async () => {
+    // Prepare
+    let inFlight = 0;
+    let peak = 0;
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async () => {
+      peak = Math.max(peak, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return {};
+    });
+
+    // Act
+    await provisioner.create(app, grant('a', 'b', 'c'));
+
+    // Assess
+    expect(peak).toBe(3);
+  });
+
+  it('treats a link that already exists as done', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
+
+    // Act
+    const issued = await provisioner.create(app, grant('a'));
+
+    // Assess
+    expect(issued.credentialId).toBe('k1');
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)).toHaveLength(0);
+  });
+
+  it('reports leftovers when the key cannot be deleted after a failed link', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('InternalFailure', 500));
+    aws.apiGateway.on(DeleteApiKeyCommand).rejects(awsError('InternalFailure', 500));
+
+    // Act
+    const failure = await provisioner.create(app, grant('a')).catch((error) => error);
+
+    // Assess
+    expect(failure).toBeInstanceOf(LeftoversError);
+  });
+
+  it('reveals an existing key with its value, and nothing for a deleted one', async () => {
+    // Prepare
+    aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'k1', includeValue: true }).resolves({ id: 'k1', value: 'the-value-xxxxxxxxxxxxxxxx' });
+    aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'gone', includeValue: true }).rejects(awsError('NotFoundException', 404));
+
+    // Act
+    const found = await provisioner.reveal('k1');
+    const gone = await provisioner.reveal('gone');
+
+    // Assess
+    expect(found).toEqual({ credentialId: 'k1', secret: 'the-value-xxxxxxxxxxxxxxxx' });
+    expect(gone).toBeUndefined();
+  });
+
+  it('regrants from the links AWS reports, across pages, changing only the difference', async () => {
+    // Prepare
+    aws.apiGateway
+      .on(GetUsagePlansCommand)
+      .resolvesOnce({ items: [{ id: 'a' }], position: 'page2' })
+      .resolvesOnce({ items: [{ id: 'b' }] });
+
+    // Act
+    await provisioner.regrant('k1', grant('b', 'c'));
+
+    // Assess
+    // (the paginator reuses one input object, so only the last page's position is visible)
+    const pages = aws.apiGateway.commandCalls(GetUsagePlansCommand).map((c) => c.args[0].input);
+    expect(pages).toHaveLength(2);
+    expect(pages[1]).toEqual({ keyId: 'k1', limit: 500, position: 'page2' });
+    expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['c']);
+    expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['a']);
+  });
+
+  it('undoes the links it added when another addition fails, and removes nothing', async () => {
+    // Prepare
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'old' }] });
+    aws.apiGateway.on(CreateUsagePlanKeyCommand, { usagePlanId: 'missing' }).rejects(awsError('NotFoundException', 404));
+
+    // Act
+    const failure = await provisioner.regrant('k1', grant('new', 'missing')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ statusCode: 422, code: 'UNKNOWN_USAGE_PLAN' });
+    expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['new']);
+  });
+
+  it('puts back the links it removed when another removal fails', async () => {
+    // Prepare
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'x' }, { id: 'y' }] });
+    aws.apiGateway.on(DeleteUsagePlanKeyCommand, { usagePlanId: 'y' }).rejects(awsError('InternalFailure', 500));
+
+    // Act
+    const failure = await provisioner.regrant('k1', grant()).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'InternalFailure' });
+    expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['x']);
+  });
+
+  it('makes no write at all when the links already match', async () => {
+    // Prepare
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'a' }] });
+
+    // Act
+    await provisioner.regrant('k1', grant('a'));
+
+    // Assess
+    expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
+    expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand)).toHaveLength(0);
+  });
+
+  it('revokes idempotently: a key already gone is fine', async () => {
+    // Prepare
+    aws.apiGateway.on(DeleteApiKeyCommand).rejects(awsError('NotFoundException', 404));
+
+    // Act + Assess
+    await expect(provisioner.revoke('gone')).resolves.toBeUndefined();
+  });
+
+  it('removes as leftovers only keys with the exact name and this app tag, over every page', async () => {
+    // Prepare: the name query is a prefix match, and names are not unique.
+    const tags = { 'portal-app-key': 'shop' };
+    aws.apiGateway
+      .on(GetApiKeysCommand)
+      .resolvesOnce({ items: [{ id: 'mine1', name: 'portal-shop', tags }, { id: 'prefix', name: 'portal-shopping', tags: { 'portal-app-key': 'shopping' } }], position: 'p2' })
+      .resolvesOnce({ items: [{ id: 'untagged', name: 'portal-shop', tags: {} }, { id: 'mine2', name: 'portal-shop', tags }] });
+
+    // Act
+    const removed = await provisioner.removeLeftovers(app);
+
+    // Assess
+    expect(removed).toBe(2);
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey).sort()).toEqual(['mine1', 'mine2']);
+  });
+});
