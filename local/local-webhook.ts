@@ -51,6 +51,9 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     REGISTRY_TABLE_NAME: tableName,
     BASIC_AUTH_SECRET_ID: secretId,
     POWERTOOLS_SERVICE_NAME: 'portal-credentials-webhook',
+    // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
     ...options.environment,
   });
 

@@ -1,4 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { search } from '@aws-lambda-powertools/logger/correlationId';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 
-/** One configured logger per container; the service name comes from POWERTOOLS_SERVICE_NAME when set. */
-export const logger = new Logger({ serviceName: 'portal-credentials-webhook' });
+const serviceName = 'portal-credentials-webhook';
+
+/** One configured logger and metrics instance per container, as Powertools recommends. */
+export const logger = new Logger({ serviceName, correlationIdSearchFn: search });
+
+export const metrics = new Metrics({ serviceName, namespace: 'PortalCredentialsWebhook' });

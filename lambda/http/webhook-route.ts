@@ -1,20 +1,25 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { logger } from '#commons/powertools';
+import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { secretBackedCredentials } from './accepted-credentials.ts';
 import { basicAuth } from './basic-auth.ts';
 import { errorResponder } from './error-responder.ts';
 import { jsonBody, type ParsedBodyEvent } from './json-body.ts';
+import { requestOutcome } from './request-outcome.ts';
 
 const acceptedCredentials = secretBackedCredentials(settings.basicAuth.secretId, settings.basicAuth.cacheSeconds);
 
 const edge = () =>
   middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: correlationPaths.API_GATEWAY_REST }))
+    .use(logMetrics(metrics))
+    .use(requestOutcome())
     .use(errorResponder())
     .use(httpHeaderNormalizer())
     .use(basicAuth({ realm: settings.basicAuth.realm, acceptedCredentials }));

@@ -1,7 +1,9 @@
 import { apiGateway } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
 import { settings } from '#commons/settings';
+import { cognito } from '#clients/cognito';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
+import { ClientCredentialsProvisioner } from './client-credentials-provisioner.ts';
 import { CredentialPolicy } from './credential-policy.ts';
 import { CredentialsService } from './credentials-service.ts';
 import { Registry } from './registry.ts';
@@ -10,7 +12,10 @@ import { Registry } from './registry.ts';
 export const credentials = new CredentialsService({
   registry: new Registry(dynamodb, settings.registryTableName),
   policy: new CredentialPolicy(settings.credentialPolicy),
-  provisioners: [new ApiKeyProvisioner(apiGateway)],
+  provisioners: [
+    new ApiKeyProvisioner(apiGateway),
+    ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, settings.cognito)] : []),
+  ],
   leaseMs: settings.claim.leaseMs,
   waitMs: settings.claim.waitMs,
 });

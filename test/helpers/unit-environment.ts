@@ -7,4 +7,5 @@ Object.assign(process.env, {
   BASIC_AUTH_SECRET_ID: 'basic-auth',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_DEV: 'false',
+  POWERTOOLS_METRICS_DISABLED: 'true',
 });

@@ -1,0 +1,31 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { WebhookError } from '#contract/errors';
+import { logger, metrics } from '#commons/powertools';
+
+type RouteRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
+
+/** The credential type a request was about: named in update and revoke, answered by create. */
+const credentialTypeOf = ({ event, response }: RouteRequest): string => {
+  const named = (event.body as unknown as { credentialType?: unknown } | null)?.credentialType;
+  if (typeof named === 'string') return named;
+  if (response?.statusCode === 200 && response.body) return (JSON.parse(response.body) as { credentialType?: string }).credentialType ?? 'NONE';
+  return 'NONE';
+};
+
+/**
+ * One log line and one `Requests` metric per request, by route × outcome × credential
+ * type. Neither carries a body: bodies hold secrets.
+ */
+export const requestOutcome = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
+  const record = async (request: RouteRequest) => {
+    const { error } = request;
+    const outcome = error === undefined || error === null ? 'OK' : error instanceof WebhookError ? error.code : 'INTERNAL_ERROR';
+    const dimensions = { route: request.event.resource ?? request.event.path, outcome, credentialType: credentialTypeOf(request) };
+    metrics.addDimensions(dimensions);
+    metrics.addMetric('Requests', MetricUnit.Count, 1);
+    logger.info('Request finished', { ...dimensions, statusCode: request.response?.statusCode });
+  };
+  return { after: record, onError: record };
+};

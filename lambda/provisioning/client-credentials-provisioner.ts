@@ -1,0 +1,113 @@
+import {
+  type CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  DeleteUserPoolClientCommand,
+  DescribeUserPoolClientCommand,
+  paginateListUserPoolClients,
+  UpdateUserPoolClientCommand,
+  type UserPoolClientType,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { conflict } from '#contract/errors';
+import { isNotFound } from './aws-failures.ts';
+import { type AppIdentity, type Grant, type IssuedCredential, type Provisioner, resourceName } from './provisioner.ts';
+
+export interface ClientCredentialsSettings {
+  userPoolId: string;
+  /** The user-pool domain's token endpoint, told to the developer. */
+  tokenUrl: string;
+  accessTokenValidityMinutes: number;
+}
+
+export const tokenEndpointAuthMethods = ['client_secret_basic', 'client_secret_post'] as const;
+
+const sameScopes = (a: readonly string[] = [], b: readonly string[] = []) =>
+  a.length === b.length && [...a].sort().every((scope, index) => scope === [...b].sort()[index]);
+
+/** Cognito user-pool app clients for the OAuth 2.0 client_credentials grant. */
+export class ClientCredentialsProvisioner implements Provisioner {
+  readonly credentialType = 'CLIENT_CREDENTIALS' as const;
+
+  constructor(
+    private readonly cognito: CognitoIdentityProviderClient,
+    private readonly settings: ClientCredentialsSettings,
+  ) {}
+
+  async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
+    const { UserPoolClient } = await this.cognito.send(
+      new CreateUserPoolClientCommand({ ...this.configuration(resourceName(app), grant.scopes), GenerateSecret: true }),
+    );
+    return this.issued(UserPoolClient as UserPoolClientType);
+  }
+
+  async reveal(credentialId: string): Promise<IssuedCredential | undefined> {
+    const client = await this.describe(credentialId);
+    return client && this.issued(client);
+  }
+
+  async regrant(credentialId: string, desired: Grant): Promise<void> {
+    const client = await this.describe(credentialId);
+    if (!client) throw conflict('CREDENTIAL_GONE', 'The app client was deleted outside the webhook; revoke it and create new credentials.');
+    if (sameScopes(client.AllowedOAuthScopes, desired.scopes)) return;
+    // UpdateUserPoolClient resets every setting it is not given: always send the whole configuration.
+    await this.cognito.send(new UpdateUserPoolClientCommand({ ...this.configuration(client.ClientName as string, desired.scopes), ClientId: credentialId }));
+  }
+
+  async revoke(credentialId: string): Promise<void> {
+    try {
+      await this.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: this.settings.userPoolId, ClientId: credentialId }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  async removeLeftovers(app: AppIdentity): Promise<number> {
+    const name = resourceName(app);
+    const leftovers: string[] = [];
+    for await (const page of paginateListUserPoolClients({ client: this.cognito, pageSize: 60 }, { UserPoolId: this.settings.userPoolId })) {
+      for (const client of page.UserPoolClients ?? []) if (client.ClientName === name && client.ClientId) leftovers.push(client.ClientId);
+    }
+    await Promise.all(leftovers.map((clientId) => this.revoke(clientId)));
+    return leftovers.length;
+  }
+
+  /** Everything an app client of ours is: machine-to-machine only, no user sign-in, short-lived access tokens. */
+  private configuration(clientName: string, scopes: readonly string[]) {
+    return {
+      UserPoolId: this.settings.userPoolId,
+      ClientName: clientName,
+      AllowedOAuthFlows: ['client_credentials' as const],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: [...scopes],
+      // Only refresh (which client credentials never yields): no password, SRP or custom sign-in.
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH' as const],
+      SupportedIdentityProviders: ['COGNITO'],
+      AccessTokenValidity: this.settings.accessTokenValidityMinutes,
+      TokenValidityUnits: { AccessToken: 'minutes' as const },
+      EnableTokenRevocation: true,
+      PreventUserExistenceErrors: 'ENABLED' as const,
+    };
+  }
+
+  private async describe(clientId: string): Promise<UserPoolClientType | undefined> {
+    try {
+      const { UserPoolClient } = await this.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: this.settings.userPoolId, ClientId: clientId }));
+      return UserPoolClient;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private issued(client: UserPoolClientType): IssuedCredential {
+    return {
+      credentialId: client.ClientId as string,
+      secret: client.ClientSecret as string,
+      customCredentials: {
+        tokenUrl: this.settings.tokenUrl,
+        scopes: [...(client.AllowedOAuthScopes ?? [])].sort(),
+        grantType: 'client_credentials',
+        tokenEndpointAuthMethods: [...tokenEndpointAuthMethods],
+      },
+    };
+  }
+}
