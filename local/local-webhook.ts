@@ -53,7 +53,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     POWERTOOLS_SERVICE_NAME: 'portal-credentials-webhook',
     // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
     ...options.environment,
   });
 

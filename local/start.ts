@@ -6,7 +6,7 @@ const username = process.env.WEBHOOK_USERNAME ?? 'portal';
 const password = process.env.WEBHOOK_PASSWORD ?? randomBytes(18).toString('base64url');
 const port = Number(process.env.PORT ?? 3000);
 
-const webhook = await startLocalWebhook({ basicCredentials: [{ username, password }], port, environment: { POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN' } });
+const webhook = await startLocalWebhook({ basicCredentials: [{ username, password }], port });
 
 const example = JSON.stringify({
   appName: 'my new aws app',

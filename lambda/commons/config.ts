@@ -42,7 +42,7 @@ const Environment = z.object({
   TOKEN_URL: z.url().optional(),
   ACCESS_TOKEN_VALIDITY_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
   CLAIM_LEASE_SECONDS: seconds(60),
-  CLAIM_WAIT_SECONDS: z.coerce.number().min(0).max(20).default(8),
+  CLAIM_WAIT_SECONDS: z.coerce.number().min(0).max(25).default(20),
 });
 
 export type Config = {

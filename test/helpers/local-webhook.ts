@@ -1,4 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll } from 'vitest';
+import { Registry } from '#provisioning/registry';
 import { type LocalWebhookOptions, startLocalWebhook } from '../../local/local-webhook.ts';
 import { expectResponseMatchesOpenApi } from './openapi.ts';
 import { basic, portalUser } from './portal.ts';
@@ -16,7 +19,11 @@ export interface PortalResponse {
  * against the OpenAPI document.
  */
 export const startWebhookForTests = async (options: Partial<LocalWebhookOptions> = {}) => {
-  const webhook = await startLocalWebhook({ basicCredentials: [portalUser], ...options });
+  const webhook = await startLocalWebhook({
+    basicCredentials: [portalUser],
+    ...options,
+    environment: { POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT', ...options.environment },
+  });
   afterAll(() => webhook.close());
 
   const send = async (method: 'GET' | 'POST', route: string, body?: unknown, init: { authorization?: string | null; headers?: Record<string, string> } = {}) => {
@@ -29,8 +36,13 @@ export const startWebhookForTests = async (options: Partial<LocalWebhookOptions>
     return { status: response.status, headers: response.headers, text, json: text ? JSON.parse(text) : undefined } satisfies PortalResponse;
   };
 
+  // A second view of the registry table, for assertions on what the webhook recorded.
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: webhook.dynamoDbUrl }));
+  afterAll(() => documents.destroy());
+
   return {
     webhook,
+    registry: new Registry(documents, webhook.tableName),
     post: (route: string, body: unknown, init?: Parameters<typeof send>[3]) => send('POST', route, body, init),
     get: (route: string, init?: Parameters<typeof send>[3]) => send('GET', route, undefined, init),
   };

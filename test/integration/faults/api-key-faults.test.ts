@@ -1,0 +1,231 @@
+import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
+import { startWebhookForTests } from '../../helpers/local-webhook.ts';
+import { createRequest, withPlans } from '../../helpers/portal.ts';
+
+// Short lease and wait, so that recovery after a crash can be seen within a test.
+const { webhook, registry, post } = await startWebhookForTests({ environment: { CLAIM_LEASE_SECONDS: '1', CLAIM_WAIT_SECONDS: '0.2' } });
+const { controlPlane } = webhook;
+
+/** More failures than the SDK has attempts, so the fault outlives its retries. */
+const persistent = 10;
+const serverError = { kind: 'error', status: 500, errorType: 'InternalFailure' } as const;
+const badRequest = { kind: 'error', status: 400, errorType: 'BadRequestException' } as const;
+
+const keysOf = (appSlug: string) => controlPlane.apiKeys().filter((key) => key.name === `portal-${appSlug}`);
+const create = (appSlug: string, ...plans: string[]) => post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(plans.length ? plans : ['1el57v'])) }));
+
+/** Fails the registry's next write of the given kind, as a DynamoDB outage would. */
+const failNextRegistryWrite = (command: 'UpdateItemCommand' | 'PutItemCommand') => {
+  let armed = true;
+  dynamodb.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (armed && context.commandName === command) {
+        armed = false;
+        throw Object.assign(new Error('Simulated outage'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failNextRegistryWrite', override: true },
+  );
+};
+
+/** After any failure: AWS and the registry agree, and the app holds at most one key. */
+const expectConsistent = async (appSlug: string) => {
+  const keys = keysOf(appSlug);
+  const record = await registry.get(appSlug);
+  expect(keys.length).toBeLessThanOrEqual(1);
+  if (record?.state === 'ACTIVE') expect(keys.map((key) => key.id)).toEqual([record.credentialId]);
+  if (!record || record.state === 'REVOKED') expect(keys).toHaveLength(0);
+};
+
+describe('faults during createCredentials', () => {
+  afterEach(() => {
+    controlPlane.clearFaults();
+    dynamodb.middlewareStack.remove('failNextRegistryWrite');
+  });
+
+  it('CreateApiKey failing after the claim: 502, nothing made, and the retry completes', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', serverError, persistent);
+
+    // Act
+    const failed = await create('fault-create-key');
+    controlPlane.clearFaults();
+    const retried = await create('fault-create-key');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(failed.json.code).toBe('AWS_FAILURE');
+    expect(retried.status).toBe(200);
+    expect(keysOf('fault-create-key')).toHaveLength(1);
+    await expectConsistent('fault-create-key');
+  });
+
+  it('a link failing after the key: the key is deleted, and the retry completes', async () => {
+    // Prepare: one of the two concurrent links fails.
+    controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
+
+    // Act
+    const failed = await create('fault-link', '1el57v', '2fm68w');
+    const afterFailure = keysOf('fault-link').length;
+    const retried = await create('fault-link', '1el57v', '2fm68w');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(afterFailure).toBe(0);
+    expect(retried.status).toBe(200);
+    expect(controlPlane.usagePlanKeyIds('2fm68w')).toContain(retried.json.apiKeyId);
+    await expectConsistent('fault-link');
+  });
+
+  it('the registry failing after the links: the key is deleted, and the retry completes', async () => {
+    // Prepare
+    failNextRegistryWrite('UpdateItemCommand');
+
+    // Act
+    const failed = await create('fault-activate');
+    const afterFailure = keysOf('fault-activate').length;
+    const retried = await create('fault-activate');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(afterFailure).toBe(0);
+    expect(retried.status).toBe(200);
+    await expectConsistent('fault-activate');
+  });
+
+  it('the rollback failing too: the claim is kept, and the call after its lease cleans up and completes', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
+    controlPlane.injectFault('DeleteApiKey', badRequest, persistent); // not retried: the lease is still running below
+
+    // Act
+    const failed = await create('fault-rollback');
+    const leftover = keysOf('fault-rollback');
+    controlPlane.clearFaults();
+    const tooSoon = await create('fault-rollback');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const afterLease = await create('fault-rollback');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(failed.json.message).toMatch(/retry/i);
+    expect(leftover).toHaveLength(1);
+    expect(tooSoon.status).toBe(409);
+    expect(afterLease.status).toBe(200);
+    expect(keysOf('fault-rollback').map((key) => key.id)).toEqual([afterLease.json.apiKeyId]);
+    await expectConsistent('fault-rollback');
+  });
+
+  it('a crashed invocation: its expired claim and orphan key are cleaned up by the next call', async () => {
+    // Prepare: what a Lambda killed between CreateApiKey and the links leaves behind.
+    const now = Date.now();
+    await registry.claim(
+      { appKey: 'crashed', appName: 'a', developer: 'd@example.com', apiIds: [], usagePlanIds: [], scopes: [], credentialType: 'API_KEY', state: 'PENDING', claimToken: 'dead', leaseExpiresAt: now - 1, createdAt: '', updatedAt: '' },
+      now,
+    );
+    await new APIGatewayClient({ endpoint: controlPlane.url }).send(
+      new CreateApiKeyCommand({ name: 'portal-crashed', enabled: true, tags: { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'crashed' } }),
+    );
+
+    // Act
+    const response = await create('crashed');
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(keysOf('crashed').map((key) => key.id)).toEqual([response.json.apiKeyId]);
+    await expectConsistent('crashed');
+  });
+
+  it('throttling that outlives the retries: 429 with Retry-After, and the retry completes', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', { kind: 'error', status: 429, errorType: 'TooManyRequestsException' }, persistent);
+
+    // Act
+    const throttled = await create('fault-throttle');
+    controlPlane.clearFaults();
+    const retried = await create('fault-throttle');
+
+    // Assess
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toBe('5');
+    expect(retried.status).toBe(200);
+    await expectConsistent('fault-throttle');
+  });
+
+  it('a dropped connection and a 5xx are retried by the SDK: one key, answered 200', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', { kind: 'reset' }, 1);
+    controlPlane.injectFault('CreateUsagePlanKey', { kind: 'error', status: 503, errorType: 'ServiceUnavailableException' }, 1);
+
+    // Act
+    const response = await create('fault-transient');
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(keysOf('fault-transient')).toHaveLength(1);
+    await expectConsistent('fault-transient');
+  });
+});
+
+describe('faults during updateCredentials and revokeCredentials', () => {
+  afterEach(() => {
+    controlPlane.clearFaults();
+    dynamodb.middlewareStack.remove('failNextRegistryWrite');
+  });
+
+  it('an added link failing: the other additions are undone, nothing removed, and the retry completes', async () => {
+    // Prepare
+    const { json } = await create('fault-update');
+    controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
+    const update = { ...createRequest({ appSlug: 'fault-update', apis: withPlans('2fm68w', '3gn79x') }), credentialType: 'API_KEY', apiKeyId: json.apiKeyId };
+
+    // Act
+    const failed = await post('/v1/updateCredentials', update);
+    const linksAfterFailure = ['1el57v', '2fm68w', '3gn79x'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId));
+    const retried = await post('/v1/updateCredentials', update);
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(linksAfterFailure).toEqual(['1el57v']);
+    expect(retried.status).toBe(204);
+    expect(['1el57v', '2fm68w', '3gn79x'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId))).toEqual(['2fm68w', '3gn79x']);
+    expect((await registry.get('fault-update'))?.usagePlanIds).toEqual(['2fm68w', '3gn79x']);
+  });
+
+  it('DeleteApiKey failing: 502, the key and its record stay, and the retry revokes', async () => {
+    // Prepare
+    const { json } = await create('fault-revoke');
+    controlPlane.injectFault('DeleteApiKey', serverError, persistent);
+
+    // Act
+    const failed = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: json.apiKeyId });
+    const stateAfterFailure = (await registry.get('fault-revoke'))?.state;
+    controlPlane.clearFaults();
+    const retried = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: json.apiKeyId });
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(stateAfterFailure).toBe('ACTIVE');
+    expect(retried.status).toBe(204);
+    await expectConsistent('fault-revoke');
+  });
+
+  it('the registry failing after the delete: 502, and the retry records the revoke', async () => {
+    // Prepare
+    const { json } = await create('fault-mark');
+    failNextRegistryWrite('UpdateItemCommand');
+
+    // Act
+    const failed = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: json.apiKeyId });
+    const retried = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: json.apiKeyId });
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(retried.status).toBe(204);
+    expect((await registry.get('fault-mark'))?.state).toBe('REVOKED');
+    await expectConsistent('fault-mark');
+  });
+});
