@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CredentialType } from '#contract/schemas';
 
 /**
@@ -7,42 +7,51 @@ import { CredentialType } from '#contract/schemas';
  * instead of failing a portal request later.
  */
 
-const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInteger = z.coerce.number().check(z.int(), z.positive());
+const withDefault = <T extends z.ZodMiniType>(schema: T, fallback: z.output<T>) => z._default(schema, fallback as never);
 
 const ApiCredentialSettings = z.strictObject({
-  type: CredentialType.optional(),
-  scopes: z.array(z.string().regex(/^[\w.-]+\/[\w.:/-]+$/, 'a scope is "resource-server-id/scope-name"')).max(50).optional(),
+  type: z.optional(CredentialType),
+  scopes: z.optional(
+    z.array(z.string().check(z.regex(/^[\w.-]+\/[\w.:/-]+$/, 'a scope is "resource-server-id/scope-name"'))).check(z.maxLength(50)),
+  ),
 });
 
 export const CredentialPolicySettings = z.strictObject({
   /** Credential type for APIs not listed in `apis`. */
-  defaultType: CredentialType.default('API_KEY'),
+  defaultType: z._default(CredentialType, 'API_KEY'),
   /** Per REST API id: its credential type and the OAuth scopes a client needs to call it. */
-  apis: z.record(z.string().min(1), ApiCredentialSettings).default({}),
+  apis: z._default(z.record(z.string().check(z.minLength(1)), ApiCredentialSettings), {}),
 });
 export type CredentialPolicySettings = z.infer<typeof CredentialPolicySettings>;
 
-const jsonText = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+const jsonText = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((text: string, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'is not valid JSON', input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    schema,
+  );
 
 const Environment = z.object({
-  REGISTRY_TABLE_NAME: z.string().min(1),
-  BASIC_AUTH_SECRET_ID: z.string().min(1),
-  BASIC_AUTH_REALM: z.string().regex(/^[^"\\]+$/).default('portal-credentials-webhook'),
-  BASIC_AUTH_CACHE_SECONDS: seconds(300),
-  CREDENTIAL_POLICY: jsonText(CredentialPolicySettings).default({ defaultType: 'API_KEY', apis: {} }),
-  USER_POOL_ID: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/).optional(),
-  TOKEN_URL: z.url().optional(),
-  ACCESS_TOKEN_VALIDITY_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
-  CLAIM_LEASE_SECONDS: seconds(60),
-  CLAIM_WAIT_SECONDS: z.coerce.number().min(0).max(25).default(20),
+  REGISTRY_TABLE_NAME: z.string().check(z.minLength(1)),
+  BASIC_AUTH_SECRET_ID: z.string().check(z.minLength(1)),
+  BASIC_AUTH_REALM: withDefault(z.string().check(z.regex(/^[^"\\]+$/)), 'portal-credentials-webhook'),
+  BASIC_AUTH_CACHE_SECONDS: withDefault(positiveInteger, 300),
+  CREDENTIAL_POLICY: withDefault(jsonText(CredentialPolicySettings), { defaultType: 'API_KEY', apis: {} }),
+  USER_POOL_ID: z.optional(z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/))),
+  TOKEN_URL: z.optional(z.url()),
+  ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), 60),
+  CLAIM_LEASE_SECONDS: withDefault(positiveInteger, 60),
+  CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(25)), 20),
 });
 
 export type Config = {

@@ -1,16 +1,19 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { unavailable } from '#contract/errors';
 import type { BasicCredential } from './basic-auth.ts';
 import { logger } from '#commons/powertools';
 
 const Pair = z.object({
-  username: z.string().min(1).refine((name) => !name.includes(':'), 'a username cannot contain ":"'),
-  password: z.string().min(8),
+  username: z.string().check(z.minLength(1), z.refine((name) => !name.includes(':'), 'a username cannot contain ":"')),
+  password: z.string().check(z.minLength(8)),
 });
 
 /** One pair, or a list of pairs: a second pair is added before the first is retired. */
-export const BasicCredentialsSecret = z.union([Pair.transform((pair) => [pair]), z.array(Pair).min(1)]);
+export const BasicCredentialsSecret = z.union([
+  z.pipe(Pair, z.transform((pair) => [pair])),
+  z.array(Pair).check(z.minLength(1)),
+]);
 
 /**
  * Reads the accepted Basic pairs from Secrets Manager, cached for `cacheSeconds` so a

@@ -1,6 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '#contract/errors';
 
 /** The portal's bodies are a few hundred bytes; 64 KB leaves room and bounds the parser's work. */
@@ -26,7 +26,7 @@ const decodeBody = (event: APIGatewayProxyEvent): string => {
 export type ParsedBodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T };
 
 /** Checks the media type and size, parses JSON and validates it: the handler receives a typed body or never runs. */
-export const jsonBody = <S extends z.ZodType>(schema: S): MiddlewareObj<APIGatewayProxyEvent> => ({
+export const jsonBody = <S extends z.ZodMiniType>(schema: S): MiddlewareObj<APIGatewayProxyEvent> => ({
   before: async (request) => {
     const { event } = request;
     if (!jsonMediaType.test(event.headers?.['content-type'] ?? '')) throw unsupportedMediaType();

@@ -4,7 +4,7 @@ import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { secretBackedCredentials } from './accepted-credentials.ts';
@@ -25,7 +25,7 @@ const edge = () =>
     .use(basicAuth({ realm: settings.basicAuth.realm, acceptedCredentials }));
 
 /** A route that takes a JSON body: the handler runs only for an authenticated caller and a valid body. */
-export const jsonRoute = <S extends z.ZodType>(
+export const jsonRoute = <S extends z.ZodMiniType>(
   schema: S,
   handler: (event: ParsedBodyEvent<z.infer<S>>, context: Context) => Promise<APIGatewayProxyResult>,
 ) => edge().use(jsonBody(schema)).handler((event, context) => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context));

@@ -1,0 +1,138 @@
+/**
+ * Fetches an access token with the OAuth 2.0 client credentials grant and prints it as JSON,
+ * so developers can try the credentials the portal gave them:
+ *
+ *   CLIENT_SECRET=… npx tsx tools/fetch-token.ts --token-url URL --client-id ID [--scope "a/b c/d"] [--auth basic|post]
+ *
+ * The secret is read from the environment, never from an argument, so it stays out of
+ * shell history and `ps` listings. Exit codes: 0 token printed, 1 request failed, 2 wrong usage.
+ */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  fetchClientCredentialsToken,
+  TokenClientConfigurationError,
+  TokenClientError,
+  type AccessToken,
+  type ClientAuthMethod,
+} from './token-client.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_REQUEST_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+export const USAGE = `Usage: CLIENT_SECRET=<secret> npx tsx tools/fetch-token.ts --token-url <url> --client-id <id> [options]
+
+Fetches an access token with the OAuth 2.0 client credentials grant and prints it as JSON.
+
+Options:
+  --token-url <url>    Token endpoint, e.g. https://<domain>.auth.<region>.amazoncognito.com/oauth2/token
+  --client-id <id>     App client id
+  --scope <scopes>     Space-separated scopes, e.g. "orders/read orders/write" (default: all the client may use)
+  --auth basic|post    Client authentication: HTTP Basic header (default) or form body
+  -h, --help           Show this help
+
+Environment:
+  CLIENT_SECRET        App client secret (read from the environment so it stays out of shell history and ps)
+`;
+
+/** Where output goes; tests capture it instead of writing to the process streams. */
+export interface CliOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const processOutput: CliOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Runs the command and returns its exit code; never throws. */
+export async function main(args: readonly string[], env: NodeJS.ProcessEnv, output: CliOutput = processOutput): Promise<number> {
+  let request: TokenRequest | 'help';
+  try {
+    request = parseCommandLine(args, env);
+  } catch (error) {
+    output.stderr(`error: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (request === 'help') {
+    output.stdout(USAGE);
+    return EXIT_OK;
+  }
+
+  try {
+    const token = await fetchClientCredentialsToken(request);
+    output.stdout(`${JSON.stringify(toTokenJson(token), null, 2)}\n`);
+    return EXIT_OK;
+  } catch (error) {
+    output.stderr(`error: ${describeFailure(error, request.clientSecret)}\n`);
+    // A bad URL is a usage error too, though only the token client can tell.
+    return error instanceof TokenClientConfigurationError ? EXIT_USAGE : EXIT_REQUEST_FAILED;
+  }
+}
+
+interface TokenRequest {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope: string | undefined;
+  authMethod: ClientAuthMethod;
+}
+
+const AUTH_METHODS: Record<string, ClientAuthMethod> = { basic: 'client_secret_basic', post: 'client_secret_post' };
+
+/** Throws an Error whose message is meant for the user. */
+function parseCommandLine(args: readonly string[], env: NodeJS.ProcessEnv): TokenRequest | 'help' {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      'token-url': { type: 'string' },
+      'client-id': { type: 'string' },
+      scope: { type: 'string' },
+      auth: { type: 'string', default: 'basic' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+
+  const tokenUrl = values['token-url'];
+  const clientId = values['client-id'];
+  if (!tokenUrl) throw new Error('--token-url is required');
+  if (!clientId) throw new Error('--client-id is required');
+  const authMethod = AUTH_METHODS[values.auth];
+  if (!authMethod) throw new Error(`--auth must be "basic" or "post", not "${values.auth}"`);
+  const clientSecret = env.CLIENT_SECRET;
+  if (!clientSecret) throw new Error('set the client secret in the CLIENT_SECRET environment variable');
+  return { tokenUrl, clientId, clientSecret, scope: values.scope, authMethod };
+}
+
+/** The token response fields a developer needs, in the wire names of RFC 6749 §5.1. */
+function toTokenJson(token: AccessToken): Record<string, unknown> {
+  return { access_token: token.accessToken, token_type: token.tokenType, expires_in: token.expiresIn, scope: token.scope };
+}
+
+/** Token client errors are written for people and already redacted; anything else is scrubbed here. */
+function describeFailure(error: unknown, secret: string): string {
+  if (error instanceof TokenClientError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return `unexpected failure: ${message.replaceAll(secret, '[redacted]')}`;
+}
+
+/** True when this file is the program being run rather than a module imported by a test. */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main(process.argv.slice(2), process.env);
+}
