@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { CognitoIdentityProviderClient, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CredentialPolicySettings } from '#commons/config';
 import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
+import { startCognitoLocal } from './stand-ins/cognito-local.ts';
+import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
 import { startHttpBridge } from './http-bridge.ts';
 import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
 
@@ -10,6 +14,8 @@ export interface LocalWebhookOptions {
   /** Basic pairs the webhook accepts; the first is the one printed. */
   basicCredentials: { username: string; password: string }[];
   seed?: ControlPlaneSeed;
+  /** Which APIs get which credential type; default: `localCredentialPolicy`. */
+  credentialPolicy?: CredentialPolicySettings;
   /** Extra environment for the functions (e.g. CREDENTIAL_POLICY), set before they load. */
   environment?: Record<string, string>;
 }
@@ -17,6 +23,7 @@ export interface LocalWebhookOptions {
 export interface LocalWebhook {
   url: string;
   controlPlane: AwsControlPlane;
+  cognito: { url: string; userPoolId: string; tokenUrl: string; jwksUrl: string; issuer: string };
   dynamoDbUrl: string;
   tableName: string;
   close(): Promise<void>;
@@ -24,6 +31,12 @@ export interface LocalWebhook {
 
 const seedFile = new URL('./seed.json', import.meta.url);
 export const loadSeed = async (): Promise<ControlPlaneSeed> => JSON.parse(await readFile(seedFile, 'utf8'));
+
+/** API keys by default; the seed's Payments API with client credentials, so both kinds work out of the box. */
+export const localCredentialPolicy: CredentialPolicySettings = {
+  defaultType: 'API_KEY',
+  apis: { q8w2e4r6t1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read', 'payments/write'] } },
+};
 
 const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
@@ -35,8 +48,17 @@ const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', sec
 export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<LocalWebhook> => {
   const tableName = 'portal-credentials-registry';
   const secretId = 'portal-credentials-webhook/basic-auth';
-  const [dynamo, controlPlane] = await Promise.all([startLocalDynamoDb(), startAwsControlPlane({ seed: options.seed ?? (await loadSeed()) })]);
+  const [dynamo, controlPlane, cognitoLocal] = await Promise.all([
+    startLocalDynamoDb(),
+    startAwsControlPlane({ seed: options.seed ?? (await loadSeed()) }),
+    startCognitoLocal(),
+  ]);
   await createRegistryTable(dynamo.url, tableName);
+  const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
+  const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
+  cognitoAdmin.destroy();
+  const userPoolId = UserPool?.Id as string;
+  const tokenEndpoint = await startCognitoTokenEndpoint({ cognitoEndpoint: cognitoLocal.url, userPoolId, region: localAws.region });
   const secrets = new SecretsManagerClient({ ...localAws, endpoint: controlPlane.url });
   await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(options.basicCredentials) }));
   secrets.destroy();
@@ -48,7 +70,11 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoLocal.url,
     REGISTRY_TABLE_NAME: tableName,
+    CREDENTIAL_POLICY: JSON.stringify(options.credentialPolicy ?? localCredentialPolicy),
+    USER_POOL_ID: userPoolId,
+    TOKEN_URL: tokenEndpoint.tokenUrl,
     BASIC_AUTH_SECRET_ID: secretId,
     POWERTOOLS_SERVICE_NAME: 'portal-credentials-webhook',
     // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
@@ -76,11 +102,12 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   return {
     url: bridge.url,
     controlPlane,
+    cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     dynamoDbUrl: dynamo.url,
     tableName,
     close: async () => {
       await bridge.close();
-      await Promise.all([controlPlane.close(), dynamo.close()]);
+      await Promise.all([controlPlane.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
     },
   };
 };

@@ -6,7 +6,9 @@ const username = process.env.WEBHOOK_USERNAME ?? 'portal';
 const password = process.env.WEBHOOK_PASSWORD ?? randomBytes(18).toString('base64url');
 const port = Number(process.env.PORT ?? 3000);
 
-const webhook = await startLocalWebhook({ basicCredentials: [{ username, password }], port });
+// CREDENTIAL_POLICY (JSON, as deployed) switches which APIs get which credential type.
+const policy = process.env.CREDENTIAL_POLICY;
+const webhook = await startLocalWebhook({ basicCredentials: [{ username, password }], port, environment: policy ? { CREDENTIAL_POLICY: policy } : {} });
 
 const example = JSON.stringify({
   appName: 'my new aws app',
@@ -22,6 +24,9 @@ Try it:
   curl -s -u '${username}:${password}' -H 'Content-Type: application/json' \\
     -d '${example}' \\
     ${webhook.url}/v1/createCredentials
+
+Client credentials for the Payments API (q8w2e4r6t1) come from a local Cognito stand-in;
+fetch a token at ${webhook.cognito.tokenUrl}
 
 Ctrl-C stops it; nothing is kept between runs.`);
 

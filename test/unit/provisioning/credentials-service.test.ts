@@ -127,6 +127,18 @@ describe('CredentialsService', () => {
       expect(provisioner.live.size).toBe(1);
     });
 
+    it('answers 503 with an actionable message when the quota is full (1,000 app clients per pool)', async () => {
+      // Prepare
+      provisioner.create.mockRejectedValueOnce(Object.assign(new Error('limit'), { name: 'LimitExceededException', $metadata: { httpStatusCode: 400 } }));
+
+      // Act
+      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 503, code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/quota.*platform team/) });
+      expect(await registry.get('590d83b5c05f')).toBeUndefined();
+    });
+
     it('keeps the claim when the rollback failed, and the call after the lease cleans up', async () => {
       // Prepare
       provisioner.create.mockImplementationOnce(async () => {
