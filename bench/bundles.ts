@@ -1,0 +1,50 @@
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+/** The four functions, by handler file, and the one SDK client each mainly needs (the baseline it is compared with). */
+export const functions = [
+  { name: 'createCredentials', entry: 'lambda/handlers/create-credentials.ts', baseline: 'api-gateway' },
+  { name: 'updateCredentials', entry: 'lambda/handlers/update-credentials.ts', baseline: 'api-gateway' },
+  { name: 'revokeCredentials', entry: 'lambda/handlers/revoke-credentials.ts', baseline: 'api-gateway' },
+  { name: 'health', entry: 'lambda/handlers/health.ts', baseline: 'secrets-manager' },
+] as const;
+
+export const baselines = {
+  'api-gateway': "import { APIGatewayClient } from '@aws-sdk/client-api-gateway';\nexport const client = new APIGatewayClient({});\nexport const handler = async () => ({});\n",
+  'secrets-manager': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\nexport const handler = async () => ({});\n",
+} as const;
+
+/** The esbuild settings the CDK construct gives each NodejsFunction (infra/portal-credentials-webhook.ts). */
+const asDeployed = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  minify: true,
+  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  logLevel: 'warning',
+} as const;
+
+export interface Bundle {
+  name: string;
+  file: string;
+  bytes: number;
+}
+
+export const bundleAll = async (outDir: string): Promise<{ functions: Bundle[]; baselines: Record<string, Bundle> }> => {
+  await mkdir(outDir, { recursive: true });
+  const bundle = async (name: string, entryPoint: string): Promise<Bundle> => {
+    const file = join(outDir, `${name}.mjs`);
+    await build({ ...asDeployed, entryPoints: [entryPoint], outfile: file });
+    return { name, file, bytes: (await stat(file)).size };
+  };
+  const baselineBundles: Record<string, Bundle> = {};
+  for (const [name, source] of Object.entries(baselines)) {
+    const entry = join(outDir, `baseline-${name}.ts`);
+    await writeFile(entry, source);
+    baselineBundles[name] = await bundle(`baseline-${name}`, entry);
+  }
+  return { functions: await Promise.all(functions.map((fn) => bundle(fn.name, fn.entry))), baselines: baselineBundles };
+};
