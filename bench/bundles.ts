@@ -1,6 +1,6 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 
 /** The four functions, by handler file, and the one SDK client each mainly needs (the baseline it is compared with). */
 export const functions = [
@@ -16,7 +16,7 @@ export const baselines = {
 } as const;
 
 /** The esbuild settings the CDK construct gives each NodejsFunction (infra/portal-credentials-webhook.ts). */
-const asDeployed = {
+const asDeployed: BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -25,7 +25,7 @@ const asDeployed = {
   minify: true,
   banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   logLevel: 'warning',
-} as const;
+};
 
 export interface Bundle {
   name: string;
