@@ -8,7 +8,7 @@ import {
   paginateGetApiKeys,
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
-import { unprocessable } from '#contract/errors';
+import { conflict, unprocessable } from '#contract/errors';
 import { isNotFound } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName } from './provisioner.ts';
 
@@ -73,12 +73,23 @@ export class ApiKeyProvisioner implements Provisioner {
 
   async regrant(credentialId: string, desired: Grant): Promise<void> {
     // AWS, not the registry, is the truth about links: an earlier update may have stopped halfway.
-    const linked = await this.linkedUsagePlans(credentialId);
+    const [linked, exists] = await Promise.all([this.linkedUsagePlans(credentialId), this.exists(credentialId)]);
+    if (!exists) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
     const wanted = new Set(desired.usagePlanIds);
     const toLink = desired.usagePlanIds.filter((planId) => !linked.has(planId));
     const toUnlink = [...linked].filter((planId) => !wanted.has(planId));
     await allOrNothing(toLink, (planId) => this.link(credentialId, planId), (planId) => this.unlink(credentialId, planId));
     await allOrNothing(toUnlink, (planId) => this.unlink(credentialId, planId), (planId) => this.link(credentialId, planId));
+  }
+
+  private async exists(keyId: string): Promise<boolean> {
+    try {
+      await this.apiGateway.send(new GetApiKeyCommand({ apiKey: keyId, includeValue: false }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
   }
 
   async revoke(credentialId: string): Promise<void> {

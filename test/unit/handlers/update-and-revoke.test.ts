@@ -1,4 +1,4 @@
-import { CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as revoke } from '../../../lambda/handlers/revoke-credentials.ts';
@@ -25,6 +25,7 @@ describe('POST /v1/updateCredentials', () => {
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }, { id: '3gn79x' }] });
     aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
     aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
+    aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key123' });
   });
 
   it('adds and removes usage-plan links so they match the request, touching none that already match', async () => {

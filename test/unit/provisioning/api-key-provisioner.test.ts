@@ -24,6 +24,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
     aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
     aws.apiGateway.on(DeleteApiKeyCommand).resolves({});
+    aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'k1' });
   });
 
   it('links a new key to all its usage plans at once', async () => {
@@ -125,6 +126,19 @@ describe('ApiKeyProvisioner', () => {
     // Assess
     expect(failure).toMatchObject({ name: 'InternalFailure' });
     expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['x']);
+  });
+
+  it('refuses with 409 to regrant a key deleted outside the webhook, instead of blaming a usage plan', async () => {
+    // Prepare
+    aws.apiGateway.on(GetApiKeyCommand).rejects(awsError('NotFoundException', 404));
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
+
+    // Act
+    const failure = await provisioner.regrant('gone', grant('a')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
+    expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
   });
 
   it('makes no write at all when the links already match', async () => {
