@@ -19,11 +19,25 @@ export interface BasicAuthOptions {
 const basicHeader = /^basic ((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The credential the caller presented, or undefined for anything that is not exactly one well-formed Basic header. */
+/** Every Authorization value the event carries, whatever the letter case of the header names. */
+const authorizationValues = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>) => {
+  const named = <T>(map: Record<string, T> | null | undefined) =>
+    Object.entries(map ?? {}).filter(([name]) => name.toLowerCase() === 'authorization').map(([, value]) => value);
+  return { single: named(event.headers), multi: named(event.multiValueHeaders).flat() };
+};
+
+/**
+ * The credential the caller presented, or undefined for anything that is not exactly one
+ * well-formed Basic header. Reads the event as API Gateway built it (before header names
+ * are normalized), so that two headers differing only in case cannot hide one another.
+ */
 export const parseBasicAuthorization = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>): BasicCredential | undefined => {
-  // Two Authorization headers are ambiguous: API Gateway keeps the last in `headers`, so refuse rather than guess.
-  if ((event.multiValueHeaders?.authorization?.length ?? 0) > 1) return undefined;
-  const header = event.headers?.authorization;
+  const { single, multi } = authorizationValues(event);
+  // Two Authorization headers are ambiguous: refuse rather than guess which one counts.
+  if (single.length > 1 || multi.length > 1) return undefined;
+  // API Gateway fills both maps with the same value; a difference means a forged event.
+  const header = single[0];
+  if (multi.length === 1 && multi[0] !== header) return undefined;
   const token = header === undefined ? undefined : basicHeader.exec(header)?.[1];
   if (!token) return undefined;
   let decoded: string;

@@ -29,12 +29,17 @@ export type ParsedBodyEvent<T> = Omit<APIGatewayProxyEvent, 'body'> & { body: T 
 export const jsonBody = <S extends z.ZodMiniType>(schema: S): MiddlewareObj<APIGatewayProxyEvent> => ({
   before: async (request) => {
     const { event } = request;
-    if (!jsonMediaType.test(event.headers?.['content-type'] ?? '')) throw unsupportedMediaType();
+    // One Content-Type, and JSON: with several, which one the body follows is a guess.
+    if ((event.multiValueHeaders?.['content-type']?.length ?? 0) > 1 || !jsonMediaType.test(event.headers?.['content-type'] ?? '')) {
+      throw unsupportedMediaType();
+    }
     const text = decodeBody(event);
     let json: unknown;
     try {
       json = JSON.parse(text, dropPrototypeKeys);
-    } catch {
+    } catch (error) {
+      // The reviver walks the parsed value recursively; absurd nesting exhausts the stack.
+      if (error instanceof RangeError) throw badRequest('MALFORMED_JSON', 'The request body is nested too deeply.');
       throw badRequest('MALFORMED_JSON', 'The request body is not well-formed JSON.');
     }
     const parsed = schema.safeParse(json);

@@ -21,8 +21,9 @@ const edge = () =>
     .use(logMetrics(metrics))
     .use(requestOutcome())
     .use(errorResponder())
-    .use(httpHeaderNormalizer())
-    .use(basicAuth({ realm: settings.basicAuth.realm, acceptedCredentials }));
+    // Before the normalizer: it merges headers whose names differ only in case, which could hide a second Authorization.
+    .use(basicAuth({ realm: settings.basicAuth.realm, acceptedCredentials }))
+    .use(httpHeaderNormalizer());
 
 /** A route that takes a JSON body: the handler runs only for an authenticated caller and a valid body. */
 export const jsonRoute = <S extends z.ZodMiniType>(
