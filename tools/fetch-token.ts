@@ -7,8 +7,7 @@
  * The secret is read from the environment, never from an argument, so it stays out of
  * shell history and `ps` listings. Exit codes: 0 token printed, 1 request failed, 2 wrong usage.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isEntryPoint } from './entry-point.ts';
 import { parseArgs } from 'node:util';
 import {
   fetchClientCredentialsToken,
@@ -122,17 +121,6 @@ function describeFailure(error: unknown, secret: string): string {
   return `unexpected failure: ${message.replaceAll(secret, '[redacted]')}`;
 }
 
-/** True when this file is the program being run rather than a module imported by a test. */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2), process.env);
 }

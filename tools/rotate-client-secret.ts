@@ -11,8 +11,7 @@
  * is printed once, by `add`, to stdout only. Exit codes: 0 done, 1 refused or AWS failed, 2 wrong usage.
  * The SDK honours AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, AWS_REGION, AWS_PROFILE as usual.
  */
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isEntryPoint } from './entry-point.ts';
 import { parseArgs } from 'node:util';
 import {
   AddUserPoolClientSecretCommand,
@@ -371,17 +370,6 @@ function describeFailure(error: unknown, secret: string | undefined): string {
   return secret ? oneLine.replaceAll(secret, '[redacted]') : oneLine;
 }
 
-/** True when this file is the program being run rather than a module imported by a test. */
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2), process.env);
 }
