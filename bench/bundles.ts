@@ -1,6 +1,7 @@
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
+import { functionBundling } from '../infra/function-bundling.ts';
 
 /** The four functions, by handler file, and the one SDK client each mainly needs (the baseline it is compared with). */
 export const functions = [
@@ -15,15 +16,16 @@ export const baselines = {
   'secrets-manager': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\nexport const handler = async () => ({});\n",
 } as const;
 
-/** The esbuild settings the CDK construct gives each NodejsFunction (infra/portal-credentials-webhook.ts). */
+/** The construct's bundling settings, as the esbuild options NodejsFunction turns them into (source maps aside: not deployed code). */
 const asDeployed: BuildOptions = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
-  target: 'node22',
-  mainFields: ['module', 'main'],
-  minify: true,
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  format: functionBundling.format,
+  target: functionBundling.target,
+  mainFields: functionBundling.mainFields,
+  external: functionBundling.externalModules,
+  minify: functionBundling.minify,
+  banner: { js: functionBundling.banner },
   logLevel: 'warning',
 };
 

@@ -22,6 +22,8 @@ export const CredentialPolicySettings = z.strictObject({
   defaultType: z._default(CredentialType, 'API_KEY'),
   /** Per REST API id: its credential type and the OAuth scopes a client needs to call it. */
   apis: z._default(z.record(z.string().check(z.minLength(1)), ApiCredentialSettings), {}),
+  /** The usage plans API keys may join (the ones the functions' IAM role allows); absent: any. */
+  usagePlanIds: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
 export type CredentialPolicySettings = z.infer<typeof CredentialPolicySettings>;
 
@@ -51,7 +53,7 @@ const Environment = z.object({
   TOKEN_URL: z.optional(z.url()),
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), 60),
   CLAIM_LEASE_SECONDS: withDefault(positiveInteger, 60),
-  CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(25)), 20),
+  CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(20)), 15),
 });
 
 export type Config = {

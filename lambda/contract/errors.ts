@@ -53,5 +53,8 @@ export const awsFailure = (action: string, cause: unknown) =>
 export const unavailable = (code: string, message: string, cause?: unknown) =>
   new WebhookError(503, code, message, undefined, {}, { cause });
 
+export const timedOut = () =>
+  new WebhookError(503, 'TIMED_OUT', 'The webhook ran out of time waiting for AWS; retry the request, it will finish the work.', undefined, { 'Retry-After': '5' });
+
 export const internalError = () =>
   new WebhookError(500, 'INTERNAL_ERROR', 'The webhook failed unexpectedly; the failure was logged.');

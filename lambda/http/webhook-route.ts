@@ -5,6 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
+import { timedOut } from '#contract/errors';
 import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { secretBackedCredentials } from './accepted-credentials.ts';
@@ -15,8 +16,19 @@ import { requestOutcome } from './request-outcome.ts';
 
 const acceptedCredentials = secretBackedCredentials(settings.basicAuth.secretId, settings.basicAuth.cacheSeconds);
 
+/**
+ * A second before the function's own timeout, middy abandons the handler so that the
+ * portal still gets the contract's body (a Lambda timeout would reach it as a bare 502).
+ */
+const timeoutGuard = {
+  timeoutEarlyInMillis: 1_000,
+  timeoutEarlyResponse: () => {
+    throw timedOut();
+  },
+};
+
 const edge = () =>
-  middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+  middy<APIGatewayProxyEvent, APIGatewayProxyResult>(timeoutGuard)
     .use(injectLambdaContext(logger, { resetKeys: true, correlationIdPath: correlationPaths.API_GATEWAY_REST }))
     .use(logMetrics(metrics))
     .use(requestOutcome())

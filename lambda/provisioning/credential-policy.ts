@@ -37,6 +37,11 @@ export class CredentialPolicy {
       throw unprocessable('USAGE_PLAN_REQUIRED', `An API key reaches an API only through a usage plan; name one for API ${withoutPlan.join(', ')}.`);
     }
     const plans = [...new Set(apis.flatMap((api) => api.usagePlans.map((plan) => plan.id)))].sort();
+    const allowed = this.settings.usagePlanIds;
+    const notAllowed = allowed ? plans.filter((plan) => !allowed.includes(plan)) : [];
+    if (notAllowed.length > 0) {
+      throw unprocessable('UNKNOWN_USAGE_PLAN', `Usage plan ${notAllowed.join(', ')} is not one this deployment links API keys to.`);
+    }
     if (plans.length > maxUsagePlansPerKey) {
       throw unprocessable('TOO_MANY_USAGE_PLANS', `An API key can join at most ${maxUsagePlansPerKey} usage plans; this request names ${plans.length}.`);
     }

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       registryTableName: 'registry',
       basicAuth: { secretId: 'secret', realm: 'portal-credentials-webhook', cacheSeconds: 300 },
       credentialPolicy: { defaultType: 'API_KEY', apis: {} },
-      claim: { leaseMs: 60_000, waitMs: 20_000 },
+      claim: { leaseMs: 60_000, waitMs: 15_000 },
     });
   });
 

@@ -133,6 +133,21 @@ describe('POST /v1/createCredentials for API keys', () => {
     expect(aws.dynamodb.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 
+  it('answers 503 TIMED_OUT in the contract body a second before the function would time out', async () => {
+    // Prepare: AWS hangs, and the invocation has 1.2 s left.
+    aws.apiGateway.on(CreateApiKeyCommand).callsFake(() => new Promise(() => {}));
+    const context = { ...lambdaContext, getRemainingTimeInMillis: () => 1_200 };
+
+    // Act
+    const response = await handler(proxyEvent({ body: createRequest() }), context);
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toEqual({ code: 'TIMED_OUT', message: expect.stringMatching(/retry/) });
+    expect(response.headers?.['Retry-After']).toBe('5');
+    expectResponseMatchesOpenApi('POST', '/v1/createCredentials', response);
+  });
+
   it('answers 500 with a generic message when the registry misbehaves in an unexpected way', async () => {
     // Prepare
     aws.dynamodb.on(PutCommand).rejects(new TypeError('Cannot read properties of undefined'));

@@ -46,6 +46,17 @@ describe('CredentialPolicy', () => {
     expect(() => policy.resolve([api('orders')])).toThrow(expect.objectContaining({ statusCode: 422, code: 'USAGE_PLAN_REQUIRED' }));
   });
 
+  it('refuses with 422, before any AWS call, a usage plan outside the deployment\'s list', () => {
+    // Prepare
+    const restricted = new CredentialPolicy({ defaultType: 'API_KEY', apis: {}, usagePlanIds: ['p1', 'p2'] });
+
+    // Act + Assess
+    expect(restricted.resolve([api('orders', 'p1')]).grant.usagePlanIds).toEqual(['p1']);
+    expect(() => restricted.resolve([api('orders', 'p1', 'p9')])).toThrow(
+      expect.objectContaining({ statusCode: 422, code: 'UNKNOWN_USAGE_PLAN', message: expect.stringContaining('p9') }),
+    );
+  });
+
   it('refuses with 422 more usage plans than one API key can join', () => {
     // Prepare
     const apis = Array.from({ length: 11 }, (_, index) => api(`api${index}`, `plan${index}`));

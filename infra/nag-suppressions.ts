@@ -1,0 +1,113 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+// The function cdk-nag itself turns ARNs into finding ids with, so the ids below match exactly.
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import type { IConstruct } from 'constructs';
+import type { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
+
+/**
+ * The AwsSolutions findings this design accepts, each acknowledged on the one
+ * construct it is about, with its reason. cdk-nag v3 reports through CDK's
+ * validation framework: `Validations.of(construct).acknowledge()` replaces the v2
+ * `NagSuppressions`, and a wildcard is acknowledged by its exact finding id
+ * (`AwsSolutions-IAM5[Resource::<flattened ARN>]`), one per resource pattern.
+ */
+
+const acknowledge = (construct: IConstruct | undefined, id: string, reason: string) => {
+  if (construct) Validations.of(construct).acknowledge({ id, reason });
+};
+
+const flatten = (scope: IConstruct, value: unknown) => flattenCfnReference(Stack.of(scope).resolve(value));
+
+/** `arn:<partition>:apigateway:<region>::<path>`, the partition and Region literal or pseudo-parameters. */
+const apigatewayArn = (path: string) => new RegExp(`^arn:(?:<AWS::Partition>|[a-z-]+):apigateway:(?:<AWS::Region>|[a-z0-9-]+)::${path}$`);
+
+/** Why each wildcard resource the functions' roles hold cannot be narrowed. Anything else stays reported. */
+const wildcardReasons: [RegExp, string][] = [
+  [/^\*$/, 'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.'],
+  [
+    apigatewayArn('/apikeys/\\*'),
+    'API key ids are made by CreateApiKey at runtime; only GET (GetApiKey) and DELETE (DeleteApiKey) on /apikeys/<id>, as each route needs them, are allowed.',
+  ],
+  [
+    apigatewayArn('/tags/\\*'),
+    'CreateApiKey with tags is also authorized as apigateway:PUT on /tags/<url-encoded ARN of the new key>, whose id does not exist before the call.',
+  ],
+  [
+    apigatewayArn('/usageplans/[^/*]+/keys/\\*'),
+    'DeleteUsagePlanKey names a key id known only at runtime; the path is limited to each configured usage plan.',
+  ],
+];
+
+/** Acknowledges each wildcard resource of the role's policy whose reason is known. */
+const acknowledgeWildcardResources = (role: iam.IRole | undefined) => {
+  const policy = role?.node.tryFindChild('DefaultPolicy');
+  if (!(policy instanceof iam.Policy)) return;
+  const document = Stack.of(policy).resolve(policy.document) as { Statement?: { Resource: unknown }[] };
+  for (const statement of document.Statement ?? []) {
+    const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    for (const resource of resources.map((value) => flatten(policy, value)).filter((flat) => flat.includes('*'))) {
+      const reason = wildcardReasons.find(([pattern]) => pattern.test(resource))?.[1];
+      if (reason) acknowledge(policy, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
+    }
+  }
+};
+
+const acknowledgeNoWaf = (api: apigateway.RestApi, what: string) =>
+  acknowledge(
+    api.deploymentStage,
+    'AwsSolutions-APIG3',
+    `${what}; stage throttling bounds the load, and a web ACL (billed per ACL and rule) can be associated without changing this stack.`,
+  );
+
+export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
+  for (const fn of Object.values(webhook.functions)) {
+    acknowledgeWildcardResources(fn.role);
+    acknowledge(fn, 'AwsSolutions-L1', 'Pinned to nodejs22.x, the runtime the code is bundled (target node22) and tested for; moved deliberately with the toolchain.');
+  }
+
+  for (const method of webhook.api.methods) {
+    acknowledge(
+      method,
+      'AwsSolutions-APIG4',
+      'The portal authenticates with HTTP Basic, which the function checks in constant time against Secrets Manager; API Gateway has no Basic authorizer, and requests without an Authorization header never reach the function.',
+    );
+    acknowledge(method, 'AwsSolutions-COG4', 'The Sensedia portal calls webhooks with HTTP Basic credentials only; it cannot present Cognito tokens.');
+  }
+  acknowledgeNoWaf(webhook.api, 'Only the portal calls the webhook, authenticated; requests without credentials are refused by API Gateway');
+
+  acknowledge(
+    webhook.basicAuthSecret,
+    'AwsSolutions-SMG4',
+    'The pair must also be typed into the portal, so it is rotated by hand: add a second pair, update the portal, retire the first (infra/README-deploy.md).',
+  );
+
+  if (webhook.userPool instanceof cognito.UserPool) {
+    acknowledge(webhook.userPool, 'AwsSolutions-COG8', 'The pool has no users, only machine-to-machine app clients; the Plus plan protects user sign-ins and would add cost for nothing.');
+    acknowledge(webhook.userPool, 'AwsSolutions-COG2', 'The pool has no users and no sign-in: app clients authenticate with their secret through the client-credentials grant, where MFA does not apply.');
+  }
+
+  const cloudWatchRole = webhook.node.tryFindChild('ApiGatewayCloudWatchRole');
+  if (cloudWatchRole instanceof iam.Role) {
+    const managedPolicies = Stack.of(cloudWatchRole).resolve((cloudWatchRole.node.defaultChild as iam.CfnRole).managedPolicyArns) as unknown[];
+    for (const arn of managedPolicies.map((value) => flatten(cloudWatchRole, value))) {
+      acknowledge(
+        cloudWatchRole,
+        `AwsSolutions-IAM4[Policy::${arn}]`,
+        "The Region's API Gateway CloudWatch role serves every API of the account, whose log groups are not known here; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS made for it.",
+      );
+    }
+  }
+
+  const sample = webhook.sampleApi;
+  if (sample) {
+    acknowledge(sample.api, 'AwsSolutions-APIG2', 'The sample API has only GET methods without parameters or bodies: there is nothing to validate.');
+    acknowledgeNoWaf(sample.api, 'A demonstration API answering from mock integrations, behind a usage plan or a token');
+    for (const method of sample.api.methods.filter((m) => m.resource.path === '/orders')) {
+      acknowledge(method, 'AwsSolutions-APIG4', 'GET /orders demonstrates API-key access through a usage plan, which is what the webhook issues.');
+      acknowledge(method, 'AwsSolutions-COG4', 'GET /orders demonstrates API-key access; GET /payments demonstrates the Cognito authorizer.');
+    }
+  }
+};

@@ -1,0 +1,59 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type { Construct } from 'constructs';
+import { suppressAcceptedFindings } from './nag-suppressions.ts';
+import { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
+import type { Settings } from './settings.ts';
+
+export interface PortalCredentialsWebhookStackProps extends StackProps {
+  /** The validated cdk.json settings. */
+  readonly settings: Settings;
+}
+
+/** The deployable unit: the webhook configured from cdk.json settings, and its outputs. */
+export class PortalCredentialsWebhookStack extends Stack {
+  public readonly webhook: PortalCredentialsWebhook;
+
+  constructor(scope: Construct, id: string, props: PortalCredentialsWebhookStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const clientCredentials = settings.clientCredentials;
+
+    this.webhook = new PortalCredentialsWebhook(this, 'Webhook', {
+      credentialPolicy: settings.credentialPolicy,
+      usagePlanIds: settings.usagePlanIds,
+      sampleApi: settings.sampleApi.enabled,
+      ...(settings.sampleApi.paymentsScope ? { samplePaymentsScope: settings.sampleApi.paymentsScope } : {}),
+      ...(clientCredentials
+        ? {
+            clientCredentials: {
+              ...(clientCredentials.userPoolId ? { userPool: cognito.UserPool.fromUserPoolId(this, 'ImportedUserPool', clientCredentials.userPoolId) } : {}),
+              ...(clientCredentials.domainPrefix ? { domainPrefix: clientCredentials.domainPrefix } : {}),
+              existingDomain: clientCredentials.existingDomain,
+              accessTokenValidity: Duration.minutes(clientCredentials.accessTokenValidityMinutes),
+            },
+          }
+        : {}),
+      stageName: settings.stageName,
+      throttling: settings.throttling,
+      logRetention: settings.logRetentionDays as RetentionDays,
+      claimLease: Duration.seconds(settings.claim.leaseSeconds),
+      claimWait: Duration.seconds(settings.claim.waitSeconds),
+      detailedMetrics: settings.detailedMetrics,
+      configureApiGatewayAccount: settings.configureApiGatewayAccount,
+    });
+
+    const webhook = this.webhook;
+    new CfnOutput(this, 'WebhookUrl', { value: webhook.url, description: 'Base URL to register in the portal (routes under v1/)' });
+    // The ARN only: the secret's value is read once with the AWS CLI, never printed here.
+    new CfnOutput(this, 'BasicAuthSecretArn', { value: webhook.basicAuthSecret.secretArn, description: 'Secret holding the Basic-auth pair for the portal' });
+    if (webhook.tokenUrl) new CfnOutput(this, 'TokenUrl', { value: webhook.tokenUrl, description: 'OAuth 2.0 token endpoint of issued client credentials' });
+    if (webhook.sampleApi) {
+      new CfnOutput(this, 'SampleApiUrl', { value: webhook.sampleApi.api.url, description: 'Sample API: GET orders (API key), GET payments (access token)' });
+      new CfnOutput(this, 'SampleUsagePlanId', { value: webhook.sampleApi.usagePlan.usagePlanId, description: 'Usage plan id the portal names to link API keys to the sample API' });
+    }
+
+    suppressAcceptedFindings(webhook);
+  }
+}

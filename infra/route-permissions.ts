@@ -1,0 +1,114 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/** The webhook's four routes, one function each. */
+export type WebhookRoute = 'create' | 'update' | 'revoke' | 'health';
+
+/** The resources a route's function may touch, as ARNs (or tokens resolving to ARNs). */
+export interface RouteResources {
+  readonly basicAuthSecretArn: string;
+  readonly tableArn: string;
+  readonly credentialIdIndexArn: string;
+  /** Set when the deployment issues API keys. */
+  readonly apiKeys?: {
+    readonly partition: string;
+    readonly region: string;
+    /** The usage plans keys may be linked to: exactly these, never any plan of the account. */
+    readonly usagePlanIds: readonly string[];
+  };
+  /** Set when the deployment issues client credentials. */
+  readonly userPoolArn?: string;
+}
+
+const allow = (sid: string, actions: string[], resources: string[]) => new iam.PolicyStatement({ sid, actions, resources });
+
+/**
+ * Every AWS call a route's code can make, and nothing else, derived from `lambda/`:
+ *
+ * - every route reads the Basic-auth secret (`http/accepted-credentials.ts`, GetSecretValue);
+ * - create claims, reads, activates, releases and marks the registry record
+ *   (`provisioning/registry.ts`: PutItem, GetItem, UpdateItem, DeleteItem), and through a
+ *   provisioner creates, reveals, cleans up leftovers of and deletes credentials;
+ * - update finds the record by credential id on the GSI or by app key (Query, GetItem),
+ *   checks the credential still exists, relinks usage plans or updates the app client,
+ *   and records the new grant (UpdateItem);
+ * - revoke finds the record the same way, deletes the credential or an interrupted
+ *   create's leftovers, and marks the record revoked (UpdateItem);
+ * - health only proves the secret is readable.
+ *
+ * API Gateway's control plane authorizes HTTP verbs on resource paths
+ * (`arn:<partition>:apigateway:<region>::/apikeys/<id>`), not operation names.
+ */
+export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.PolicyStatement[] => {
+  const statements = [allow('ReadBasicAuthSecret', ['secretsmanager:GetSecretValue'], [r.basicAuthSecretArn])];
+  const apigateway = (path: string) => `arn:${r.apiKeys?.partition}:apigateway:${r.apiKeys?.region}::${path}`;
+  const planKeys = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}/keys`)) ?? [];
+  const planKey = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}/keys/*`)) ?? [];
+
+  switch (route) {
+    case 'create':
+      statements.push(
+        allow('RegistryClaimAndRecord', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [r.tableArn]),
+      );
+      if (r.apiKeys) {
+        statements.push(
+          allow('CreateApiKeys', ['apigateway:POST'], [apigateway('/apikeys')]),
+          // CreateApiKey with tags is also authorized as a tagging PUT on the new key's
+          // /tags/<url-encoded ARN>; that ARN holds an id that does not exist yet.
+          allow('TagNewApiKeys', ['apigateway:PUT'], [apigateway('/tags/*')]),
+          // GetApiKey (reveal a repeated create) and GetApiKeys (find leftovers by name).
+          allow('ReadApiKeys', ['apigateway:GET'], [apigateway('/apikeys'), apigateway('/apikeys/*')]),
+          // Undo a failed link, remove leftovers, drop an unrecorded key: ids are made at runtime.
+          allow('DeleteApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')]),
+          allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
+        );
+      }
+      if (r.userPoolArn) {
+        statements.push(
+          allow(
+            'ManageAppClients',
+            ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+            [r.userPoolArn],
+          ),
+        );
+      }
+      break;
+    case 'update':
+      statements.push(
+        allow('RegistryFindByCredentialId', ['dynamodb:Query'], [r.credentialIdIndexArn]),
+        allow('RegistryReadAndRecordGrant', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [r.tableArn]),
+      );
+      if (r.apiKeys) {
+        statements.push(
+          // GetApiKey: a key deleted outside the webhook is answered 409, not relinked.
+          allow('ReadApiKey', ['apigateway:GET'], [apigateway('/apikeys/*')]),
+          // GetUsagePlans filtered by keyId: AWS, not the registry, is the truth about links.
+          allow('ListUsagePlans', ['apigateway:GET'], [apigateway('/usageplans')]),
+          allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
+          allow('UnlinkApiKeysFromUsagePlans', ['apigateway:DELETE'], planKey),
+        );
+      }
+      if (r.userPoolArn) {
+        statements.push(allow('UpdateAppClients', ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], [r.userPoolArn]));
+      }
+      break;
+    case 'revoke':
+      statements.push(
+        allow('RegistryFindByCredentialId', ['dynamodb:Query'], [r.credentialIdIndexArn]),
+        allow('RegistryReadAndMarkRevoked', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [r.tableArn]),
+      );
+      if (r.apiKeys) {
+        statements.push(
+          // GetApiKeys: an interrupted create's leftovers are found by name.
+          allow('FindLeftoverApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]),
+          allow('DeleteApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')]),
+        );
+      }
+      if (r.userPoolArn) {
+        statements.push(allow('DeleteAppClients', ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], [r.userPoolArn]));
+      }
+      break;
+    case 'health':
+      break;
+  }
+  return statements;
+};

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { CredentialPolicySettings } from '#commons/config';
+import { WEBHOOK_FUNCTION_TIMEOUT_SECONDS } from './portal-credentials-webhook.ts';
+
+/**
+ * The deployment's settings, read from the `portalCredentialsWebhook` key of the
+ * cdk.json context and validated here, so that a bad value fails `cdk synth` with
+ * the field's name instead of failing a deployment or a portal request later.
+ */
+
+/** The cdk.json context key the app reads. */
+export const SETTINGS_CONTEXT_KEY = 'portalCredentialsWebhook';
+
+/** The values CloudWatch Logs accepts as a retention (9999: never expire). */
+const retentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
+
+const awsId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be an identifier (letters, digits, "-" or "_")');
+
+const Throttling = z.strictObject({
+  /** Steady requests per second the stage lets through. */
+  rateLimit: z.number().positive().max(10_000).default(5),
+  /** Requests the stage lets through at once. */
+  burstLimit: z.number().int().positive().max(5_000).default(10),
+});
+
+const ClientCredentials = z.strictObject({
+  /** Import this existing user pool instead of creating one. */
+  userPoolId: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user-pool id such as "us-east-1_AbC123"').optional(),
+  /** The `<prefix>.auth.<region>.amazoncognito.com` domain; unique per Region across all AWS accounts. */
+  domainPrefix: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or "-", not starting or ending with "-"')
+    .refine((prefix) => !/aws|amazon|cognito/.test(prefix), 'must not contain "aws", "amazon" or "cognito"')
+    .optional(),
+  /** True when the imported pool already has this domain, so the stack must not create it. */
+  existingDomain: z.boolean().default(false),
+  /** Lifetime of the access tokens the issued clients get. */
+  accessTokenValidityMinutes: z.number().int().min(5).max(1440).default(60),
+});
+
+const SampleApi = z.strictObject({
+  /** Deploy the sample protected API (GET /orders with an API key, GET /payments with a token). */
+  enabled: z.boolean().default(true),
+  /** The scope GET /payments requires; one of the credential policy's scopes. */
+  paymentsScope: z.string().optional(),
+});
+
+const Claim = z.strictObject({
+  /** How long a create holds its claim; longer than the functions' timeout so a running create never loses it. */
+  leaseSeconds: z
+    .number()
+    .int()
+    .gt(WEBHOOK_FUNCTION_TIMEOUT_SECONDS, `must exceed the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`)
+    .max(900)
+    .default(60),
+  /** How long a repeated create waits for a concurrent one before answering 409. */
+  waitSeconds: z.number().min(0).max(20).default(15),
+});
+
+export const Settings = z
+  .strictObject({
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name').default('PortalCredentialsWebhook'),
+    stageName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits or "_"').default('prod'),
+    throttling: Throttling.prefault({}),
+    logRetentionDays: z
+      .number()
+      .refine((days) => retentionDays.includes(days), `must be one of ${retentionDays.join(', ')}`)
+      .default(30),
+    /** Exactly what the functions receive as CREDENTIAL_POLICY, validated by the same schema as at cold start. */
+    credentialPolicy: z.prefault(CredentialPolicySettings, {}),
+    /** Usage plans the portal may link API keys to, besides the sample API's plan. */
+    usagePlanIds: z.array(awsId).default([]),
+    clientCredentials: ClientCredentials.optional(),
+    sampleApi: SampleApi.prefault({}),
+    claim: Claim.prefault({}),
+    /** Per-route API Gateway metrics for the dashboard (billed as custom metrics). */
+    detailedMetrics: z.boolean().default(true),
+    /** Set the Region's API Gateway CloudWatch role, which logging needs; false when the account already has one. */
+    configureApiGatewayAccount: z.boolean().default(true),
+  })
+  .superRefine((settings, ctx) => {
+    const policy = settings.credentialPolicy;
+    const apis = Object.values(policy.apis);
+    const usesType = (type: string) => policy.defaultType === type || apis.some((api) => api.type === type);
+    const scopes = new Set(apis.flatMap((api) => api.scopes ?? []));
+
+    if (usesType('API_KEY') && settings.usagePlanIds.length === 0 && !settings.sampleApi.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['usagePlanIds'],
+        message: 'must name at least one usage plan when API keys are issued and the sample API is disabled',
+      });
+    }
+    if (settings.clientCredentials && !usesType('CLIENT_CREDENTIALS')) {
+      ctx.addIssue({ code: 'custom', path: ['clientCredentials'], message: 'is set, but no API in credentialPolicy uses CLIENT_CREDENTIALS' });
+    }
+    if (settings.clientCredentials?.existingDomain && !settings.clientCredentials.userPoolId) {
+      ctx.addIssue({ code: 'custom', path: ['clientCredentials', 'existingDomain'], message: 'needs clientCredentials.userPoolId: only an imported pool can already have a domain' });
+    }
+    if (settings.clientCredentials?.existingDomain && !settings.clientCredentials.domainPrefix) {
+      ctx.addIssue({ code: 'custom', path: ['clientCredentials', 'domainPrefix'], message: 'is required when existingDomain is true' });
+    }
+    const paymentsScope = settings.sampleApi.paymentsScope;
+    if (paymentsScope !== undefined && !scopes.has(paymentsScope)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sampleApi', 'paymentsScope'],
+        message: `must be one of the credential policy's scopes (${[...scopes].join(', ') || 'none configured'})`,
+      });
+    }
+  });
+
+export type Settings = z.infer<typeof Settings>;
+
+/**
+ * Parses the raw cdk.json context value. Throws an Error whose message names every
+ * bad field by its path (for example `throttling.rateLimit: ...`).
+ */
+export const parseSettings = (raw: unknown): Settings => {
+  const parsed = Settings.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+  throw new Error(`Invalid settings in cdk.json context "${SETTINGS_CONTEXT_KEY}":\n${problems}`);
+};

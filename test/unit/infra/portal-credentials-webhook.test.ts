@@ -1,0 +1,510 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
+import type { WebhookRoute } from '../../../infra/route-permissions.ts';
+import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+const env = { account: '123456789012', region: 'eu-west-1' };
+/** How API Gateway control-plane ARNs synthesize: the partition stays a pseudo-parameter. */
+const apigatewayArn = (path: string, ...rest: unknown[]) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:apigateway:eu-west-1::${path}`, ...rest]] });
+
+/** A stack from cdk.json's own settings, optionally changed; bundles the functions only when asked. */
+const buildStack = (options: { bundle: boolean; change?: (settings: Record<string, unknown>) => Record<string, unknown>; env?: typeof env }) => {
+  const context = { ...cdkJson.context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+  const app = new App({ context });
+  const raw = app.node.tryGetContext(SETTINGS_CONTEXT_KEY) as Record<string, unknown>;
+  const settings = parseSettings(options.change ? options.change(structuredClone(raw)) : raw);
+  const stack = new PortalCredentialsWebhookStack(app, 'Webhook', { settings, ...(options.env ? { env: options.env } : {}) });
+  return { app, stack };
+};
+
+let stack: PortalCredentialsWebhookStack;
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string }>;
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
+const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+/** A JSON document CloudFormation assembles with Fn::Join, parsed with each Ref written as "Ref:<logical id>". */
+const renderJoin = (value: unknown) => {
+  const join = value as { 'Fn::Join': [string, (string | { Ref: string })[]] };
+  return JSON.parse(join['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `Ref:${part.Ref}`)).join(''));
+};
+const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
+
+/** Every statement of the role's policies, whatever policy resource holds them. */
+const statementsOf = (roleId: string) =>
+  Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement);
+
+const roleIdOf = (route: WebhookRoute) => (resources[logicalId(stack.webhook.functions[route])]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+
+beforeAll(() => {
+  // Prepare + Act: bundling four functions takes seconds, so one synthesized template serves every test.
+  ({ stack } = buildStack({ bundle: true, env }));
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+}, 60_000);
+
+describe('the webhook API', () => {
+  const routes: [WebhookRoute, string, string][] = [
+    ['create', 'POST', '/v1/createCredentials'],
+    ['update', 'POST', '/v1/updateCredentials'],
+    ['revoke', 'POST', '/v1/revokeCredentials'],
+    ['health', 'GET', '/v1/health'],
+  ];
+
+  it('serves exactly the four contract routes', () => {
+    // Act
+    const served = stack.webhook.api.methods.map((method) => `${method.httpMethod} ${method.resource.path}`).sort();
+
+    // Assess
+    expect(served).toEqual(routes.map(([, method, path]) => `${method} ${path}`).sort());
+  });
+
+  it.each(routes)('proxies %s to its own function and refuses requests without an Authorization header', (route, httpMethod, path) => {
+    // Prepare
+    const method = stack.webhook.api.methods.find((m) => m.resource.path === path && m.httpMethod === httpMethod);
+
+    // Assess
+    expect(method).toBeDefined();
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: httpMethod,
+      ResourceId: ref(method!.resource),
+      AuthorizationType: 'NONE',
+      RequestParameters: { 'method.request.header.Authorization': true },
+      RequestValidatorId: ref(stack.webhook.api.node.findChild('RequestValidator')),
+      Integration: {
+        Type: 'AWS_PROXY',
+        Uri: { 'Fn::Join': ['', Match.arrayWith([arnOf(stack.webhook.functions[route])])] },
+      },
+    });
+  });
+
+  it('is regional, validates parameters and throttles the stage with the configured rate and burst', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'Webhook-webhook', EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { RestApiId: ref(stack.webhook.api), ValidateRequestParameters: true });
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      RestApiId: ref(stack.webhook.api),
+      StageName: 'prod',
+      TracingEnabled: true,
+      MethodSettings: [
+        { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true },
+      ],
+    });
+  });
+
+  it('writes one JSON access-log line per request to its log group, without headers or bodies', () => {
+    // Act
+    const stage = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::ApiGateway::Stage' && JSON.stringify(resource.Properties.RestApiId) === JSON.stringify(ref(stack.webhook.api)),
+    );
+    const accessLog = stage?.Properties.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    const fields = JSON.parse(accessLog.Format) as Record<string, string>;
+
+    // Assess
+    expect(accessLog.DestinationArn).toEqual(arnOf(stack.webhook.accessLogGroup));
+    expect(fields).toMatchObject({ requestId: '$context.requestId', status: '$context.status', resourcePath: '$context.resourcePath', errorResponseType: '$context.error.responseType' });
+    expect(Object.values(fields).join(' ')).not.toMatch(/requestHeader|requestOverride|apiKey}|\$input/);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('answers a missing or refused Basic credential with 401, a Basic challenge and the contract error body', () => {
+    // Prepare
+    const challenge = { 'gatewayresponse.header.WWW-Authenticate': `'Basic realm="portal-credentials-webhook", charset="UTF-8"'` };
+    const body = { 'application/json': JSON.stringify({ code: 'UNAUTHORIZED', message: 'Valid HTTP Basic credentials are required.' }) };
+
+    // Assess
+    for (const type of ['UNAUTHORIZED', 'BAD_REQUEST_PARAMETERS']) {
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: type, StatusCode: '401', ResponseParameters: challenge, ResponseTemplates: body });
+    }
+  });
+
+  it.each([
+    ['ACCESS_DENIED', '403', 'ACCESS_DENIED'],
+    ['MISSING_AUTHENTICATION_TOKEN', '404', 'NOT_FOUND'],
+    ['THROTTLED', '429', 'THROTTLED'],
+    ['REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE'],
+  ])('answers the %s gateway response with %s and the contract error body', (type, statusCode, code) => {
+    // Act
+    const response = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGateway::GatewayResponse' && resource.Properties.ResponseType === type);
+    const body = JSON.parse((response?.Properties.ResponseTemplates as Record<string, string>)['application/json'] as string) as Record<string, string>;
+
+    // Assess
+    expect(response?.Properties.StatusCode).toBe(statusCode);
+    expect(Object.keys(body).sort()).toEqual(['code', 'message']);
+    expect(body.code).toBe(code);
+  });
+
+  it.each(['DEFAULT_4XX', 'DEFAULT_5XX'])('answers every other %s in the contract error shape, coded by the response type', (type) => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: type,
+      ResponseTemplates: { 'application/json': '{"code":"$context.error.responseType","message":$context.error.messageString}' },
+    });
+  });
+});
+
+describe('the functions', () => {
+  const routes: WebhookRoute[] = ['create', 'update', 'revoke', 'health'];
+
+  it.each(routes)('runs %s on nodejs22.x arm64 with a 25 s timeout, 512 MB, active tracing and its own log group', (route) => {
+    // Prepare
+    const fn = stack.webhook.functions[route];
+
+    // Assess
+    expect(resources[logicalId(fn)]?.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 25,
+      MemorySize: 512,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+    });
+  });
+
+  it.each(routes)('gives %s the environment config.ts validates at cold start', (route) => {
+    // Prepare
+    const { webhook } = stack;
+    const tokenUrl = { 'Fn::Join': ['', ['https://', ref(webhook.userPool!.node.findChild('Domain')), '.auth.eu-west-1.amazoncognito.com/oauth2/token']] };
+
+    // Act
+    const { CREDENTIAL_POLICY: policy, ...variables } = (resources[logicalId(webhook.functions[route])]?.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+
+    // Assess: the policy carries the usage plans the role may link (tokens rendered as their Ref).
+    expect(renderJoin(policy)).toEqual({
+      defaultType: 'API_KEY',
+      apis: { 'sample-payments': { type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] } },
+      usagePlanIds: [`Ref:${logicalId(webhook.sampleApi!.usagePlan)}`],
+    });
+    expect(variables).toEqual({
+      REGISTRY_TABLE_NAME: ref(webhook.table),
+      BASIC_AUTH_SECRET_ID: ref(webhook.basicAuthSecret),
+      BASIC_AUTH_REALM: 'portal-credentials-webhook',
+      BASIC_AUTH_CACHE_SECONDS: '300',
+      USER_POOL_ID: ref(webhook.userPool!),
+      TOKEN_URL: tokenUrl,
+      ACCESS_TOKEN_VALIDITY_MINUTES: '60',
+      CLAIM_LEASE_SECONDS: '60',
+      CLAIM_WAIT_SECONDS: '15',
+      POWERTOOLS_SERVICE_NAME: 'portal-credentials-webhook',
+      POWERTOOLS_METRICS_NAMESPACE: 'PortalCredentialsWebhook',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('bundles each handler as minified ESM with the createRequire banner, a source map and the AWS SDK inside', () => {
+    // Prepare
+    const assembly = stack.node.root as App;
+
+    for (const fn of Object.values(stack.webhook.functions)) {
+      // Act
+      const assetDir = join(assembly.outdir, (fn.node.findChild('Code') as Asset).assetPath);
+      const bundle = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+
+      // Assess
+      expect(bundle.startsWith("import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);")).toBe(true);
+      expect(bundle).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(bundle).toMatch(/sourceMappingURL=index\.mjs\.map/);
+      expect(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8').length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('least privilege', () => {
+  const logsAndTracing = (route: WebhookRoute) => [
+    { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(stack.webhook.node.findChild(`${routeName[route]}Logs`)) },
+    { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
+  ];
+  const routeName: Record<WebhookRoute, string> = { create: 'CreateCredentials', update: 'UpdateCredentials', revoke: 'RevokeCredentials', health: 'Health' };
+  const readSecret = () => ({ Sid: 'ReadBasicAuthSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(stack.webhook.basicAuthSecret) });
+  const samplePlanKeys = (suffix: string) => apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan), `/keys${suffix}`);
+  const indexArn = () => ({ 'Fn::Join': ['', [arnOf(stack.webhook.table), '/index/byCredentialId']] });
+
+  const expected: Record<WebhookRoute, () => unknown[]> = {
+    create: () => [
+      readSecret(),
+      { Sid: 'RegistryClaimAndRecord', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: arnOf(stack.webhook.table) },
+      { Sid: 'CreateApiKeys', Effect: 'Allow', Action: 'apigateway:POST', Resource: apigatewayArn('/apikeys') },
+      { Sid: 'TagNewApiKeys', Effect: 'Allow', Action: 'apigateway:PUT', Resource: apigatewayArn('/tags/*') },
+      { Sid: 'ReadApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: [apigatewayArn('/apikeys'), apigatewayArn('/apikeys/*')] },
+      { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
+      { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
+      {
+        Sid: 'ManageAppClients',
+        Effect: 'Allow',
+        Action: ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+        Resource: arnOf(stack.webhook.userPool!),
+      },
+      ...logsAndTracing('create'),
+    ],
+    update: () => [
+      readSecret(),
+      { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
+      { Sid: 'RegistryReadAndRecordGrant', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
+      { Sid: 'ReadApiKey', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*') },
+      { Sid: 'ListUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans') },
+      { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
+      { Sid: 'UnlinkApiKeysFromUsagePlans', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: samplePlanKeys('/*') },
+      { Sid: 'UpdateAppClients', Effect: 'Allow', Action: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], Resource: arnOf(stack.webhook.userPool!) },
+      ...logsAndTracing('update'),
+    ],
+    revoke: () => [
+      readSecret(),
+      { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
+      { Sid: 'RegistryReadAndMarkRevoked', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
+      { Sid: 'FindLeftoverApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys') },
+      { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
+      { Sid: 'DeleteAppClients', Effect: 'Allow', Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], Resource: arnOf(stack.webhook.userPool!) },
+      ...logsAndTracing('revoke'),
+    ],
+    // Health proves the secret is readable, and touches nothing else.
+    health: () => [readSecret(), ...logsAndTracing('health')],
+  };
+
+  it.each(Object.keys(expected) as WebhookRoute[])('grants the %s function exactly the calls its code makes, on named resources', (route) => {
+    // Act
+    const statements = statementsOf(roleIdOf(route));
+
+    // Assess
+    expect(statements).toHaveLength(expected[route]().length);
+    expect(statements).toEqual(expect.arrayContaining(expected[route]()));
+  });
+
+  it.each(Object.keys(expected) as WebhookRoute[])('gives the %s function a role of its own, trusted by Lambda only and without managed policies', (route) => {
+    // Act
+    const role = resources[roleIdOf(route)]?.Properties;
+
+    // Assess
+    expect(role?.ManagedPolicyArns).toBeUndefined();
+    expect(role?.AssumeRolePolicyDocument).toEqual({
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+      Version: '2012-10-17',
+    });
+  });
+
+  it('links keys only to the configured usage plans and grants no Cognito action when no API uses client credentials', () => {
+    // Prepare
+    const { stack: keysOnly } = buildStack({
+      bundle: false,
+      env,
+      change: (settings) => ({
+        ...settings,
+        credentialPolicy: { defaultType: 'API_KEY' },
+        clientCredentials: undefined,
+        sampleApi: { enabled: false },
+        usagePlanIds: ['plan01', 'plan02'],
+      }),
+    });
+
+    // Act
+    const keysOnlyTemplate = Template.fromStack(keysOnly);
+    const allStatements = JSON.stringify(keysOnlyTemplate.findResources('AWS::IAM::Policy'));
+
+    // Assess
+    keysOnlyTemplate.resourceCountIs('AWS::Cognito::UserPool', 0);
+    keysOnlyTemplate.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    expect(allStatements).not.toContain('cognito-idp:');
+    keysOnlyTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: [apigatewayArn('/usageplans/plan01/keys'), apigatewayArn('/usageplans/plan02/keys')] },
+          {
+            Sid: 'UnlinkApiKeysFromUsagePlans',
+            Effect: 'Allow',
+            Action: 'apigateway:DELETE',
+            Resource: [apigatewayArn('/usageplans/plan01/keys/*'), apigatewayArn('/usageplans/plan02/keys/*')],
+          },
+        ]),
+      },
+    });
+    const health = keysOnly.webhook.functions.health;
+    const variables = (keysOnlyTemplate.toJSON().Resources[keysOnly.getLogicalId(health.node.defaultChild as CfnElement)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(variables)).not.toContain('USER_POOL_ID');
+  });
+});
+
+describe('the registry table and the Basic-auth secret', () => {
+  it('keys the registry by appKey with the byCredentialId index, on demand, recoverable and retained', () => {
+    // Assess
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'appKey', KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: 'appKey', AttributeType: 'S' },
+          { AttributeName: 'credentialId', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [{ IndexName: 'byCredentialId', KeySchema: [{ AttributeName: 'credentialId', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+
+  it('generates a {"username":"portal","password":...} pair of 40 letters and digits at deployment', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: {
+        SecretStringTemplate: JSON.stringify({ username: 'portal' }),
+        GenerateStringKey: 'password',
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+        PasswordLength: 40,
+      },
+    });
+    expect(JSON.stringify(template.toJSON().Outputs)).not.toMatch(/SecretString|password/i);
+  });
+});
+
+describe('client credentials and the sample API', () => {
+  it('creates a user pool with no sign-up, its domain and a resource server with the configured scope', () => {
+    // Assess
+    template.hasResource('AWS::Cognito::UserPool', {
+      DeletionPolicy: 'Retain',
+      Properties: { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, DeletionProtection: 'ACTIVE' },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'portal-credentials-123456789012',
+      UserPoolId: ref(stack.webhook.userPool!),
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'portal-sample',
+      Scopes: [Match.objectLike({ ScopeName: 'payments.read' })],
+      UserPoolId: ref(stack.webhook.userPool!),
+    });
+  });
+
+  it('requires an API key on GET /orders, through a usage plan on the sample stage', () => {
+    // Prepare
+    const sample = stack.webhook.sampleApi!;
+
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      RestApiId: ref(sample.api),
+      HttpMethod: 'GET',
+      ApiKeyRequired: true,
+      Integration: Match.objectLike({ Type: 'MOCK' }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      ApiStages: [Match.objectLike({ ApiId: ref(sample.api), Stage: ref(sample.api.deploymentStage) })],
+    });
+  });
+
+  it('requires an access token with the payments scope on GET /payments, so client-credentials tokens are accepted', () => {
+    // Prepare
+    const sample = stack.webhook.sampleApi!;
+    const authorizer = sample.node.findChild('Authorizer');
+
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      ProviderARNs: [arnOf(stack.webhook.userPool!)],
+      RestApiId: ref(sample.api),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      RestApiId: ref(sample.api),
+      HttpMethod: 'GET',
+      AuthorizationType: 'COGNITO_USER_POOLS',
+      AuthorizerId: ref(authorizer),
+      AuthorizationScopes: ['portal-sample/payments.read'],
+    });
+  });
+});
+
+describe('observability and outputs', () => {
+  it('alarms on API 5XX and on every function error and throttle', () => {
+    // Act
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties as Record<string, unknown>);
+
+    // Assess
+    expect(alarms.filter((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5XXError')).toHaveLength(1);
+    for (const fn of Object.values(stack.webhook.functions)) {
+      for (const metricName of ['Errors', 'Throttles']) {
+        expect(alarms).toContainEqual(expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }] }));
+      }
+    }
+  });
+
+  it('has one dashboard graphing requests, latency and errors per route and the webhook Requests metric', () => {
+    // Act
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties);
+
+    // Assess
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    for (const title of ['Requests per route', 'Latency per route', 'Errors per route']) expect(body).toContain(title);
+    for (const path of ['/v1/createCredentials', '/v1/updateCredentials', '/v1/revokeCredentials', '/v1/health']) expect(body).toContain(path);
+    expect(body).toContain(`SEARCH('{PortalCredentialsWebhook} MetricName=\\\\\\"Requests\\\\\\"'`);
+  });
+
+  it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and the sample usage plan id', () => {
+    // Assess
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['BasicAuthSecretArn', 'SampleApiUrl', 'SampleUsagePlanId', 'TokenUrl', 'WebhookUrl']);
+    template.hasOutput('BasicAuthSecretArn', { Value: ref(stack.webhook.basicAuthSecret) });
+    template.hasOutput('SampleUsagePlanId', { Value: ref(stack.webhook.sampleApi!.usagePlan) });
+    template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([ref(stack.webhook.api)])] } });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  const findings = (scope: IConstruct) =>
+    new AwsSolutionsChecks(undefined, { verbose: true })
+      .validateScope(scope)
+      .violations.flatMap((violation) => violation.violatingResources.map((resource) => `${violation.severity} ${violation.ruleName} at ${resource.constructPath}`));
+
+  it('reports nothing unacknowledged for a stack in a known account and Region', () => {
+    // Act + Assess
+    expect(findings(stack)).toEqual([]);
+  });
+
+  it('lets an environment-agnostic app synthesize with the AwsSolutions plugin registered', () => {
+    // Prepare
+    const { app, stack: agnostic } = buildStack({ bundle: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+    // Act + Assess
+    expect(findings(agnostic)).toEqual([]);
+    expect(() => app.synth()).not.toThrow();
+    expect(Stack.of(agnostic).resolve(agnostic.region)).toEqual({ Ref: 'AWS::Region' });
+  });
+});
+
+describe('settings', () => {
+  const valid = () => structuredClone(cdkJson.context[SETTINGS_CONTEXT_KEY]) as Record<string, unknown>;
+
+  it('reads the default cdk.json configuration, which issues both credential types', () => {
+    // Act
+    const settings = parseSettings(valid());
+
+    // Assess
+    expect(settings.credentialPolicy.defaultType).toBe('API_KEY');
+    expect(Object.values(settings.credentialPolicy.apis)).toContainEqual({ type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] });
+  });
+
+  it.each([
+    ['a negative rate', { throttling: { rateLimit: -1, burstLimit: 10 } }, /throttling\.rateLimit/],
+    ['a malformed scope', { credentialPolicy: { apis: { a1: { type: 'CLIENT_CREDENTIALS', scopes: ['no-slash'] } } } }, /credentialPolicy\.apis\.a1\.scopes\.0/],
+    ['an unknown credential type', { credentialPolicy: { defaultType: 'TOKEN' } }, /credentialPolicy\.defaultType/],
+    ['a lease shorter than the timeout', { claim: { leaseSeconds: 20 } }, /claim\.leaseSeconds: must exceed the functions' timeout/],
+    ['a retention CloudWatch does not offer', { logRetentionDays: 42 }, /logRetentionDays/],
+    ['an invalid domain prefix', { clientCredentials: { domainPrefix: 'My_Domain' } }, /clientCredentials\.domainPrefix/],
+    ['a payments scope no API has', { sampleApi: { enabled: true, paymentsScope: 'other/scope' } }, /sampleApi\.paymentsScope/],
+    ['no usage plan for API keys', { sampleApi: { enabled: false }, usagePlanIds: [] }, /usagePlanIds/],
+    ['a misspelt field', { stagename: 'prod' }, /Unrecognized key.*stagename/],
+  ])('fails the synth naming the field for %s', (_problem, change, message) => {
+    // Act + Assess
+    expect(() => parseSettings({ ...valid(), ...change })).toThrow(message);
+  });
+});
