@@ -45,7 +45,7 @@ execFileSync(process.execPath, ['--import', 'tsx', 'bench/warm.ts'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const warm = JSON.parse(readFileSync(warmFile, 'utf8')) as {
-  overhead: Record<string, { p50: number; p99: number }>;
+  overhead: Record<string, { p50: number; p99: number; ownP50: number; ownP99: number }>;
   roundTrips: Record<string, { apiGateway: number; total: number; calls: number }>;
   iterations: number;
 };
@@ -79,12 +79,15 @@ console.table(
     'init / baseline': `${fixed(row.ratio, 2)} ${mark(row.ratio <= targets.initRatio)} (≤ ${targets.initRatio})`,
   })),
 );
-console.log(`Warm overhead per request, ${warm.iterations} requests each:`);
+console.log(`Warm overhead per request, ${warm.iterations} requests each; AWS answered inside the SDK clients.`);
+console.log("'webhook' is the request's time less the time inside SDK calls (the targets apply to it); 'with SDK' includes the SDK's own work:");
 console.table(
-  Object.entries(warm.overhead).map(([route, { p50, p99 }]) => ({
+  Object.entries(warm.overhead).map(([route, { p50, p99, ownP50, ownP99 }]) => ({
     route,
-    'p50 ms': `${fixed(p50, 3)} ${mark(p50 <= targets.p50Ms)} (≤ ${targets.p50Ms})`,
-    'p99 ms': `${fixed(p99, 3)} ${mark(p99 <= targets.p99Ms)} (≤ ${targets.p99Ms})`,
+    'webhook p50 ms': `${fixed(ownP50, 3)} ${mark(ownP50 <= targets.p50Ms)} (≤ ${targets.p50Ms})`,
+    'webhook p99 ms': `${fixed(ownP99, 3)} ${mark(ownP99 <= targets.p99Ms)} (≤ ${targets.p99Ms})`,
+    'with SDK p50 ms': fixed(p50, 3),
+    'with SDK p99 ms': fixed(p99, 3),
   })),
 );
 console.log('Sequential AWS round trips per operation (Basic-auth secret cached):');
