@@ -10,7 +10,9 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CredentialPolicySettings } from '#commons/config';
+import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
+import { metricsNamespace } from '#commons/service';
+import type { CredentialType } from '#contract/schemas';
 import { credentialIdIndex } from '#provisioning/registry';
 import { jsonAccessLogFormat } from './access-log-format.ts';
 import { functionBundling } from './function-bundling.ts';
@@ -25,11 +27,6 @@ import { WebhookMonitoring } from './webhook-monitoring.ts';
  */
 export const WEBHOOK_FUNCTION_TIMEOUT_SECONDS = 25;
 
-/** Service name and metrics namespace the functions' Powertools logger and metrics use. */
-export const WEBHOOK_SERVICE_NAME = 'portal-credentials-webhook';
-export const WEBHOOK_METRICS_NAMESPACE = 'PortalCredentialsWebhook';
-
-export type CredentialType = 'API_KEY' | 'CLIENT_CREDENTIALS';
 
 /** How credentials for one REST API are issued. */
 export interface ApiCredentialPolicy {
@@ -326,7 +323,7 @@ export class PortalCredentialsWebhook extends Construct {
     }
     const policy = parsedPolicy.data;
     const apiPolicies = Object.values(policy.apis);
-    const issues = (type: CredentialType) => policy.defaultType === type || apiPolicies.some((api) => api.type === type);
+    const issues = (type: CredentialType) => policyIssues(policy, type);
     const scopes = [...new Set(apiPolicies.flatMap((api) => api.scopes ?? []))].sort();
 
     this.table = new dynamodb.Table(this, 'Registry', {
@@ -395,8 +392,6 @@ export class PortalCredentialsWebhook extends Construct {
       CREDENTIAL_POLICY: stack.toJsonString(issues('API_KEY') ? { ...policy, usagePlanIds: this.usagePlanIds } : policy),
       CLAIM_LEASE_SECONDS: String(claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
-      POWERTOOLS_SERVICE_NAME: WEBHOOK_SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: WEBHOOK_METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (this.userPool && this.tokenUrl) {
@@ -493,7 +488,7 @@ export class PortalCredentialsWebhook extends Construct {
         path: `/v1/${routes[route].path}`,
         function: this.functions[route],
       })),
-      metricsNamespace: WEBHOOK_METRICS_NAMESPACE,
+      metricsNamespace,
       dashboardName: `${stack.stackName}-webhook`,
       detailedMetrics: props.detailedMetrics ?? true,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
@@ -539,8 +534,6 @@ export class PortalCredentialsWebhook extends Construct {
     const json = (body: string) => ({ 'application/json': body });
     const challenge = { 'WWW-Authenticate': `'Basic realm="${realm}", charset="UTF-8"'` };
     const unauthorized = json(errorTemplate('UNAUTHORIZED', 'Valid HTTP Basic credentials are required.'));
-    // $context.error.messageString is API Gateway's own message, already a quoted JSON string.
-    const byResponseType = json('{"code":"$context.error.responseType","message":$context.error.messageString}');
     const responses: Record<string, apigateway.GatewayResponseOptions> = {
       Unauthorized: { type: ResponseType.UNAUTHORIZED, statusCode: '401', responseHeaders: challenge, templates: unauthorized },
       // The only required parameter is the Authorization header: missing it means missing credentials.
@@ -567,8 +560,16 @@ export class PortalCredentialsWebhook extends Construct {
         statusCode: '413',
         templates: json(errorTemplate('PAYLOAD_TOO_LARGE', 'The request body is too large.')),
       },
-      Default4xx: { type: ResponseType.DEFAULT_4XX, templates: byResponseType },
-      Default5xx: { type: ResponseType.DEFAULT_5XX, templates: byResponseType },
+      // Fixed messages: API Gateway's own text is not for the portal (the contract promises no AWS error text).
+      Default4xx: {
+        type: ResponseType.DEFAULT_4XX,
+        templates: json(errorTemplate('GATEWAY_REFUSED', 'API Gateway refused the request before the webhook saw it.')),
+      },
+      // Integration time-outs (504) land here too.
+      Default5xx: {
+        type: ResponseType.DEFAULT_5XX,
+        templates: json(errorTemplate('GATEWAY_FAILURE', 'API Gateway could not get an answer from the webhook; retry the request.')),
+      },
     };
     for (const [id, options] of Object.entries(responses)) this.api.addGatewayResponse(id, options);
   }

@@ -76,7 +76,6 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     USER_POOL_ID: userPoolId,
     TOKEN_URL: tokenEndpoint.tokenUrl,
     BASIC_AUTH_SECRET_ID: secretId,
-    POWERTOOLS_SERVICE_NAME: 'portal-credentials-webhook',
     // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',

@@ -65,8 +65,9 @@ export type Config = {
   claim: { leaseMs: number; waitMs: number };
 };
 
-const usesClientCredentials = (policy: CredentialPolicySettings) =>
-  policy.defaultType === 'CLIENT_CREDENTIALS' || Object.values(policy.apis).some((api) => api.type === 'CLIENT_CREDENTIALS');
+/** Whether the policy gives any API this credential type (the deployment then needs what that type needs). */
+export const issues = (policy: Pick<CredentialPolicySettings, 'defaultType' | 'apis'>, type: CredentialType) =>
+  policy.defaultType === type || Object.values(policy.apis).some((api) => api.type === type);
 
 export const loadConfig = (env: Record<string, string | undefined> = process.env): Config => {
   const parsed = Environment.safeParse(env);
@@ -81,7 +82,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     credentialPolicy: e.CREDENTIAL_POLICY,
     claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000 },
   };
-  if (usesClientCredentials(config.credentialPolicy)) {
+  if (issues(config.credentialPolicy, 'CLIENT_CREDENTIALS')) {
     if (!e.USER_POOL_ID || !e.TOKEN_URL) {
       throw new Error('Invalid webhook configuration: USER_POOL_ID and TOKEN_URL are required when CREDENTIAL_POLICY uses CLIENT_CREDENTIALS');
     }

@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { internalError, WebhookError } from '#contract/errors';
 import { logger } from '#commons/powertools';
+import { LeftoversError } from '#provisioning/provisioner';
 
 /**
  * Turns any failure into the contract's error body. Only WebhookError messages are
@@ -26,9 +27,16 @@ export const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
   },
 });
 
-/** Name, HTTP status and request id are enough to trace an AWS failure; the raw error may carry secrets in its request. */
-const describeCause = (cause: unknown) => {
+/**
+ * What an operator needs to trace a failure: name, message, HTTP status, request id and
+ * attempts of an AWS error (AWS messages name resources, never our secrets: the SDK
+ * keeps request bodies out of them), and for leftovers both failures.
+ */
+const describeCause = (cause: unknown): unknown => {
   if (!(cause instanceof Error)) return cause === undefined ? undefined : String(cause);
+  if (cause instanceof LeftoversError) {
+    return { name: cause.name, message: cause.message, original: describeCause(cause.original), rollbackFailure: describeCause(cause.rollbackFailure) };
+  }
   const metadata = (cause as { $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number } }).$metadata;
   return {
     name: cause.name,

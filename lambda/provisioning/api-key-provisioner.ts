@@ -9,7 +9,7 @@ import {
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
 import { conflict, unprocessable } from '#contract/errors';
-import { isNotFound } from './aws-failures.ts';
+import { createOrLeftovers, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName } from './provisioner.ts';
 
 export const managedByTag = 'managed-by';
@@ -38,33 +38,48 @@ const allOrNothing = async <T>(items: readonly T[], step: (item: T) => Promise<u
   await undoThenRethrow(failure.reason, () => Promise.all(succeeded.map(undo)));
 };
 
+/** API Gateway lets one API key join at most 10 usage plans. */
+const maxUsagePlansPerKey = 10;
+
 /** API Gateway API keys, reaching APIs through usage plans. */
 export class ApiKeyProvisioner implements Provisioner {
   readonly credentialType = 'API_KEY' as const;
 
-  constructor(private readonly apiGateway: APIGatewayClient) {}
+  /**
+   * @param linkableUsagePlanIds the plans this deployment links keys to (its role may touch no
+   *   other); a key's links to any other plan were made by hand and are left alone. Absent: any.
+   */
+  constructor(
+    private readonly apiGateway: APIGatewayClient,
+    private readonly linkableUsagePlanIds?: readonly string[],
+  ) {}
 
   async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
-    const key = await this.apiGateway.send(
-      new CreateApiKeyCommand({
+    const key = await createOrLeftovers(
+      this.apiGateway.send(
+        new CreateApiKeyCommand({
         name: resourceName(app),
         description: `Portal app "${app.appName}" of ${app.developer}. Managed by ${managedByValue}: change it through the portal.`.slice(0, 1000),
         enabled: true,
         tags: { [managedByTag]: managedByValue, [appKeyTag]: tagValue(app.appKey), developer: tagValue(app.developer) },
-      }),
+        }),
+      ),
     );
-    const keyId = key.id as string;
+    const keyId = requireAnswer(key.id, 'CreateApiKey', 'an id');
+    const value = requireAnswer(key.value, 'CreateApiKey', 'a value');
+    // A retried create may have made a key on an attempt whose answer was lost.
+    if ((key.$metadata?.attempts ?? 1) > 1) await this.removeLeftovers(app, keyId);
     const links = await Promise.allSettled(grant.usagePlanIds.map((planId) => this.link(keyId, planId)));
     const linkFailure = links.find((result) => result.status === 'rejected');
     // Deleting the key drops every link it got, so one delete undoes them all.
     if (linkFailure) await undoThenRethrow(linkFailure.reason, () => this.revoke(keyId));
-    return { credentialId: keyId, secret: key.value as string };
+    return { credentialId: keyId, secret: value };
   }
 
   async reveal(credentialId: string): Promise<IssuedCredential | undefined> {
     try {
       const key = await this.apiGateway.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: true }));
-      return { credentialId, secret: key.value as string };
+      return { credentialId, secret: requireAnswer(key.value, 'GetApiKey', 'a value') };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -77,9 +92,23 @@ export class ApiKeyProvisioner implements Provisioner {
     if (!exists) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
     const wanted = new Set(desired.usagePlanIds);
     const toLink = desired.usagePlanIds.filter((planId) => !linked.has(planId));
-    const toUnlink = [...linked].filter((planId) => !wanted.has(planId));
-    await allOrNothing(toLink, (planId) => this.link(credentialId, planId), (planId) => this.unlink(credentialId, planId));
-    await allOrNothing(toUnlink, (planId) => this.unlink(credentialId, planId), (planId) => this.link(credentialId, planId));
+    const toUnlink = [...linked].filter((planId) => !wanted.has(planId) && this.mayLink(planId));
+    const link = (planId: string) => this.link(credentialId, planId);
+    const unlink = (planId: string) => this.unlink(credentialId, planId);
+    const add = { run: () => allOrNothing(toLink, link, unlink), undo: () => Promise.all(toLink.map(unlink)) };
+    const remove = { run: () => allOrNothing(toUnlink, unlink, link), undo: () => Promise.all(toUnlink.map(link)) };
+    // Adding first never leaves the key without access, unless it would pass the 10-plan limit.
+    const [first, second] = linked.size + toLink.length > maxUsagePlansPerKey ? [remove, add] : [add, remove];
+    await first.run();
+    try {
+      await second.run();
+    } catch (failure) {
+      await undoThenRethrow(failure, first.undo);
+    }
+  }
+
+  private mayLink(usagePlanId: string) {
+    return this.linkableUsagePlanIds === undefined || this.linkableUsagePlanIds.includes(usagePlanId);
   }
 
   private async exists(keyId: string): Promise<boolean> {
@@ -100,13 +129,14 @@ export class ApiKeyProvisioner implements Provisioner {
     }
   }
 
-  async removeLeftovers(app: AppIdentity): Promise<number> {
+  async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {
     const name = resourceName(app);
     const leftovers: string[] = [];
-    // nameQuery is a prefix match over pages: keep exact names carrying this app's tag only.
+    // nameQuery is a prefix match over pages: keep exact names carrying our tags only.
     for await (const page of paginateGetApiKeys({ client: this.apiGateway, pageSize: 500 }, { nameQuery: name })) {
       for (const key of page.items ?? []) {
-        if (key.name === name && key.tags?.[appKeyTag] === tagValue(app.appKey) && key.id) leftovers.push(key.id);
+        const ours = key.tags?.[managedByTag] === managedByValue && key.tags?.[appKeyTag] === tagValue(app.appKey);
+        if (key.name === name && ours && key.id && key.id !== keep) leftovers.push(key.id);
       }
     }
     await Promise.all(leftovers.map((keyId) => this.revoke(keyId)));
@@ -133,8 +163,13 @@ export class ApiKeyProvisioner implements Provisioner {
 
   private async linkedUsagePlans(keyId: string): Promise<Set<string>> {
     const plans = new Set<string>();
-    for await (const page of paginateGetUsagePlans({ client: this.apiGateway, pageSize: 500 }, { keyId })) {
-      for (const plan of page.items ?? []) if (plan.id) plans.add(plan.id);
+    try {
+      for await (const page of paginateGetUsagePlans({ client: this.apiGateway, pageSize: 500 }, { keyId })) {
+        for (const plan of page.items ?? []) if (plan.id) plans.add(plan.id);
+      }
+    } catch (error) {
+      // A deleted key may be answered NotFound here; exists() reports it.
+      if (!isNotFound(error)) throw error;
     }
     return plans;
   }

@@ -17,6 +17,34 @@ const isAwsFailure = (error: unknown): boolean => {
 };
 
 /**
+ * Whether a failed AWS call may still have taken effect: a service's 4xx is a refusal,
+ * but a time-out, a dropped connection or a 5xx (the last of the SDK's attempts) leaves
+ * the outcome unknown, and a create then may have made what it was asked to.
+ */
+export const mayHaveSucceeded = (error: unknown): boolean => {
+  if (!isAwsFailure(error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+};
+
+/** A field AWS must answer with; its absence is AWS's failure (502), not a bug of ours. */
+export const requireAnswer = <T>(value: T | undefined, operation: string, what: string): T => {
+  if (value === undefined || value === null || value === '') {
+    throw Object.assign(new Error(`${operation} answered without ${what}`), { name: 'IncompleteAnswer', $fault: 'server' });
+  }
+  return value;
+};
+
+/** Runs a create whose failure may hide a success as a LeftoversError, so the app's claim is kept. */
+export const createOrLeftovers = async <T>(create: Promise<T>): Promise<T> => {
+  try {
+    return await create;
+  } catch (error) {
+    throw mayHaveSucceeded(error) ? new LeftoversError(error) : error;
+  }
+};
+
+/**
  * Says what went wrong in AWS without repeating AWS's own text (it can name ARNs and
  * account ids): throttling that outlived the retries is 429, a full quota 503, the rest 502.
  */

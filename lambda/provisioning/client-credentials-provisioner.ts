@@ -8,7 +8,7 @@ import {
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { conflict } from '#contract/errors';
-import { isNotFound } from './aws-failures.ts';
+import { createOrLeftovers, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, type Provisioner, resourceName } from './provisioner.ts';
 
 export interface ClientCredentialsSettings {
@@ -33,10 +33,13 @@ export class ClientCredentialsProvisioner implements Provisioner {
   ) {}
 
   async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
-    const { UserPoolClient } = await this.cognito.send(
-      new CreateUserPoolClientCommand({ ...this.configuration(resourceName(app), grant.scopes), GenerateSecret: true }),
+    const created = await createOrLeftovers(
+      this.cognito.send(new CreateUserPoolClientCommand({ ...this.configuration(resourceName(app), grant.scopes), GenerateSecret: true })),
     );
-    return this.issued(UserPoolClient as UserPoolClientType);
+    const issued = this.issued(created.UserPoolClient ?? {});
+    // A retried create may have made a client on an attempt whose answer was lost.
+    if ((created.$metadata?.attempts ?? 1) > 1) await this.removeLeftovers(app, issued.credentialId);
+    return issued;
   }
 
   async reveal(credentialId: string): Promise<IssuedCredential | undefined> {
@@ -60,11 +63,13 @@ export class ClientCredentialsProvisioner implements Provisioner {
     }
   }
 
-  async removeLeftovers(app: AppIdentity): Promise<number> {
+  async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {
     const name = resourceName(app);
     const leftovers: string[] = [];
     for await (const page of paginateListUserPoolClients({ client: this.cognito, pageSize: 60 }, { UserPoolId: this.settings.userPoolId })) {
-      for (const client of page.UserPoolClients ?? []) if (client.ClientName === name && client.ClientId) leftovers.push(client.ClientId);
+      for (const client of page.UserPoolClients ?? []) {
+        if (client.ClientName === name && client.ClientId && client.ClientId !== keep) leftovers.push(client.ClientId);
+      }
     }
     await Promise.all(leftovers.map((clientId) => this.revoke(clientId)));
     return leftovers.length;
@@ -100,8 +105,8 @@ export class ClientCredentialsProvisioner implements Provisioner {
 
   private issued(client: UserPoolClientType): IssuedCredential {
     return {
-      credentialId: client.ClientId as string,
-      secret: client.ClientSecret as string,
+      credentialId: requireAnswer(client.ClientId, 'Cognito', 'a client id'),
+      secret: requireAnswer(client.ClientSecret, 'Cognito', 'a client secret'),
       customCredentials: {
         tokenUrl: this.settings.tokenUrl,
         scopes: [...(client.AllowedOAuthScopes ?? [])].sort(),

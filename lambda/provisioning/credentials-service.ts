@@ -106,7 +106,10 @@ export class CredentialsService {
       throw notFound('No credential this webhook created matches the request; create it first.');
     }
     this.expectType(record, request.credentialType);
-    if (record.state === 'PENDING') throw inProgress();
+    if (record.state === 'PENDING') {
+      if (this.leaseRunning(record)) throw inProgress();
+      throw notFound('The create that was making this credential did not finish; create it again.');
+    }
     const { credentialType, grant } = this.options.policy.resolve(request.apis);
     if (credentialType !== record.credentialType) {
       throw unprocessable(
@@ -131,10 +134,14 @@ export class CredentialsService {
     this.expectType(record, request.credentialType);
     const provisioner = this.provisionerFor(record.credentialType);
     if (record.state === 'PENDING') {
-      if ((record.leaseExpiresAt ?? 0) > this.now()) throw inProgress();
-      // The create that held this claim died: clean up what it left and close the record.
+      if (this.leaseRunning(record)) throw inProgress();
+      // The create that held this claim died. Take its claim first, so that no create can issue
+      // while its leftovers are deleted; if the cleanup fails, the claim stays for the next call.
+      const claimToken = randomUUID();
+      const taken = await this.options.registry.claim({ ...record, claimToken, leaseExpiresAt: this.now() + this.options.leaseMs }, this.now());
+      if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
       await provisioner.removeLeftovers(record);
-      await this.options.registry.markRevoked(record.appKey, { claimToken: record.claimToken }, this.isoNow());
+      await this.options.registry.markRevoked(record.appKey, { claimToken }, this.isoNow());
       return;
     }
     await provisioner.revoke(record.credentialId as string);
@@ -158,7 +165,8 @@ export class CredentialsService {
       }
       issued = await provisioner.create(app, grant);
     } catch (error) {
-      // Leftovers in AWS keep the claim: once its lease expires, the next call cleans them up.
+      // What AWS may still hold keeps the claim: once its lease expires, the next call cleans it
+      // up. Otherwise the app goes back to how it was (an earlier expired claim included).
       if (!(error instanceof LeftoversError)) await this.releaseQuietly(app.appKey, claimToken, previous);
       throw error;
     }
@@ -171,22 +179,24 @@ export class CredentialsService {
       // Not recorded means not ours to keep: delete it, and release the claim only once it is gone.
       try {
         await provisioner.revoke(issued.credentialId);
-        await this.releaseQuietly(app.appKey, claimToken, previous);
       } catch (rollbackFailure) {
-        logger.error('Could not undo an unrecorded credential; the next request for this app will', {
+        // With the claim still ours, the next call cleans up; after CLAIM_LOST nobody will.
+        logger.error('A credential that could not be recorded could not be deleted either', {
           appKey: app.appKey,
           credentialId: issued.credentialId,
           errorName: (rollbackFailure as Error).name,
         });
+        throw new LeftoversError(error, rollbackFailure);
       }
-      throw toWebhookError(error, 'recording the credential');
+      await this.releaseQuietly(app.appKey, claimToken, previous);
+      throw error;
     }
     logger.info('Credential created', { appKey: app.appKey, credentialType: provisioner.credentialType, credentialId: issued.credentialId });
     return this.respond(provisioner.credentialType, issued);
   }
 
   private async reveal(record: CredentialRecord): Promise<CreateCredentialsResponse | undefined> {
-    const issued = await this.provisionerFor(record.credentialType).reveal(record.credentialId as string, record);
+    const issued = await this.provisionerFor(record.credentialType).reveal(record.credentialId as string);
     return issued && this.respond(record.credentialType, issued);
   }
 
@@ -196,7 +206,8 @@ export class CredentialsService {
     const appKey = appKeyOf(request);
     if (credentialId === undefined) return appKey === undefined ? undefined : this.options.registry.get(appKey);
     const record = await this.options.registry.findByCredentialId(credentialId);
-    if (record && request.appSlug !== undefined && record.appKey !== request.appSlug) {
+    // An app first created without a slug is keyed by a hash and holds none to compare with.
+    if (record?.appSlug !== undefined && request.appSlug !== undefined && record.appSlug !== request.appSlug) {
       throw conflict('CREDENTIAL_APP_MISMATCH', 'The credential id belongs to a different app than the appSlug names.');
     }
     return record;
@@ -227,9 +238,13 @@ export class CredentialsService {
     return { ...app, ...grant, credentialType, state: 'PENDING' as const, claimToken, leaseExpiresAt: now + this.options.leaseMs, createdAt: iso, updatedAt: iso };
   }
 
+  private leaseRunning(record: CredentialRecord) {
+    return (record.leaseExpiresAt ?? 0) > this.now();
+  }
+
   private async releaseQuietly(appKey: string, claimToken: string, previous: CredentialRecord | undefined) {
     try {
-      await this.options.registry.release(appKey, claimToken, previous?.state === 'REVOKED' ? previous : undefined);
+      await this.options.registry.release(appKey, claimToken, previous);
     } catch (error) {
       logger.warn('Could not release the claim; it expires with its lease', { appKey, errorName: (error as Error).name });
     }

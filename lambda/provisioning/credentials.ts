@@ -1,19 +1,22 @@
 import { apiGateway } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
-import { settings } from '#commons/settings';
 import { cognito } from '#clients/cognito';
+import { issues } from '#commons/config';
+import { settings } from '#commons/settings';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
 import { ClientCredentialsProvisioner } from './client-credentials-provisioner.ts';
 import { CredentialPolicy } from './credential-policy.ts';
 import { CredentialsService } from './credentials-service.ts';
 import { Registry } from './registry.ts';
 
-/** The service the handlers call, wired once per container. */
+const { credentialPolicy } = settings;
+
+/** The service the handlers call, wired once per container, with a provisioner for each type the policy issues. */
 export const credentials = new CredentialsService({
   registry: new Registry(dynamodb, settings.registryTableName),
-  policy: new CredentialPolicy(settings.credentialPolicy),
+  policy: new CredentialPolicy(credentialPolicy),
   provisioners: [
-    new ApiKeyProvisioner(apiGateway),
+    ...(issues(credentialPolicy, 'API_KEY') ? [new ApiKeyProvisioner(apiGateway, credentialPolicy.usagePlanIds)] : []),
     ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, settings.cognito)] : []),
   ],
   leaseMs: settings.claim.leaseMs,

@@ -32,20 +32,27 @@ export interface Provisioner {
   /** Creates the credential and grants it. */
   create(app: AppIdentity, grant: Grant): Promise<IssuedCredential>;
   /** The existing credential with its secret, or undefined when it no longer exists. */
-  reveal(credentialId: string, grant: Grant): Promise<IssuedCredential | undefined>;
+  reveal(credentialId: string): Promise<IssuedCredential | undefined>;
   /** Brings the credential's grant in line with `grant`, touching only what differs. */
   regrant(credentialId: string, desired: Grant): Promise<void>;
   /** Deletes the credential; one already gone is fine. */
   revoke(credentialId: string): Promise<void>;
-  /** Deletes whatever an interrupted create left for this app (found by its deterministic name). */
-  removeLeftovers(app: AppIdentity): Promise<number>;
+  /** Deletes whatever an interrupted create left for this app (found by its deterministic name), except `keep`. */
+  removeLeftovers(app: AppIdentity, keep?: string): Promise<number>;
 }
 
-/** Thrown when a rollback could not finish: the app's claim is kept so the next call cleans up. */
+/**
+ * AWS may hold something of this app that could not be undone: a rollback failed, or a
+ * create failed in a way that does not say whether it happened (a time-out, a 5xx, after
+ * the SDK's retries). The app's claim is kept, so the call after its lease cleans up.
+ */
 export class LeftoversError extends Error {
   override readonly name = 'LeftoversError';
-  constructor(readonly original: unknown, readonly rollbackFailure: unknown) {
-    super('a partial change could not be rolled back', { cause: original });
+  constructor(
+    readonly original: unknown,
+    readonly rollbackFailure?: unknown,
+  ) {
+    super(rollbackFailure === undefined ? 'a create may have happened' : 'a partial change could not be rolled back', { cause: original });
   }
 }
 

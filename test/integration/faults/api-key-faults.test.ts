@@ -46,21 +46,39 @@ describe('faults during createCredentials', () => {
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
   });
 
-  it('CreateApiKey failing after the claim: 502, nothing made, and the retry completes', async () => {
+  it('CreateApiKey failing with 5xx after the claim: 502, the claim kept (the key may exist), and the retry after its lease completes', async () => {
     // Prepare
     controlPlane.injectFault('CreateApiKey', serverError, persistent);
 
     // Act
     const failed = await create('fault-create-key');
     controlPlane.clearFaults();
+    const tooSoon = await create('fault-create-key');
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const retried = await create('fault-create-key');
 
     // Assess
     expect(failed.status).toBe(502);
-    expect(failed.json.code).toBe('AWS_FAILURE');
+    expect(failed.json.message).toMatch(/could not be undone yet; retry/);
+    expect(tooSoon.status).toBe(409);
     expect(retried.status).toBe(200);
     expect(keysOf('fault-create-key')).toHaveLength(1);
     await expectConsistent('fault-create-key');
+  });
+
+  it('CreateApiKey refused with 4xx: 502, nothing made, the claim released, and the retry completes at once', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', badRequest, 1);
+
+    // Act
+    const failed = await create('fault-refused-key');
+    const retried = await create('fault-refused-key');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(retried.status).toBe(200);
+    expect(keysOf('fault-refused-key')).toHaveLength(1);
+    await expectConsistent('fault-refused-key');
   });
 
   it('a link failing after the key: the key is deleted, and the retry completes', async () => {

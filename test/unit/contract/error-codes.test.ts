@@ -3,12 +3,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../helpers/openapi.ts';
 
-/** Every error code the functions can answer with, read from their source. */
+/** Every error code the functions, and API Gateway's gateway responses, can answer with, read from their source. */
 const codesInSource = () => {
-  const files = readdirSync('lambda', { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+  const files = ['lambda', 'infra'].flatMap((dir) =>
+    readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => join(dir, file)),
+  );
   const codes = new Set<string>();
   for (const file of files) {
-    const source = readFileSync(join('lambda', file), 'utf8');
+    const source = readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/errorTemplate\(\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
     for (const match of source.matchAll(/(?:badRequest|conflict|unprocessable|unavailable)\(\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
     for (const match of source.matchAll(/new WebhookError\(\s*\d{3},\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
   }
@@ -16,7 +21,7 @@ const codesInSource = () => {
 };
 
 describe('error codes', () => {
-  it('documents every code the functions can answer with in the OpenAPI error table', () => {
+  it('documents every code the functions and the gateway can answer with in the OpenAPI description', () => {
     // Prepare
     const description = String((openApiDocument.info as { description: string }).description);
 

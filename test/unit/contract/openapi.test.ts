@@ -257,7 +257,6 @@ describe('openapi/webhook.yaml and the zod contract', () => {
   describe('the errors lambda/contract/errors.ts builds', () => {
     const everyRoute = contractRoutes.map(({ method, path }) => ({ method, path }));
     const postRoutes = everyRoute.filter(({ method }) => method === 'post');
-    const createAndUpdate = postRoutes.filter(({ path }) => path !== '/v1/revokeCredentials');
     const cases: { name: string; error: WebhookError; routes: { method: string; path: string }[] }[] = [
       { name: 'badRequest', error: badRequest('VALIDATION_FAILED', 'The request body does not match the contract.', [{ path: 'apis', problem: 'must name at least one API' }]), routes: postRoutes },
       { name: 'unauthorized', error: unauthorized('portal-credentials-webhook'), routes: everyRoute },
@@ -265,7 +264,7 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       { name: 'conflict', error: conflict('CREATE_IN_PROGRESS', 'Another request for this app is in progress.'), routes: postRoutes },
       { name: 'payloadTooLarge', error: payloadTooLarge(65_536), routes: postRoutes },
       { name: 'unsupportedMediaType', error: unsupportedMediaType(), routes: postRoutes },
-      { name: 'unprocessable', error: unprocessable('UNKNOWN_USAGE_PLAN', 'Usage plan 1el57v does not exist.'), routes: createAndUpdate },
+      { name: 'unprocessable', error: unprocessable('UNKNOWN_USAGE_PLAN', 'Usage plan 1el57v does not exist.'), routes: postRoutes },
       { name: 'throttled', error: throttled(new Error('TooManyRequestsException')), routes: postRoutes },
       { name: 'awsFailure', error: awsFailure('creating the API key', new Error('boom')), routes: postRoutes },
       { name: 'unavailable', error: unavailable('QUOTA_EXCEEDED', 'The AWS account has reached its limit of API keys.'), routes: everyRoute },

@@ -7,7 +7,7 @@ import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 
-const owned = { appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key123', usagePlanIds: ['1el57v'] };
+const owned = { appKey: '590d83b5c05f', appSlug: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key123', usagePlanIds: ['1el57v'] };
 
 const callRoute = async (route: 'updateCredentials' | 'revokeCredentials', body: unknown) => {
   const handler = route === 'updateCredentials' ? update : revoke;

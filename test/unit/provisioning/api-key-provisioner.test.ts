@@ -69,6 +69,42 @@ describe('ApiKeyProvisioner', () => {
     expect(failure).toBeInstanceOf(LeftoversError);
   });
 
+  it('keeps the claim (LeftoversError) when CreateApiKey fails without saying whether it happened', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateApiKeyCommand).rejectsOnce(awsError('InternalFailure', 500)).rejectsOnce(awsError('BadRequestException', 400));
+
+    // Act
+    const unknownOutcome = await provisioner.create(app, grant('a')).catch((error) => error);
+    const refused = await provisioner.create(app, grant('a')).catch((error) => error);
+
+    // Assess
+    expect(unknownOutcome).toBeInstanceOf(LeftoversError);
+    expect(refused).not.toBeInstanceOf(LeftoversError);
+    expect(refused.name).toBe('BadRequestException');
+  });
+
+  it('deletes a key an earlier, lost attempt made when the SDK had to retry the create', async () => {
+    // Prepare
+    const tags = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop' };
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k2', value: 'v'.repeat(40), $metadata: { attempts: 2 } });
+    aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [{ id: 'k1-lost', name: 'portal-shop', tags }, { id: 'k2', name: 'portal-shop', tags }] });
+
+    // Act
+    const issued = await provisioner.create(app, grant('a'));
+
+    // Assess
+    expect(issued.credentialId).toBe('k2');
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['k1-lost']);
+  });
+
+  it('fails rather than answer a key without its value', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1' });
+
+    // Act + Assess
+    await expect(provisioner.create(app, grant('a'))).rejects.toMatchObject({ name: 'IncompleteAnswer' });
+  });
+
   it('reveals an existing key with its value, and nothing for a deleted one', async () => {
     // Prepare
     aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'k1', includeValue: true }).resolves({ id: 'k1', value: 'the-value-xxxxxxxxxxxxxxxx' });
@@ -141,6 +177,47 @@ describe('ApiKeyProvisioner', () => {
     expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
   });
 
+  it('removes before it adds when adding first would pass the 10-plan limit', async () => {
+    // Prepare: six plans now, six others wanted.
+    const now = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'];
+    const wanted = ['b1', 'b2', 'b3', 'b4', 'b5', 'b6'];
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: now.map((id) => ({ id })) });
+    const order: string[] = [];
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async () => void order.push('link'));
+    aws.apiGateway.on(DeleteUsagePlanKeyCommand).callsFake(async () => void order.push('unlink'));
+
+    // Act
+    await provisioner.regrant('k1', grant(...wanted));
+
+    // Assess
+    expect(order).toEqual([...now.map(() => 'unlink'), ...wanted.map(() => 'link')]);
+  });
+
+  it('undoes the additions when the removals then fail, leaving the links as they were', async () => {
+    // Prepare
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'old' }] });
+    aws.apiGateway.on(DeleteUsagePlanKeyCommand, { usagePlanId: 'old' }).rejects(awsError('InternalFailure', 500));
+
+    // Act
+    const failure = await provisioner.regrant('k1', grant('new')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'InternalFailure' });
+    expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['old', 'new']);
+  });
+
+  it('leaves alone links to usage plans this deployment does not manage', async () => {
+    // Prepare
+    const restricted = new ApiKeyProvisioner(new APIGatewayClient({ region: 'us-east-1' }), ['a', 'b']);
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'a' }, { id: 'hand-linked' }] });
+
+    // Act
+    await restricted.regrant('k1', grant('b'));
+
+    // Assess
+    expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['a']);
+  });
+
   it('makes no write at all when the links already match', async () => {
     // Prepare
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'a' }] });
@@ -161,13 +238,19 @@ describe('ApiKeyProvisioner', () => {
     await expect(provisioner.revoke('gone')).resolves.toBeUndefined();
   });
 
-  it('removes as leftovers only keys with the exact name and this app tag, over every page', async () => {
+  it('removes as leftovers only keys with the exact name and both our tags, over every page', async () => {
     // Prepare: the name query is a prefix match, and names are not unique.
-    const tags = { 'portal-app-key': 'shop' };
+    const tags = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop' };
     aws.apiGateway
       .on(GetApiKeysCommand)
       .resolvesOnce({ items: [{ id: 'mine1', name: 'portal-shop', tags }, { id: 'prefix', name: 'portal-shopping', tags: { 'portal-app-key': 'shopping' } }], position: 'p2' })
-      .resolvesOnce({ items: [{ id: 'untagged', name: 'portal-shop', tags: {} }, { id: 'mine2', name: 'portal-shop', tags }] });
+      .resolvesOnce({
+        items: [
+          { id: 'untagged', name: 'portal-shop', tags: {} },
+          { id: 'hand-made', name: 'portal-shop', tags: { 'portal-app-key': 'shop' } },
+          { id: 'mine2', name: 'portal-shop', tags },
+        ],
+      });
 
     // Act
     const removed = await provisioner.removeLeftovers(app);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebhookError } from '#contract/errors';
 import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
@@ -31,6 +31,22 @@ const fakeProvisioner = () => {
   return provisioner;
 };
 
+/** What a create killed mid-way leaves in the registry: a claim whose lease ends at `leaseExpiresAt`. */
+const crashedClaim = (leaseExpiresAt: number) => ({
+  appKey: '590d83b5c05f',
+  appName: 'a',
+  developer: 'd@x.io',
+  apiIds: [],
+  usagePlanIds: [],
+  scopes: [],
+  credentialType: 'API_KEY' as const,
+  state: 'PENDING' as const,
+  claimToken: 'crashed',
+  leaseExpiresAt,
+  createdAt: '',
+  updatedAt: '',
+});
+
 const database = await startRegistryDatabase();
 afterAll(() => database.close());
 
@@ -49,7 +65,6 @@ describe('CredentialsService', () => {
       now: () => clock,
     });
 
-  beforeAll(() => {});
   beforeEach(async () => {
     registry = await database.newRegistry();
     provisioner = fakeProvisioner();
@@ -88,7 +103,7 @@ describe('CredentialsService', () => {
 
     it('answers 409 when an earlier create is still running after the wait', async () => {
       // Prepare
-      await registry.claim({ appKey: '590d83b5c05f', appName: 'a', developer: 'd@x.io', apiIds: [], usagePlanIds: [], scopes: [], credentialType: 'API_KEY', state: 'PENDING', claimToken: 'other', leaseExpiresAt: clock + 60_000, createdAt: '', updatedAt: '' }, clock);
+      await registry.claim(crashedClaim(clock + 60_000), clock);
       const impatient = service({ waitMs: 0 });
 
       // Act
@@ -102,7 +117,7 @@ describe('CredentialsService', () => {
     it('takes over a claim whose lease expired, removes what it left, and issues', async () => {
       // Prepare
       provisioner.live.set('orphan', { apiIds: [], usagePlanIds: [], scopes: [] });
-      await registry.claim({ appKey: '590d83b5c05f', appName: 'a', developer: 'd@x.io', apiIds: [], usagePlanIds: [], scopes: [], credentialType: 'API_KEY', state: 'PENDING', claimToken: 'crashed', leaseExpiresAt: clock - 1, createdAt: '', updatedAt: '' }, clock);
+      await registry.claim(crashedClaim(clock - 1), clock);
 
       // Act
       const answer = await service().create(createRequest());
@@ -111,6 +126,35 @@ describe('CredentialsService', () => {
       expect(provisioner.removeLeftovers).toHaveBeenCalledTimes(1);
       expect([...provisioner.live.keys()]).toEqual([(answer as { apiKeyId: string }).apiKeyId]);
       expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE' });
+    });
+
+    it('puts a crashed claim back when taking it over fails, so its leftovers are still found later', async () => {
+      // Prepare
+      provisioner.live.set('orphan', { apiIds: [], usagePlanIds: [], scopes: [] });
+      await registry.claim(crashedClaim(clock - 1), clock);
+      provisioner.removeLeftovers.mockRejectedValueOnce(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
+
+      // Act
+      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+      const retried = await service().create(createRequest());
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 429 });
+      expect(provisioner.live.has('orphan')).toBe(false);
+      expect([...provisioner.live.keys()]).toEqual([(retried as { apiKeyId: string }).apiKeyId]);
+    });
+
+    it('keeps the claim when the credential it made cannot be recorded nor deleted', async () => {
+      // Prepare
+      vi.spyOn(registry, 'activate').mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+      provisioner.revoke.mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }));
+
+      // Act
+      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 502, message: expect.stringMatching(/could not be undone yet; retry/) });
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'PENDING' });
     });
 
     it('releases the claim after a failed create, so a retry starts clean', async () => {
@@ -237,6 +281,33 @@ describe('CredentialsService', () => {
       expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'REVOKED' });
     });
 
+    it('answers 404 to an update of an app whose create crashed', async () => {
+      // Prepare
+      await registry.claim(crashedClaim(clock - 1), clock);
+
+      // Act
+      const failure = await service().update({ ...createRequest(), credentialType: 'API_KEY' }).catch((error: WebhookError) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 404 });
+    });
+
+    it('does not revoke a credential a create issued while the revoke was looking at the crashed claim', async () => {
+      // Prepare: the revoke reads the crashed claim; meanwhile a create takes it over and issues.
+      await registry.claim(crashedClaim(clock - 1), clock);
+      const stale = await registry.get('590d83b5c05f');
+      const issued = (await service().create(createRequest())) as { apiKeyId: string };
+      vi.spyOn(registry, 'get').mockResolvedValueOnce(stale);
+
+      // Act
+      const failure = await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' }).catch((error: WebhookError) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 409, code: 'APP_STATE_CHANGING' });
+      expect(provisioner.live.has(issued.apiKeyId)).toBe(true);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: issued.apiKeyId });
+    });
+
     it('refuses a revoke naming the wrong credential type with 409', async () => {
       // Prepare
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
@@ -252,7 +323,7 @@ describe('CredentialsService', () => {
     it('revoking an app whose create crashed cleans up the leftovers once the lease expired', async () => {
       // Prepare
       provisioner.live.set('orphan', { apiIds: [], usagePlanIds: [], scopes: [] });
-      await registry.claim({ appKey: '590d83b5c05f', appName: 'a', developer: 'd@x.io', apiIds: [], usagePlanIds: [], scopes: [], credentialType: 'API_KEY', state: 'PENDING', claimToken: 'crashed', leaseExpiresAt: clock - 1, createdAt: '', updatedAt: '' }, clock);
+      await registry.claim(crashedClaim(clock - 1), clock);
 
       // Act
       await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' });
