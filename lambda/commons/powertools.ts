@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { search } from '@aws-lambda-powertools/logger/correlationId';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { metricsNamespace, serviceName } from './service.ts';
 
 /** One configured logger and metrics instance per container, as Powertools recommends. */
-export const logger = new Logger({ serviceName, correlationIdSearchFn: search });
+export const logger = new Logger({ serviceName });
 
 export const metrics = new Metrics({ serviceName, namespace: metricsNamespace });

@@ -15,8 +15,9 @@ const credentialTypeOf = ({ event, response }: RouteRequest): string => {
 };
 
 /**
- * One log line and one `Requests` metric per request, by route × outcome × credential
- * type. Neither carries a body: bodies hold secrets.
+ * Every log line of a request carries API Gateway's request id as its correlation id;
+ * the request ends with one log line and one `Requests` metric, by route × outcome ×
+ * credential type. Neither carries a body: bodies hold secrets.
  */
 export const requestOutcome = (): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> => {
   const record = async (request: RouteRequest) => {
@@ -27,5 +28,10 @@ export const requestOutcome = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     logger.info('Request finished', { ...dimensions, statusCode: request.response?.statusCode });
   };
-  return { after: record, onError: record };
+  return {
+    // Read directly rather than through Powertools' JMESPath search: one known path, 23 KB less to load.
+    before: async ({ event }) => logger.setCorrelationId(event.requestContext?.requestId),
+    after: record,
+    onError: record,
+  };
 };
