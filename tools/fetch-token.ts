@@ -7,7 +7,9 @@
  * The secret is read from the environment, never from an argument, so it stays out of
  * shell history and `ps` listings. Exit codes: 0 token printed, 1 request failed, 2 wrong usage.
  */
-import { isEntryPoint } from './entry-point.ts';
+import { type CliOutput, isEntryPoint, processOutput } from './cli.ts';
+
+export type { CliOutput };
 import { parseArgs } from 'node:util';
 import {
   fetchClientCredentialsToken,
@@ -35,17 +37,6 @@ Options:
 Environment:
   CLIENT_SECRET        App client secret (read from the environment so it stays out of shell history and ps)
 `;
-
-/** Where output goes; tests capture it instead of writing to the process streams. */
-export interface CliOutput {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-const processOutput: CliOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
 
 /** Runs the command and returns its exit code; never throws. */
 export async function main(args: readonly string[], env: NodeJS.ProcessEnv, output: CliOutput = processOutput): Promise<number> {

@@ -11,7 +11,9 @@
  * is printed once, by `add`, to stdout only. Exit codes: 0 done, 1 refused or AWS failed, 2 wrong usage.
  * The SDK honours AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, AWS_REGION, AWS_PROFILE as usual.
  */
-import { isEntryPoint } from './entry-point.ts';
+import { type CliOutput, isEntryPoint, processOutput } from './cli.ts';
+
+export type { CliOutput };
 import { parseArgs } from 'node:util';
 import {
   AddUserPoolClientSecretCommand,
@@ -53,17 +55,6 @@ Options:
 Rotation: add, give the new secret to the developer, wait until they use it, then retire --keep <new id>.
 Only app clients named ${WEBHOOK_CLIENT_PREFIX}… with the client_credentials flow are touched.
 `;
-
-/** Where output goes; tests capture it instead of writing to the process streams. */
-export interface CliOutput {
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
-
-const processOutput: CliOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
 
 /** The app client a step works on. */
 export interface AppClientRef {

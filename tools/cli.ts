@@ -11,3 +11,14 @@ export const isEntryPoint = (moduleUrl: string): boolean => {
     return false;
   }
 };
+
+/** Where a command's output goes; tests capture it instead of writing to the process streams. */
+export interface CliOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+export const processOutput: CliOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
