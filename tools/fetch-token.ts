@@ -9,7 +9,6 @@
  */
 import { type CliOutput, isEntryPoint, processOutput } from './cli.ts';
 
-export type { CliOutput };
 import { parseArgs } from 'node:util';
 import {
   fetchClientCredentialsToken,
