@@ -60,6 +60,8 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           // Undo a failed link, remove leftovers, drop an unrecorded key: ids are made at runtime.
           allow('DeleteApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')]),
           allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
+          // GetUsagePlanKey: a link answered "conflict" is checked before it is taken as done.
+          allow('VerifyUsagePlanLinks', ['apigateway:GET'], planKey),
         );
       }
       if (r.userPoolArn) {
@@ -84,6 +86,7 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           // GetUsagePlans filtered by keyId: AWS, not the registry, is the truth about links.
           allow('ListUsagePlans', ['apigateway:GET'], [apigateway('/usageplans')]),
           allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
+          allow('VerifyUsagePlanLinks', ['apigateway:GET'], planKey),
           allow('UnlinkApiKeysFromUsagePlans', ['apigateway:DELETE'], planKey),
         );
       }
@@ -94,7 +97,8 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
     case 'revoke':
       statements.push(
         allow('RegistryFindByCredentialId', ['dynamodb:Query'], [r.credentialIdIndexArn]),
-        allow('RegistryReadAndMarkRevoked', ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [r.tableArn]),
+        // PutItem: revoking an app whose create crashed first takes over its expired claim.
+        allow('RegistryReadAndMarkRevoked', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [r.tableArn]),
       );
       if (r.apiKeys) {
         statements.push(

@@ -5,6 +5,7 @@ import {
   DeleteApiKeyCommand,
   DeleteUsagePlanKeyCommand,
   GetApiKeyCommand,
+  GetUsagePlanKeyCommand,
   paginateGetApiKeys,
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
@@ -148,8 +149,18 @@ export class ApiKeyProvisioner implements Provisioner {
       await this.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' }));
     } catch (error) {
       if (isNotFound(error)) throw unprocessable('UNKNOWN_USAGE_PLAN', `Usage plan ${usagePlanId} does not exist in this deployment.`);
-      // Already linked is what we wanted.
-      if ((error as Error).name !== 'ConflictException') throw error;
+      // "Conflict" is taken as done only once AWS confirms this very link exists.
+      if ((error as Error).name !== 'ConflictException' || !(await this.isLinked(keyId, usagePlanId))) throw error;
+    }
+  }
+
+  private async isLinked(keyId: string, usagePlanId: string): Promise<boolean> {
+    try {
+      await this.apiGateway.send(new GetUsagePlanKeyCommand({ usagePlanId, keyId }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
     }
   }
 

@@ -234,6 +234,7 @@ describe('least privilege', () => {
       { Sid: 'ReadApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: [apigatewayArn('/apikeys'), apigatewayArn('/apikeys/*')] },
       { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
       { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
+      { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
       {
         Sid: 'ManageAppClients',
         Effect: 'Allow',
@@ -249,6 +250,7 @@ describe('least privilege', () => {
       { Sid: 'ReadApiKey', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*') },
       { Sid: 'ListUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans') },
       { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
+      { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
       { Sid: 'UnlinkApiKeysFromUsagePlans', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: samplePlanKeys('/*') },
       { Sid: 'UpdateAppClients', Effect: 'Allow', Action: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], Resource: arnOf(stack.webhook.userPool!) },
       ...logsAndTracing('update'),
@@ -256,7 +258,7 @@ describe('least privilege', () => {
     revoke: () => [
       readSecret(),
       { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
-      { Sid: 'RegistryReadAndMarkRevoked', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
+      { Sid: 'RegistryReadAndMarkRevoked', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
       { Sid: 'FindLeftoverApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys') },
       { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
       { Sid: 'DeleteAppClients', Effect: 'Allow', Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], Resource: arnOf(stack.webhook.userPool!) },

@@ -6,6 +6,7 @@ import {
   DeleteUsagePlanKeyCommand,
   GetApiKeyCommand,
   GetApiKeysCommand,
+  GetUsagePlanKeyCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -45,9 +46,10 @@ describe('ApiKeyProvisioner', () => {
     expect(peak).toBe(3);
   });
 
-  it('treats a link that already exists as done', async () => {
+  it('treats a link answered "conflict" as done once AWS confirms it exists', async () => {
     // Prepare
     aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
+    aws.apiGateway.on(GetUsagePlanKeyCommand, { usagePlanId: 'a', keyId: 'k1' }).resolves({ id: 'k1' });
 
     // Act
     const issued = await provisioner.create(app, grant('a'));
@@ -55,6 +57,19 @@ describe('ApiKeyProvisioner', () => {
     // Assess
     expect(issued.credentialId).toBe('k1');
     expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)).toHaveLength(0);
+  });
+
+  it('fails a link answered "conflict" that does not exist, and deletes the key', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
+    aws.apiGateway.on(GetUsagePlanKeyCommand).rejects(awsError('NotFoundException', 404));
+
+    // Act
+    const failure = await provisioner.create(app, grant('a')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'ConflictException' });
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)).toHaveLength(1);
   });
 
   it('reports leftovers when the key cannot be deleted after a failed link', async () => {
