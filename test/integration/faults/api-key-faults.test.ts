@@ -173,6 +173,21 @@ describe('faults during createCredentials', () => {
     await expectConsistent('fault-throttle');
   });
 
+  it('a link that hangs past the socket time-out is retried by the SDK: one key, linked, answered 200', async () => {
+    // Prepare: the first link answers after 3.5 s; the SDK gives up on it at 3 s and tries again.
+    controlPlane.injectFault('CreateUsagePlanKey', { kind: 'delay', delayMs: 3_500 }, 1);
+
+    // Act
+    const response = await create('fault-timeout');
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(controlPlane.calls().CreateUsagePlanKey).toBeGreaterThanOrEqual(2);
+    expect(controlPlane.usagePlanKeyIds('1el57v')).toContain(response.json.apiKeyId);
+    expect(keysOf('fault-timeout')).toHaveLength(1);
+    await expectConsistent('fault-timeout');
+  });
+
   it('a dropped connection and a 5xx are retried by the SDK: one key, answered 200', async () => {
     // Prepare
     controlPlane.injectFault('CreateApiKey', { kind: 'reset' }, 1);
