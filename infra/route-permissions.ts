@@ -31,8 +31,9 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
  * - update finds the record by credential id on the GSI or by app key (Query, GetItem),
  *   checks the credential still exists, relinks usage plans or updates the app client,
  *   and records the new grant (UpdateItem);
- * - revoke finds the record the same way, deletes the credential or an interrupted
- *   create's leftovers, and marks the record revoked (UpdateItem);
+ * - revoke finds the record the same way, deletes the credential or, after taking over
+ *   an interrupted create's claim (PutItem), its leftovers, and marks the record revoked
+ *   (UpdateItem);
  * - health only proves the secret is readable.
  *
  * API Gateway's control plane authorizes HTTP verbs on resource paths

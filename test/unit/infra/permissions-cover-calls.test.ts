@@ -1,0 +1,208 @@
+import {
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  GetApiKeyCommand,
+  GetApiKeysCommand,
+  GetUsagePlanKeyCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  DescribeUserPoolClientCommand,
+  ListUserPoolClientsCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it, vi } from 'vitest';
+import { routePermissions, type WebhookRoute } from '../../../infra/route-permissions.ts';
+import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
+
+// Both credential kinds, so that every provisioner is wired (set before the handlers load).
+vi.hoisted(() => {
+  Object.assign(process.env, {
+    CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY', apis: { pay1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] } }, usagePlanIds: ['1el57v', '2fm68w'] }),
+    USER_POOL_ID: 'eu-west-1_Pool1',
+    TOKEN_URL: 'https://auth.example.com/oauth2/token',
+  });
+});
+
+const { handler: create } = await import('../../../lambda/handlers/create-credentials.ts');
+const { handler: update } = await import('../../../lambda/handlers/update-credentials.ts');
+const { handler: revoke } = await import('../../../lambda/handlers/revoke-credentials.ts');
+const { handler: health } = await import('../../../lambda/handlers/health.ts');
+const cognito = mockClient(CognitoIdentityProviderClient);
+
+const poolArn = 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Pool1';
+const tableArn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/registry';
+const granted = (route: WebhookRoute) =>
+  routePermissions(route, {
+    basicAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:basic-auth',
+    tableArn,
+    credentialIdIndexArn: `${tableArn}/index/byCredentialId`,
+    apiKeys: { partition: 'aws', region: 'eu-west-1', usagePlanIds: ['1el57v', '2fm68w'] },
+    userPoolArn: poolArn,
+  }).map((statement) => statement.toStatementJson() as { Action: string | string[]; Resource: string | string[] });
+
+/** The IAM action and resource an SDK call needs (API Gateway authorizes verbs on paths). */
+const permissionFor = (command: { constructor: { name: string }; input: Record<string, string> }): { action: string; resource: string } => {
+  const name = command.constructor.name.replace(/Command$/, '');
+  const apigateway = (verb: string, path: string) => ({ action: `apigateway:${verb}`, resource: `arn:aws:apigateway:eu-west-1::${path}` });
+  const { input } = command;
+  switch (name) {
+    case 'CreateApiKey':
+      return apigateway('POST', '/apikeys');
+    case 'GetApiKeys':
+      return apigateway('GET', '/apikeys');
+    case 'GetApiKey':
+      return apigateway('GET', `/apikeys/${input.apiKey}`);
+    case 'DeleteApiKey':
+      return apigateway('DELETE', `/apikeys/${input.apiKey}`);
+    case 'GetUsagePlans':
+      return apigateway('GET', '/usageplans');
+    case 'CreateUsagePlanKey':
+      return apigateway('POST', `/usageplans/${input.usagePlanId}/keys`);
+    case 'GetUsagePlanKey':
+      return apigateway('GET', `/usageplans/${input.usagePlanId}/keys/${input.keyId}`);
+    case 'DeleteUsagePlanKey':
+      return apigateway('DELETE', `/usageplans/${input.usagePlanId}/keys/${input.keyId}`);
+    case 'Put':
+    case 'Get':
+    case 'Update':
+    case 'Delete':
+      return { action: `dynamodb:${name}Item`, resource: tableArn };
+    case 'Query':
+      return { action: 'dynamodb:Query', resource: `${tableArn}/index/${input.IndexName}` };
+    case 'GetSecretValue':
+      return { action: 'secretsmanager:GetSecretValue', resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:basic-auth' };
+    default:
+      return { action: `cognito-idp:${name}`, resource: poolArn };
+  }
+};
+
+const matches = (pattern: string, value: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&')).join('.*')}$`).test(value);
+const allows = (statements: ReturnType<typeof granted>, { action, resource }: { action: string; resource: string }) =>
+  statements.some((s) => [s.Action].flat().includes(action) && [s.Resource].flat().some((pattern) => matches(pattern, resource)));
+
+/** Every AWS call made while `scenarios` run (each starting from mocks that answer every call with success). */
+const callsDuring = async (scenarios: (() => Promise<APIGatewayProxyResult>)[]) => {
+  const made: { constructor: { name: string }; input: Record<string, string> }[] = [];
+  for (const scenario of scenarios) {
+    resetAwsMocks();
+    cognito.reset();
+    for (const mock of [aws.apiGateway, aws.dynamodb, cognito]) mock.onAnyCommand().resolves({});
+    const response = await scenario();
+    // A scenario that hits a bug of its own would prove nothing about the paths it meant to take.
+    expect(response.statusCode).not.toBe(500);
+    for (const mock of [aws.apiGateway, aws.dynamodb, aws.secrets, cognito]) made.push(...mock.calls().map((call) => call.args[0] as never));
+  }
+  return made;
+};
+
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
+const apiKeyRecord = { appKey: '590d83b5c05f', appSlug: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', usagePlanIds: ['1el57v'] };
+const clientRecord = { ...apiKeyRecord, credentialType: 'CLIENT_CREDENTIALS', credentialId: 'client1' };
+const crashed = (credentialType: string) => ({ ...apiKeyRecord, credentialType, state: 'PENDING', claimToken: 'dead', leaseExpiresAt: 1 });
+const ours = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': '590d83b5c05f' };
+const post = (handler: typeof create, path: string, body: unknown) => () => handler(proxyEvent({ path, body }), lambdaContext);
+
+/** Answers for every path through the routes: fresh, repeated, taken over, retried, rolled back. */
+const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> = {
+  create: [
+    () => {
+      // A create the SDK retried (cleanup by name) whose link was answered "conflict".
+      aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40), $metadata: { attempts: 2 } });
+      aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [{ id: 'lost', name: 'portal-590d83b5c05f', tags: ours }] });
+      aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
+      aws.apiGateway.on(GetUsagePlanKeyCommand).resolves({ id: 'key1' });
+      return post(create, '/v1/createCredentials', createRequest())();
+    },
+    () => {
+      // A link that fails: the key is deleted and the claim released; then the activation fails too.
+      aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
+      aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('BadRequestException'));
+      return post(create, '/v1/createCredentials', createRequest())();
+    },
+    () => {
+      aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
+      aws.dynamodb.on(UpdateCommand).rejects(awsError('InternalServerError', 500));
+      return post(create, '/v1/createCredentials', createRequest())();
+    },
+    () => {
+      // A repeated create, for an API key and for client credentials.
+      aws.dynamodb.on(PutCommand).rejects(conditionFailed());
+      aws.dynamodb.on(GetCommand).resolvesOnce({ Item: apiKeyRecord }).resolves({ Item: clientRecord });
+      aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
+      cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientSecret: 's' } });
+      return post(create, '/v1/createCredentials', createRequest())().then(post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })));
+    },
+    () => {
+      // Taking over a crashed create's claim, for each kind, with a retried client create.
+      aws.dynamodb.on(PutCommand).resolvesOnce({ Attributes: crashed('API_KEY') }).resolves({ Attributes: crashed('CLIENT_CREDENTIALS') });
+      aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
+      aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
+      cognito.on(ListUserPoolClientsCommand).resolves({ UserPoolClients: [{ ClientId: 'old', ClientName: 'portal-590d83b5c05f' }] });
+      cognito.on(CreateUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientSecret: 's' }, $metadata: { attempts: 2 } });
+      return post(create, '/v1/createCredentials', createRequest())().then(post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })));
+    },
+  ],
+  update: [
+    () => {
+      aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }] });
+      aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
+      aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
+      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
+    },
+    () => {
+      aws.dynamodb.on(GetCommand).resolves({ Item: clientRecord });
+      cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-590d83b5c05f', AllowedOAuthScopes: [] } });
+      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] }), credentialType: 'CLIENT_CREDENTIALS' })();
+    },
+  ],
+  revoke: [
+    () => {
+      aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      return post(revoke, '/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key1' })();
+    },
+    () => {
+      aws.dynamodb.on(GetCommand).resolves({ Item: clientRecord });
+      return post(revoke, '/v1/revokeCredentials', { credentialType: 'CLIENT_CREDENTIALS', appSlug: '590d83b5c05f' })();
+    },
+    () => {
+      // Revoking crashed creates of each kind: take the claim, then remove the leftovers.
+      aws.dynamodb.on(GetCommand).resolvesOnce({ Item: crashed('API_KEY') }).resolves({ Item: crashed('CLIENT_CREDENTIALS') });
+      aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [{ id: 'lost', name: 'portal-590d83b5c05f', tags: ours }] });
+      cognito.on(ListUserPoolClientsCommand).resolves({ UserPoolClients: [{ ClientId: 'old', ClientName: 'portal-590d83b5c05f' }] });
+      return post(revoke, '/v1/revokeCredentials', { credentialType: 'API_KEY', appSlug: '590d83b5c05f' })().then(
+        post(revoke, '/v1/revokeCredentials', { credentialType: 'CLIENT_CREDENTIALS', appSlug: '590d83b5c05f' }),
+      );
+    },
+  ],
+  health: [() => health(proxyEvent({ method: 'GET', path: '/v1/health' }), lambdaContext)],
+};
+
+describe("each function's IAM role against the AWS calls its code makes", () => {
+  it.each(Object.keys(scenarios) as WebhookRoute[])('allows every call the %s function makes on every path through it', async (route) => {
+    // Act
+    const calls = await callsDuring(scenarios[route]);
+
+    // Assess
+    const needed = calls.map(permissionFor);
+    expect(needed.length).toBeGreaterThan(0);
+    expect(needed.filter((permission) => !allows(granted(route), permission))).toEqual([]);
+  });
+
+  it('needs, across its paths, every action the create role grants (nothing granted is unused)', async () => {
+    // Act
+    const actions = new Set((await callsDuring(scenarios.create)).map((command) => permissionFor(command).action));
+
+    // Assess: CreateApiKey with tags is also authorized as a tagging PUT, which no SDK call names.
+    const grantedActions = granted('create').flatMap((statement) => [statement.Action].flat());
+    expect(grantedActions.filter((action) => !actions.has(action) && action !== 'apigateway:PUT')).toEqual([]);
+  });
+});
