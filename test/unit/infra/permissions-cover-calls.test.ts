@@ -94,7 +94,9 @@ const callsDuring = async (scenarios: (() => Promise<APIGatewayProxyResult>)[]) 
   for (const scenario of scenarios) {
     resetAwsMocks();
     cognito.reset();
-    for (const mock of [aws.apiGateway, aws.dynamodb, cognito]) mock.onAnyCommand().resolves({});
+    aws.apiGateway.onAnyCommand().resolves({});
+    aws.dynamodb.onAnyCommand().resolves({});
+    cognito.onAnyCommand().resolves({});
     const response = await scenario();
     // A scenario that hits a bug of its own would prove nothing about the paths it meant to take.
     expect(response.statusCode).not.toBe(500);
