@@ -22,3 +22,27 @@ export const processOutput: CliOutput = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
 };
+
+/** Exit codes both commands share: 0 done, 1 the operation failed, 2 wrong usage. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * Parses the command line; `--help` prints the usage and a usage error prints it too,
+ * each answered with the exit code to end with instead of a request.
+ */
+export const parseOrExit = <T>(parse: () => T | 'help', usage: string, output: CliOutput): { request: T } | { exitCode: number } => {
+  let parsed: T | 'help';
+  try {
+    parsed = parse();
+  } catch (error) {
+    output.stderr(`error: ${(error as Error).message}\n\n${usage}`);
+    return { exitCode: EXIT_USAGE };
+  }
+  if (parsed === 'help') {
+    output.stdout(usage);
+    return { exitCode: EXIT_OK };
+  }
+  return { request: parsed };
+};

@@ -7,7 +7,7 @@
  * The secret is read from the environment, never from an argument, so it stays out of
  * shell history and `ps` listings. Exit codes: 0 token printed, 1 request failed, 2 wrong usage.
  */
-import { type CliOutput, isEntryPoint, processOutput } from './cli.ts';
+import { type CliOutput, EXIT_FAILED, EXIT_OK, EXIT_USAGE, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
 
 import { parseArgs } from 'node:util';
 import {
@@ -18,9 +18,7 @@ import {
   type ClientAuthMethod,
 } from './token-client.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_REQUEST_FAILED = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_OK, EXIT_USAGE };
 
 export const USAGE = `Usage: CLIENT_SECRET=<secret> npx tsx tools/fetch-token.ts --token-url <url> --client-id <id> [options]
 
@@ -39,17 +37,9 @@ Environment:
 
 /** Runs the command and returns its exit code; never throws. */
 export async function main(args: readonly string[], env: NodeJS.ProcessEnv, output: CliOutput = processOutput): Promise<number> {
-  let request: TokenRequest | 'help';
-  try {
-    request = parseCommandLine(args, env);
-  } catch (error) {
-    output.stderr(`error: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (request === 'help') {
-    output.stdout(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseOrExit<TokenRequest>(() => parseCommandLine(args, env), USAGE, output);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { request } = parsed;
 
   try {
     const token = await fetchClientCredentialsToken(request);
@@ -58,7 +48,7 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv, outp
   } catch (error) {
     output.stderr(`error: ${describeFailure(error, request.clientSecret)}\n`);
     // A bad URL is a usage error too, though only the token client can tell.
-    return error instanceof TokenClientConfigurationError ? EXIT_USAGE : EXIT_REQUEST_FAILED;
+    return error instanceof TokenClientConfigurationError ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 

@@ -11,7 +11,7 @@
  * is printed once, by `add`, to stdout only. Exit codes: 0 done, 1 refused or AWS failed, 2 wrong usage.
  * The SDK honours AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, AWS_REGION, AWS_PROFILE as usual.
  */
-import { type CliOutput, isEntryPoint, processOutput } from './cli.ts';
+import { type CliOutput, EXIT_FAILED, EXIT_OK, EXIT_USAGE, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
 
 import { parseArgs } from 'node:util';
 import {
@@ -23,9 +23,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { awsClientSettings } from '#clients/retry-settings';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE };
 
 /** Every app client the webhook creates is named so (see `resourceName` in lambda/provisioning/provisioner.ts). */
 export const WEBHOOK_CLIENT_PREFIX = 'portal-';
@@ -212,17 +210,9 @@ interface StepRequest extends AppClientRef {
 
 /** Runs the command and returns its exit code; never throws. */
 export async function main(args: readonly string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = processOutput): Promise<number> {
-  let request: StepRequest | 'help';
-  try {
-    request = parseCommandLine(args);
-  } catch (error) {
-    output.stderr(`error: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (request === 'help') {
-    output.stdout(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = parseOrExit<StepRequest>(() => parseCommandLine(args), USAGE, output);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { request } = parsed;
 
   const region = request.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const cognito = new CognitoIdentityProviderClient({ ...awsClientSettings, ...(region ? { region } : {}) });
