@@ -12,6 +12,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
 import { metricsNamespace } from '#commons/service';
+import { gatewayErrors } from '#contract/gateway-responses';
 import type { CredentialType } from '#contract/schemas';
 import { credentialIdIndex } from '#provisioning/registry';
 import { jsonAccessLogFormat } from './access-log-format.ts';
@@ -254,7 +255,7 @@ const routes: Record<WebhookRoute, RouteDefinition> = {
 const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 /** The contract's error body, as a gateway-response template. */
-const errorTemplate = (code: string, message: string) => JSON.stringify({ code, message });
+const errorTemplate = (body: { code: string; message: string }) => JSON.stringify(body);
 
 /**
  * The webhook the Sensedia Developer Portal calls to provision credentials on AWS:
@@ -533,7 +534,7 @@ export class PortalCredentialsWebhook extends Construct {
     const { ResponseType } = apigateway;
     const json = (body: string) => ({ 'application/json': body });
     const challenge = { 'WWW-Authenticate': `'Basic realm="${realm}", charset="UTF-8"'` };
-    const unauthorized = json(errorTemplate('UNAUTHORIZED', 'Valid HTTP Basic credentials are required.'));
+    const unauthorized = json(errorTemplate(gatewayErrors.unauthorized));
     const responses: Record<string, apigateway.GatewayResponseOptions> = {
       Unauthorized: { type: ResponseType.UNAUTHORIZED, statusCode: '401', responseHeaders: challenge, templates: unauthorized },
       // The only required parameter is the Authorization header: missing it means missing credentials.
@@ -541,34 +542,35 @@ export class PortalCredentialsWebhook extends Construct {
       AccessDenied: {
         type: ResponseType.ACCESS_DENIED,
         statusCode: '403',
-        templates: json(errorTemplate('ACCESS_DENIED', 'Access to this resource is denied.')),
+        templates: json(errorTemplate(gatewayErrors.accessDenied)),
       },
       // API Gateway answers an unknown route or method with 403 "Missing Authentication Token".
       NotFound: {
         type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
         statusCode: '404',
-        templates: json(errorTemplate('NOT_FOUND', `No such route; the webhook serves ${Object.values(routes).map((r) => `/v1/${r.path}`).join(', ')}.`)),
+        templates: json(errorTemplate(gatewayErrors.notFound(Object.values(routes).map((r) => `/v1/${r.path}`)))),
       },
       Throttled: {
         type: ResponseType.THROTTLED,
         statusCode: '429',
         responseHeaders: { 'Retry-After': "'1'" },
-        templates: json(errorTemplate('THROTTLED', 'Too many requests; retry in a few seconds.')),
+        templates: json(errorTemplate(gatewayErrors.throttled)),
       },
+      // AWS documents that this one is not customisable yet: over 10 MB, API Gateway answers its own text.
       RequestTooLarge: {
         type: ResponseType.REQUEST_TOO_LARGE,
         statusCode: '413',
-        templates: json(errorTemplate('PAYLOAD_TOO_LARGE', 'The request body is too large.')),
+        templates: json(errorTemplate(gatewayErrors.payloadTooLarge)),
       },
       // Fixed messages: API Gateway's own text is not for the portal (the contract promises no AWS error text).
       Default4xx: {
         type: ResponseType.DEFAULT_4XX,
-        templates: json(errorTemplate('GATEWAY_REFUSED', 'API Gateway refused the request before the webhook saw it.')),
+        templates: json(errorTemplate(gatewayErrors.refused)),
       },
       // Integration time-outs (504) land here too.
       Default5xx: {
         type: ResponseType.DEFAULT_5XX,
-        templates: json(errorTemplate('GATEWAY_FAILURE', 'API Gateway could not get an answer from the webhook; retry the request.')),
+        templates: json(errorTemplate(gatewayErrors.failure)),
       },
     };
     for (const [id, options] of Object.entries(responses)) this.api.addGatewayResponse(id, options);

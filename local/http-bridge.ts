@@ -1,29 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { gatewayErrors, gatewayPayloadLimit } from '#contract/gateway-responses';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /** Routes as "METHOD /path", as the REST API declares them. */
 export type Routes = Record<string, ProxyHandler>;
 
-/** API Gateway refuses payloads over 10 MB before any Lambda runs. */
-const gatewayPayloadLimit = 10 * 1024 * 1024;
+/** Lambda refuses a synchronous invocation whose event exceeds 6 MB; API Gateway then answers 413 with its own body. */
+const invocationPayloadLimit = 6 * 1024 * 1024;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+// The functions share this process and answer concurrently, as on Lambda Managed Instances, whose
+// runtime keeps each invocation's context in an async-local InvokeStore. Powertools reads it from
+// there, so each log line names its own request. Set before any function loads.
+process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '64';
+const invocations = await InvokeStore.getInstanceAsync(true);
+
+/** The body, or undefined once it passes API Gateway's limit (the rest is read and dropped, so the client hears the answer). */
 const readBody = (request: IncomingMessage): Promise<Buffer | undefined> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > gatewayPayloadLimit) {
-        resolve(undefined);
-        request.destroy();
-      } else chunks.push(chunk);
+      if (size <= gatewayPayloadLimit.bytes) chunks.push(chunk);
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () => resolve(size <= gatewayPayloadLimit.bytes ? Buffer.concat(chunks) : undefined));
     request.on('error', reject);
   });
 
@@ -50,29 +56,37 @@ const encodeBody = (bytes: Buffer) => {
   }
 };
 
-export const toProxyEvent = (request: IncomingMessage, bytes: Buffer): APIGatewayProxyEvent => {
-  const url = new URL(request.url ?? '/', 'http://localhost');
-  const query = Object.fromEntries(url.searchParams);
-  return {
-    resource: url.pathname,
-    path: url.pathname,
-    httpMethod: request.method ?? 'GET',
-    ...headerMaps(request.rawHeaders),
-    queryStringParameters: Object.keys(query).length ? query : null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      requestId: randomUUID(),
-      stage: 'local',
-      httpMethod: request.method ?? 'GET',
-      path: url.pathname,
-      resourcePath: url.pathname,
-      identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
-    } as APIGatewayProxyEvent['requestContext'],
-    ...encodeBody(bytes),
-  };
+/**
+ * The request target split as API Gateway matches it: the path exactly as sent, compared with
+ * the declared resources without resolving dot segments or decoding, and the query string.
+ * Anything but the origin form (`/path?query`) names no resource.
+ */
+const requestTarget = (target: string) => {
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const query = Object.fromEntries(new URLSearchParams(queryAt === -1 ? '' : target.slice(queryAt + 1)));
+  return { path, query: Object.keys(query).length ? query : null };
 };
+
+const toProxyEvent = (request: IncomingMessage, bytes: Buffer, path: string, query: Record<string, string> | null, requestId: string): APIGatewayProxyEvent => ({
+  resource: path,
+  path,
+  httpMethod: request.method as string,
+  ...headerMaps(request.rawHeaders),
+  queryStringParameters: query,
+  multiValueQueryStringParameters: null,
+  pathParameters: null,
+  stageVariables: null,
+  requestContext: {
+    requestId,
+    stage: 'local',
+    httpMethod: request.method as string,
+    path,
+    resourcePath: path,
+    identity: { sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
+  } as APIGatewayProxyEvent['requestContext'],
+  ...encodeBody(bytes),
+});
 
 const lambdaContext = (functionName: string): Context => {
   const deadline = Date.now() + 29_000;
@@ -92,39 +106,64 @@ const lambdaContext = (functionName: string): Context => {
   };
 };
 
-const errorBody = (code: string, message: string) => JSON.stringify({ code, message });
+/** One invocation, in its own InvokeStore context as Lambda's runtime gives it. */
+const invoke = (handler: ProxyHandler, event: APIGatewayProxyEvent, context: Context) =>
+  invocations.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context));
 
-const send = (response: ServerResponse, result: APIGatewayProxyResult) => {
-  const headers = { ...result.headers, ...result.multiValueHeaders } as Record<string, string | string[]>;
+const jsonAnswer = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
+  statusCode,
+  headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+const send = (response: ServerResponse, requestId: string, result: APIGatewayProxyResult) => {
+  const headers = { ...result.headers, ...result.multiValueHeaders, 'x-amzn-RequestId': requestId } as Record<string, string | string[]>;
   response.writeHead(result.statusCode, headers);
   response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
 };
 
 /**
- * A local stand-in for the REST API in front of the Lambdas: each HTTP request becomes
- * the proxy event the function receives in AWS, and its result the HTTP response.
+ * What API Gateway answers requests Node's HTTP parser cannot read: its DEFAULT_4XX gateway
+ * response keeps the status and carries the contract's body (Node's own answer has none).
+ */
+const refuseUnreadable = (error: NodeJS.ErrnoException, socket: Socket) => {
+  if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  const body = JSON.stringify(gatewayErrors.refused);
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+};
+
+/**
+ * A local stand-in for the REST API in front of the Lambdas: each HTTP request becomes the
+ * proxy event the function receives in AWS, and its result the HTTP response. What API Gateway
+ * answers by itself (unknown routes and methods, oversized bodies, unreadable requests, a failed
+ * function) it answers the same way, in the contract's body where the stack's gateway responses put it.
  */
 export const startHttpBridge = async (routes: Routes, options: { host?: string; port?: number } = {}) => {
+  const declaredPaths = [...new Set(Object.keys(routes).map((route) => route.slice(route.indexOf(' ') + 1)))];
   const server: Server = createServer(async (request, response) => {
+    const requestId = randomUUID();
     try {
       const bytes = await readBody(request);
-      if (!bytes) return send(response, { statusCode: 413, headers: { 'Content-Type': 'application/json' }, body: errorBody('PAYLOAD_TOO_LARGE', 'The request body exceeds 10 MB.') });
-      const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-      const handler = routes[`${request.method} ${path}`];
-      if (!handler) {
-        const known = Object.keys(routes).some((route) => route.endsWith(` ${path}`));
-        return send(response, {
-          statusCode: known ? 405 : 404,
-          headers: { 'Content-Type': 'application/json' },
-          body: known ? errorBody('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}.`) : errorBody('NOT_FOUND', `No route ${path}.`),
-        });
+      if (!bytes) {
+        response.writeHead(gatewayPayloadLimit.statusCode, { 'Content-Type': gatewayPayloadLimit.contentType, 'x-amzn-RequestId': requestId });
+        return response.end(gatewayPayloadLimit.body);
       }
-      send(response, await handler(toProxyEvent(request, bytes), lambdaContext(path.split('/').pop() ?? 'webhook')));
+      const { path, query } = requestTarget(request.url ?? '');
+      const handler = routes[`${request.method} ${path}`];
+      // MISSING_AUTHENTICATION_TOKEN, whatever the path or method lacks; the stack maps it to 404.
+      if (!handler) return send(response, requestId, jsonAnswer(404, gatewayErrors.notFound(declaredPaths)));
+      const event = toProxyEvent(request, bytes, path, query, requestId);
+      if (Buffer.byteLength(JSON.stringify(event)) > invocationPayloadLimit) {
+        return send(response, requestId, jsonAnswer(413, { message: 'Request Too Long' }));
+      }
+      send(response, requestId, await invoke(handler, event, lambdaContext(path.split('/').pop() as string)));
     } catch {
-      // What API Gateway answers when the integration fails.
-      send(response, { statusCode: 502, headers: { 'Content-Type': 'application/json' }, body: errorBody('BAD_GATEWAY', 'The function failed.') });
+      // DEFAULT_5XX: the function failed.
+      send(response, requestId, jsonAnswer(502, gatewayErrors.failure));
     }
   });
+  server.on('clientError', refuseUnreadable);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const { address, port } = server.address() as AddressInfo;
   return {

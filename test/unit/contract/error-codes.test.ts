@@ -13,7 +13,7 @@ const codesInSource = () => {
   const codes = new Set<string>();
   for (const file of files) {
     const source = readFileSync(file, 'utf8');
-    for (const match of source.matchAll(/errorTemplate\(\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
+    for (const match of source.matchAll(/(?:errorTemplate|gatewayError)\(\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
     for (const match of source.matchAll(/(?:badRequest|conflict|unprocessable|unavailable)\(\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
     for (const match of source.matchAll(/new WebhookError\(\s*\d{3},\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(match[1] as string);
   }
