@@ -15,8 +15,9 @@ export interface BasicAuthOptions {
   acceptedCredentials: () => Promise<readonly BasicCredential[]>;
 }
 
-// RFC 7617: scheme is case-insensitive, then one space and a base64 token (RFC 4648 alphabet, padded).
-const basicHeader = /^basic ((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i;
+// RFC 7617: scheme is case-insensitive, then (RFC 7235's 1*SP) one or more spaces, no other
+// whitespace, and a base64 token (RFC 4648 alphabet, padded).
+const basicHeader = /^basic +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Every Authorization value the event carries, whatever the letter case of the header names. */
