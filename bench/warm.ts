@@ -11,7 +11,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { apiGateway } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
-import { createRequest, lambdaContext, portalUser, proxyEvent, withPlans } from '../test/helpers/portal.ts';
+import { createRequest, exampleApiId, lambdaContext, portalUser, proxyEvent, withPlans } from '../test/helpers/portal.ts';
 import { quantile } from './cold-init.ts';
 
 const { handler: create } = await import('../lambda/handlers/create-credentials.ts');
@@ -26,7 +26,7 @@ const owned = { appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KE
 const key = { id: 'key1', value: 'v'.repeat(40) };
 
 type Call = { service: string; started: number; ended: number };
-type Answers = Record<string, () => unknown>;
+type Answers = Record<string, (input: Record<string, string>) => unknown>;
 
 const answers: { apigateway: Answers; dynamodb: Answers } = {
   apigateway: {
@@ -35,6 +35,8 @@ const answers: { apigateway: Answers; dynamodb: Answers } = {
     CreateUsagePlanKeyCommand: () => ({}),
     DeleteUsagePlanKeyCommand: () => ({}),
     GetUsagePlansCommand: () => ({ items: [{ id: 'p1' }] }),
+    // Every plan serves the example API, each on a stage of its own.
+    GetUsagePlanCommand: ({ usagePlanId }) => ({ id: usagePlanId, apiStages: [{ apiId: exampleApiId, stage: usagePlanId }] }),
     DeleteApiKeyCommand: () => ({}),
   },
   dynamodb: {
@@ -56,7 +58,7 @@ const answerAws = (options: { delayMs: number; calls: Call[]; conditionFails?: b
     ['dynamodb', dynamodb],
   ] as const) {
     client.middlewareStack.add(
-      (_next, context) => async () => {
+      (_next, context) => async (args) => {
         const started = performance.now();
         if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
         options.calls.push({ service, started, ended: performance.now() });
@@ -66,7 +68,7 @@ const answerAws = (options: { delayMs: number; calls: Call[]; conditionFails?: b
         }
         const answer = answers[service][command];
         if (!answer) throw new Error(`No in-process answer for ${service} ${command}`);
-        return { output: { $metadata: {}, ...(answer() as object) }, response: {} };
+        return { output: { $metadata: {}, ...(answer(args.input as Record<string, string>) as object) }, response: {} };
       },
       { step: 'initialize', priority: 'high', name: 'answerInProcess', override: true },
     );

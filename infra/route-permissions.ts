@@ -28,6 +28,7 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
  * - create claims, reads, activates, releases and marks the registry record
  *   (`provisioning/registry.ts`: PutItem, GetItem, UpdateItem, DeleteItem), and through a
  *   provisioner creates, reveals, cleans up leftovers of and deletes credentials;
+ * - create and update read the API stages of the usage plans asked for (GetUsagePlan);
  * - update finds the record by credential id on the GSI or by app key (Query, GetItem),
  *   checks the credential still exists, relinks usage plans or updates the app client,
  *   and records the new grant (UpdateItem);
@@ -42,6 +43,7 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
 export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.PolicyStatement[] => {
   const statements = [allow('ReadBasicAuthSecret', ['secretsmanager:GetSecretValue'], [r.basicAuthSecretArn])];
   const apigateway = (path: string) => `arn:${r.apiKeys?.partition}:apigateway:${r.apiKeys?.region}::${path}`;
+  const plans = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}`)) ?? [];
   const planKeys = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}/keys`)) ?? [];
   const planKey = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}/keys/*`)) ?? [];
 
@@ -52,6 +54,8 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
       );
       if (r.apiKeys) {
         statements.push(
+          // GetUsagePlan: the policy checks the API stages of the plans asked for before anything is made.
+          allow('ReadUsagePlans', ['apigateway:GET'], plans),
           allow('CreateApiKeys', ['apigateway:POST'], [apigateway('/apikeys')]),
           // CreateApiKey with tags is also authorized as a tagging PUT on the new key's
           // /tags/<url-encoded ARN>; that ARN holds an id that does not exist yet.
@@ -82,6 +86,8 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
       );
       if (r.apiKeys) {
         statements.push(
+          // GetUsagePlan: the policy checks the API stages of the plans asked for before anything changes.
+          allow('ReadUsagePlans', ['apigateway:GET'], plans),
           // GetApiKey: a key deleted outside the webhook is answered 409, not relinked.
           allow('ReadApiKey', ['apigateway:GET'], [apigateway('/apikeys/*')]),
           // GetUsagePlans filtered by keyId: AWS, not the registry, is the truth about links.

@@ -12,6 +12,7 @@ import {
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName } from './provisioner.ts';
+import { type ApiStage, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 export const managedByTag = 'managed-by';
 export const managedByValue = 'portal-credentials-webhook';
@@ -39,8 +40,33 @@ const allOrNothing = async <T>(items: readonly T[], step: (item: T) => Promise<u
   await undoThenRethrow(failure.reason, () => Promise.all(succeeded.map(undo)));
 };
 
+/** One step of a change: what it does, and how to take it back once it is done. */
+interface Step {
+  run(): Promise<unknown>;
+  undo(): Promise<unknown>;
+}
+
+/** Runs the steps one after another; when one fails, undoes those done, the last first, and rethrows. */
+const inOrder = async (steps: readonly Step[]) => {
+  for (const [index, step] of steps.entries()) {
+    try {
+      await step.run();
+    } catch (failure) {
+      await undoThenRethrow(failure, async () => {
+        for (const done of steps.slice(0, index).reverse()) await done.undo();
+      });
+    }
+  }
+};
+
 /** API Gateway lets one API key join at most 10 usage plans. */
 const maxUsagePlansPerKey = 10;
+
+const stageTaken = (holder: string, usagePlanId: string, next: string) =>
+  conflict(
+    'USAGE_PLAN_STAGE_TAKEN',
+    `The API key is in usage plan ${holder}, which serves an API stage of usage plan ${usagePlanId}, and an API key can be in only one usage plan per API stage; ${next}`,
+  );
 
 /** API Gateway API keys, reaching APIs through usage plans. */
 export class ApiKeyProvisioner implements Provisioner {
@@ -52,6 +78,7 @@ export class ApiKeyProvisioner implements Provisioner {
    */
   constructor(
     private readonly apiGateway: APIGatewayClient,
+    private readonly usagePlans: UsagePlanCatalog,
     private readonly linkableUsagePlanIds?: readonly string[],
   ) {}
 
@@ -93,19 +120,44 @@ export class ApiKeyProvisioner implements Provisioner {
     if (!exists) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
     const wanted = new Set(desired.usagePlanIds);
     const toLink = desired.usagePlanIds.filter((planId) => !linked.has(planId));
-    const toUnlink = [...linked].filter((planId) => !wanted.has(planId) && this.mayLink(planId));
-    const link = (planId: string) => this.link(credentialId, planId);
-    const unlink = (planId: string) => this.unlink(credentialId, planId);
-    const add = { run: () => allOrNothing(toLink, link, unlink), undo: () => Promise.all(toLink.map(unlink)) };
-    const remove = { run: () => allOrNothing(toUnlink, unlink, link), undo: () => Promise.all(toUnlink.map(link)) };
-    // Adding first never leaves the key without access, unless it would pass the 10-plan limit.
-    const [first, second] = linked.size + toLink.length > maxUsagePlansPerKey ? [remove, add] : [add, remove];
-    await first.run();
-    try {
-      await second.run();
-    } catch (failure) {
-      await undoThenRethrow(failure, first.undo);
+    const stale = [...linked.keys()].filter((planId) => !wanted.has(planId));
+    // A key is in one plan per API stage, so a plan sharing a stage with an added one must go first.
+    const addedStages = new Map(await Promise.all(toLink.map(async (planId) => [planId, (await this.usagePlans.stagesOf(planId)) ?? []] as const)));
+    const displacedBy = (planId: string) =>
+      toLink.find((added) => addedStages.get(added)?.some((stage) => linked.get(planId)?.some((held) => sameStage(held, stage))));
+    const givesWay = (planId: string) => displacedBy(planId) !== undefined;
+    const handMade = stale.find((planId) => givesWay(planId) && !this.mayLink(planId));
+    if (handMade) {
+      const message = 'that plan is not managed by this webhook: remove the key from it by hand, or ask for other plans.';
+      throw stageTaken(handMade, displacedBy(handMade) as string, message);
     }
+    const toUnlink = stale.filter((planId) => this.mayLink(planId));
+    // Removing the rest after adding never leaves the key without access, unless adding first would pass the 10-plan limit.
+    const early = toUnlink.filter(givesWay);
+    const first = linked.size - early.length + toLink.length > maxUsagePlansPerKey ? toUnlink : early;
+    const link = (planId: string) => this.link(credentialId, planId).catch((error: unknown) => this.explainRefusedLink(error, credentialId, planId));
+    const unlink = (planId: string) => this.unlink(credentialId, planId);
+    const adding = (plans: string[]): Step => ({ run: () => allOrNothing(plans, link, unlink), undo: () => Promise.all(plans.map(unlink)) });
+    const removing = (plans: string[]): Step => ({ run: () => allOrNothing(plans, unlink, link), undo: () => Promise.all(plans.map(link)) });
+    await inOrder([removing(first), adding(toLink), removing(toUnlink.filter((planId) => !first.includes(planId)))]);
+  }
+
+  /**
+   * AWS does not document which error refuses a key already in another plan of the stage
+   * (ConflictException or BadRequestException are the plausible ones): when such a refusal
+   * meets another plan of the stage holding the key (a concurrent change), say so.
+   */
+  private async explainRefusedLink(error: unknown, keyId: string, usagePlanId: string): Promise<never> {
+    if (!['ConflictException', 'BadRequestException'].includes((error as Error).name)) throw error;
+    let holder: string | undefined;
+    try {
+      const [linked, stages = []] = await Promise.all([this.linkedUsagePlans(keyId), this.usagePlans.stagesOf(usagePlanId)]);
+      holder = [...linked].find(([planId, held]) => planId !== usagePlanId && held.some((stage) => stages.some((own) => sameStage(own, stage))))?.[0];
+    } catch {
+      // Only an explanation: when it cannot be had, the refusal itself is reported.
+    }
+    if (holder) throw stageTaken(holder, usagePlanId, 'another change of this app may be running: retry the request.');
+    throw error;
   }
 
   private mayLink(usagePlanId: string) {
@@ -172,11 +224,14 @@ export class ApiKeyProvisioner implements Provisioner {
     }
   }
 
-  private async linkedUsagePlans(keyId: string): Promise<Set<string>> {
-    const plans = new Set<string>();
+  /** The plans the key is in, with the API stages each serves. */
+  private async linkedUsagePlans(keyId: string): Promise<Map<string, ApiStage[]>> {
+    const plans = new Map<string, ApiStage[]>();
     try {
       for await (const page of paginateGetUsagePlans({ client: this.apiGateway, pageSize: 500 }, { keyId })) {
-        for (const plan of page.items ?? []) if (plan.id) plans.add(plan.id);
+        for (const plan of page.items ?? []) {
+          if (plan.id) plans.set(plan.id, (plan.apiStages ?? []).flatMap(({ apiId, stage }) => (apiId && stage ? [{ apiId, stage }] : [])));
+        }
       }
     } catch (error) {
       // A deleted key may be answered NotFound here; exists() reports it.

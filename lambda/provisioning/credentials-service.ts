@@ -72,7 +72,7 @@ export class CredentialsService {
 
   private async createOrReplay(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
     const app = appIdentityOf(request);
-    const { credentialType, grant } = this.options.policy.resolve(request.apis);
+    const { credentialType, grant } = await this.options.policy.resolve(request.apis);
     const provisioner = this.provisionerFor(credentialType);
     const giveUpAt = this.now() + this.options.waitMs;
 
@@ -110,7 +110,7 @@ export class CredentialsService {
       if (this.leaseRunning(record)) throw inProgress();
       throw notFound('The create that was making this credential did not finish; create it again.');
     }
-    const { credentialType, grant } = this.options.policy.resolve(request.apis);
+    const { credentialType, grant } = await this.options.policy.resolve(request.apis);
     if (credentialType !== record.credentialType) {
       throw unprocessable(
         'CREDENTIAL_TYPE_CHANGE',

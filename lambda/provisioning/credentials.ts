@@ -8,15 +8,17 @@ import { ClientCredentialsProvisioner } from './client-credentials-provisioner.t
 import { CredentialPolicy } from './credential-policy.ts';
 import { CredentialsService } from './credentials-service.ts';
 import { Registry } from './registry.ts';
+import { UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 const { credentialPolicy } = settings;
+const usagePlans = new UsagePlanCatalog(apiGateway);
 
 /** The service the handlers call, wired once per container, with a provisioner for each type the policy issues. */
 export const credentials = new CredentialsService({
   registry: new Registry(dynamodb, settings.registryTableName),
-  policy: new CredentialPolicy(credentialPolicy),
+  policy: new CredentialPolicy(credentialPolicy, usagePlans),
   provisioners: [
-    ...(issues(credentialPolicy, 'API_KEY') ? [new ApiKeyProvisioner(apiGateway, credentialPolicy.usagePlanIds)] : []),
+    ...(issues(credentialPolicy, 'API_KEY') ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds)] : []),
     ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, settings.cognito)] : []),
   ],
   leaseMs: settings.claim.leaseMs,

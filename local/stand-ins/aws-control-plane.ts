@@ -669,8 +669,16 @@ function createUsagePlanKey({ state, params, body }: RestRequest): unknown {
   if (plan.keyIds.has(key.id)) {
     throw conflict(`Usage Plan ${plan.id} cannot be added because API Key ${key.id} already exists in it`);
   }
-  const linkedPlans = [...state.usagePlans.values()].filter((p) => p.keyIds.has(key.id)).length;
-  if (linkedPlans >= MAX_USAGE_PLANS_PER_API_KEY) {
+  const linkedPlans = [...state.usagePlans.values()].filter((p) => p.keyIds.has(key.id));
+  // "A given API key can be associated with only one usage plan for each stage of your API" (developer guide).
+  // AWS documents the rule, not its error: ConflictException is our best reading (see the README).
+  const sharedStage = plan.apiStages.find((stage) => linkedPlans.some((p) => p.apiStages.some((s) => s.apiId === stage.apiId && s.stage === stage.stage)));
+  if (sharedStage) {
+    throw conflict(
+      `Usage Plan ${plan.id} cannot be added because API Key ${key.id} cannot reference multiple Usage Plans with the same API Stage: ${sharedStage.apiId}:${sharedStage.stage}`,
+    );
+  }
+  if (linkedPlans.length >= MAX_USAGE_PLANS_PER_API_KEY) {
     throw limitExceeded(`API Key ${key.id} cannot be added to more than ${MAX_USAGE_PLANS_PER_API_KEY} usage plans`);
   }
   plan.keyIds.add(key.id);

@@ -1,11 +1,15 @@
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { APIGatewayClient, GetUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { mockClient } from 'aws-sdk-client-mock';
 import { portalUser, rotatedUser } from './portal.ts';
+import { usagePlanFromSeed } from './usage-plans.ts';
 
-/** Every AWS client the handlers use, mocked; reset before each test with the Basic secret holding two pairs. */
+/**
+ * Every AWS client the handlers use, mocked; reset before each test with the Basic secret
+ * holding two pairs and the usage plans of `local/seed.json`.
+ */
 export const aws = {
   apiGateway: mockClient(APIGatewayClient),
   dynamodb: mockClient(DynamoDBDocumentClient),
@@ -16,6 +20,7 @@ export const resetAwsMocks = () => {
   for (const mock of Object.values(aws)) mock.reset();
   clearCaches();
   aws.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify([portalUser, rotatedUser]) });
+  aws.apiGateway.on(GetUsagePlanCommand).callsFake(usagePlanFromSeed);
 };
 
 /** An AWS service error as the SDK raises it. */

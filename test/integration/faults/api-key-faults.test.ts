@@ -86,15 +86,15 @@ describe('faults during createCredentials', () => {
     controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
 
     // Act
-    const failed = await create('fault-link', '1el57v', '2fm68w');
+    const failed = await create('fault-link', '1el57v', '5ip91z');
     const afterFailure = keysOf('fault-link').length;
-    const retried = await create('fault-link', '1el57v', '2fm68w');
+    const retried = await create('fault-link', '1el57v', '5ip91z');
 
     // Assess
     expect(failed.status).toBe(502);
     expect(afterFailure).toBe(0);
     expect(retried.status).toBe(200);
-    expect(controlPlane.usagePlanKeyIds('2fm68w')).toContain(retried.json.apiKeyId);
+    expect(controlPlane.usagePlanKeyIds('5ip91z')).toContain(retried.json.apiKeyId);
     await expectConsistent('fault-link');
   });
 
@@ -209,23 +209,24 @@ describe('faults during updateCredentials and revokeCredentials', () => {
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
   });
 
-  it('an added link failing: the other additions are undone, nothing removed, and the retry completes', async () => {
-    // Prepare
+  it('an added link failing: the other additions are undone, the link removed to make way is put back, and the retry completes', async () => {
+    // Prepare: 2fm68w takes 1el57v's stage, so 1el57v is unlinked before the additions.
     const { json } = await create('fault-update');
     controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
-    const update = { ...createRequest({ appSlug: 'fault-update', apis: withPlans('2fm68w', '3gn79x') }), credentialType: 'API_KEY', apiKeyId: json.apiKeyId };
+    const update = { ...createRequest({ appSlug: 'fault-update', apis: withPlans('2fm68w', '5ip91z') }), credentialType: 'API_KEY', apiKeyId: json.apiKeyId };
+    const plans = ['1el57v', '2fm68w', '5ip91z'];
 
     // Act
     const failed = await post('/v1/updateCredentials', update);
-    const linksAfterFailure = ['1el57v', '2fm68w', '3gn79x'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId));
+    const linksAfterFailure = plans.filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId));
     const retried = await post('/v1/updateCredentials', update);
 
     // Assess
     expect(failed.status).toBe(502);
     expect(linksAfterFailure).toEqual(['1el57v']);
     expect(retried.status).toBe(204);
-    expect(['1el57v', '2fm68w', '3gn79x'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId))).toEqual(['2fm68w', '3gn79x']);
-    expect((await registry.get('fault-update'))?.usagePlanIds).toEqual(['2fm68w', '3gn79x']);
+    expect(plans.filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId))).toEqual(['2fm68w', '5ip91z']);
+    expect((await registry.get('fault-update'))?.usagePlanIds).toEqual(['2fm68w', '5ip91z']);
   });
 
   it('DeleteApiKey failing: 502, the key and its record stay, and the retry revokes', async () => {

@@ -84,9 +84,21 @@ describe('seed file', () => {
     expect(api.name).toBe('Orders API');
     expect(plan).toMatchObject({ name: 'Bronze', apiStages: [{ apiId: '5aba4csvd4', stage: 'prod' }] });
     expect(apis.items).toHaveLength(3);
-    expect(plans.items?.map((p) => p.id).sort()).toEqual(['1el57v', '2fm68w', '3gn79x', '4ho80y']);
-    expect(plans.items?.every((p) => p.apiStages?.[0]?.stage === 'prod')).toBe(true);
+    expect(plans.items?.map((p) => p.id).sort()).toEqual(['1el57v', '2fm68w', '3gn79x', '4ho80y', '5ip91z']);
     expect(seed.secrets).toBeUndefined();
+  });
+
+  it('gives every plan the API stages it serves: the README example moves a key between two plans of one stage', async () => {
+    // Act
+    const stagesOf = async (usagePlanId: string) => (await apiGateway.send(new GetUsagePlanCommand({ usagePlanId }))).apiStages;
+    const listed = await apiGateway.send(new GetUsagePlansCommand({}));
+
+    // Assess
+    expect(await stagesOf('1el57v')).toEqual([{ apiId: '5aba4csvd4', stage: 'prod' }]);
+    expect(await stagesOf('2fm68w')).toEqual([{ apiId: '5aba4csvd4', stage: 'prod' }]);
+    expect(await stagesOf('4ho80y')).toEqual([{ apiId: 'q8w2e4r6t1', stage: 'prod' }]);
+    expect(await stagesOf('5ip91z')).toEqual([{ apiId: '5aba4csvd4', stage: 'sandbox' }]);
+    expect(listed.items?.find((p) => p.id === '4ho80y')?.apiStages).toEqual([{ apiId: 'q8w2e4r6t1', stage: 'prod' }]);
   });
 
   it('reports an unknown REST API as NotFoundException', async () => {
@@ -258,6 +270,37 @@ describe('usage plan keys', () => {
     await expect(unknownKey).rejects.toBeInstanceOf(NotFoundException);
   });
 
+  it('refuses a key already in another plan of the same API stage with ConflictException, as the service does', async () => {
+    // Prepare: 1el57v and 2fm68w both serve 5aba4csvd4/prod; 5ip91z serves its sandbox stage, 4ho80y another API.
+    const key = await createKey('one-plan-per-stage');
+    await linkKey('1el57v', key.id!);
+
+    // Act
+    const sameStage = await linkKey('2fm68w', key.id!).catch((error: Error) => error);
+    const otherStage = await linkKey('5ip91z', key.id!);
+    const otherApi = await linkKey('4ho80y', key.id!);
+
+    // Assess
+    expect(sameStage).toBeInstanceOf(ConflictException);
+    expect((sameStage as Error).message).toMatch(/5aba4csvd4:prod/);
+    expect([otherStage.id, otherApi.id]).toEqual([key.id, key.id]);
+    expect(cp.usagePlanKeyIds('2fm68w')).toEqual([]);
+  });
+
+  it('lets a key move between two plans of one stage once it has left the first', async () => {
+    // Prepare
+    const key = await createKey('mover');
+    await linkKey('1el57v', key.id!);
+
+    // Act
+    await apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId: '1el57v', keyId: key.id }));
+    const moved = await linkKey('2fm68w', key.id!);
+
+    // Assess
+    expect(moved.id).toBe(key.id);
+    expect(cp.usagePlanKeyIds('2fm68w')).toEqual([key.id]);
+  });
+
   it('unlinks a key, and reports NotFoundException for a key that is not linked', async () => {
     // Prepare
     const key = await createKey('unlink-me');
@@ -289,7 +332,7 @@ describe('usage plan keys', () => {
 
   it('refuses to put a key in more than 10 plans with LimitExceededException', async () => {
     // Prepare
-    const manyPlans = Array.from({ length: 11 }, (_, i) => ({ id: `plan${i}`, name: `Plan ${i}`, apiStages: [{ apiId: '5aba4csvd4', stage: 'prod' }] }));
+    const manyPlans = Array.from({ length: 11 }, (_, i) => ({ id: `plan${i}`, name: `Plan ${i}`, apiStages: [{ apiId: '5aba4csvd4', stage: `stage${i}` }] }));
     cp.reset({ restApis: seed.restApis, usagePlans: manyPlans });
     const key = await createKey('popular');
     for (const plan of manyPlans.slice(0, 10)) await linkKey(plan.id, key.id!);
@@ -365,7 +408,7 @@ describe('fault injection', () => {
     // Assess
     expect(dropped).toBeInstanceOf(Error);
     expect(dropped).not.toHaveProperty('$metadata.httpStatusCode');
-    expect(afterDrop.items).toHaveLength(4);
+    expect(afterDrop.items).toHaveLength(seed.usagePlans.length);
     expect(retried.$metadata.attempts).toBe(3);
     expect(cp.calls()).toMatchObject({ GetUsagePlans: 2, GetRestApis: 3 });
   });

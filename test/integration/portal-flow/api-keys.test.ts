@@ -21,13 +21,13 @@ describe('the portal flow for API keys, over HTTP against the local stand-ins', 
     expect(replayed.json).toEqual(created.json);
     expect(keysOf('590d83b5c05f')).toHaveLength(1);
 
-    // Update: drop 1el57v, add 2fm68w and 3gn79x.
-    const updated = await post('/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w', '3gn79x') }), credentialType: 'API_KEY', apiKeyId });
+    // Update: move from 1el57v to 2fm68w (one stage), and add 5ip91z (another stage).
+    const updated = await post('/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w', '5ip91z') }), credentialType: 'API_KEY', apiKeyId });
     expect(updated.status).toBe(204);
     expect(updated.text).toBe('');
     expect(controlPlane.usagePlanKeyIds('1el57v')).not.toContain(apiKeyId);
     expect(controlPlane.usagePlanKeyIds('2fm68w')).toContain(apiKeyId);
-    expect(controlPlane.usagePlanKeyIds('3gn79x')).toContain(apiKeyId);
+    expect(controlPlane.usagePlanKeyIds('5ip91z')).toContain(apiKeyId);
 
     // Revoke, then revoke again: the key is gone, and so are its links.
     const revoked = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId });

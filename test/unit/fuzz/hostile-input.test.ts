@@ -1,4 +1,4 @@
-import { CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -159,6 +159,9 @@ const mockSuccessfulAws = (body: Record<string, unknown>) => {
   aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
   aws.apiGateway.on(DeleteApiKeyCommand).resolves({});
   aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
+  // Every plan the body names serves every API it names, each plan on a stage of its own.
+  const apiIds = Array.isArray(body.apis) ? (body.apis as { id: string }[]).map((api) => api.id) : [];
+  aws.apiGateway.on(GetUsagePlanCommand).callsFake(async ({ usagePlanId }) => ({ id: usagePlanId, apiStages: apiIds.map((apiId) => ({ apiId, stage: `stage-${usagePlanId}` })) }));
 };
 
 const planIdsOf = (body: Record<string, unknown>) =>

@@ -30,7 +30,7 @@ describe('POST /v1/createCredentials for API keys', () => {
 
   it('creates an enabled, tagged key, links it to every usage plan and answers the contract', async () => {
     // Act
-    const response = await call(createRequest({ apis: withPlans('1el57v', '2fm68w') }));
+    const response = await call(createRequest({ apis: withPlans('1el57v', '5ip91z') }));
 
     // Assess
     expect(response.statusCode).toBe(200);
@@ -44,7 +44,7 @@ describe('POST /v1/createCredentials for API keys', () => {
     expect(links).toEqual(
       expect.arrayContaining([
         { usagePlanId: '1el57v', keyId: 'key123', keyType: 'API_KEY' },
-        { usagePlanId: '2fm68w', keyId: 'key123', keyType: 'API_KEY' },
+        { usagePlanId: '5ip91z', keyId: 'key123', keyType: 'API_KEY' },
       ]),
     );
     expect(links).toHaveLength(2);
@@ -77,18 +77,26 @@ describe('POST /v1/createCredentials for API keys', () => {
     expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
   });
 
-  it('answers 422 naming an unknown usage plan and deletes the key it had created', async () => {
-    // Prepare
-    aws.apiGateway.on(CreateUsagePlanKeyCommand, { usagePlanId: 'nope42' }).rejects(awsError('NotFoundException', 404));
-
+  it('answers 422 naming an unknown usage plan before claiming the app or creating anything', async () => {
     // Act
     const response = await call(createRequest({ apis: withPlans('1el57v', 'nope42') }));
 
     // Assess
     expect(response.statusCode).toBe(422);
     expect(response.json).toEqual({ code: 'UNKNOWN_USAGE_PLAN', message: expect.stringContaining('nope42') });
-    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)[0]?.args[0].input).toEqual({ apiKey: 'key123' });
-    expect(aws.dynamodb.commandCalls(DeleteCommand)).toHaveLength(1);
+    expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
+    expect(aws.dynamodb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('answers 422 naming the plans when two share an API stage, before claiming the app or creating anything', async () => {
+    // Act: 1el57v and 2fm68w both serve 5aba4csvd4/prod.
+    const response = await call(createRequest({ apis: withPlans('1el57v', '2fm68w') }));
+
+    // Assess
+    expect(response.statusCode).toBe(422);
+    expect(response.json).toEqual({ code: 'USAGE_PLANS_SHARE_STAGE', message: expect.stringMatching(/1el57v and 2fm68w both serve API stage 5aba4csvd4\/prod/) });
+    expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
+    expect(aws.dynamodb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   it('answers 429 when API Gateway still throttles after the retries, leaving the claim released', async () => {

@@ -30,13 +30,13 @@ describe('POST /v1/updateCredentials', () => {
 
   it('adds and removes usage-plan links so they match the request, touching none that already match', async () => {
     // Act
-    const response = await callRoute('updateCredentials', { ...createRequest({ apis: withPlans('1el57v', '2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key123' });
+    const response = await callRoute('updateCredentials', { ...createRequest({ apis: withPlans('1el57v', '5ip91z') }), credentialType: 'API_KEY', apiKeyId: 'key123' });
 
     // Assess
     expect(response.statusCode).toBe(204);
-    expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['2fm68w']);
+    expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['5ip91z']);
     expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['3gn79x']);
-    expect(aws.dynamodb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':plans']).toEqual(['1el57v', '2fm68w']);
+    expect(aws.dynamodb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':plans']).toEqual(['1el57v', '5ip91z']);
   });
 
   it('finds the credential by app slug when the request carries no id', async () => {

@@ -4,6 +4,7 @@ import {
   DeleteApiKeyCommand,
   GetApiKeyCommand,
   GetApiKeysCommand,
+  GetUsagePlanCommand,
   GetUsagePlanKeyCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
@@ -21,6 +22,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { routePermissions, type WebhookRoute } from '../../../infra/route-permissions.ts';
 import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
+import { usagePlanFromSeed } from '../../helpers/usage-plans.ts';
 
 // Both credential kinds, so that every provisioner is wired (set before the handlers load).
 vi.hoisted(() => {
@@ -64,6 +66,8 @@ const permissionFor = (command: { constructor: { name: string }; input: Record<s
       return apigateway('DELETE', `/apikeys/${input.apiKey}`);
     case 'GetUsagePlans':
       return apigateway('GET', '/usageplans');
+    case 'GetUsagePlan':
+      return apigateway('GET', `/usageplans/${input.usagePlanId}`);
     case 'CreateUsagePlanKey':
       return apigateway('POST', `/usageplans/${input.usagePlanId}/keys`);
     case 'GetUsagePlanKey':
@@ -95,6 +99,7 @@ const callsDuring = async (scenarios: (() => Promise<APIGatewayProxyResult>)[]) 
     resetAwsMocks();
     cognito.reset();
     aws.apiGateway.onAnyCommand().resolves({});
+    aws.apiGateway.on(GetUsagePlanCommand).callsFake(usagePlanFromSeed);
     aws.dynamodb.onAnyCommand().resolves({});
     cognito.onAnyCommand().resolves({});
     const response = await scenario();
@@ -158,6 +163,14 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }] });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
       aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
+      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
+    },
+    () => {
+      // A move within one API stage whose link is refused: the refusal is explained from the key's plans.
+      aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v', apiStages: [{ apiId: '5aba4csvd4', stage: 'prod' }] }] });
+      aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
+      aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('BadRequestException'));
       return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
     },
     () => {

@@ -223,12 +223,14 @@ describe('least privilege', () => {
   const routeName: Record<WebhookRoute, string> = { create: 'CreateCredentials', update: 'UpdateCredentials', revoke: 'RevokeCredentials', health: 'Health' };
   const readSecret = () => ({ Sid: 'ReadBasicAuthSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(stack.webhook.basicAuthSecret) });
   const samplePlanKeys = (suffix: string) => apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan), `/keys${suffix}`);
+  const readSamplePlan = () => ({ Sid: 'ReadUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan)) });
   const indexArn = () => ({ 'Fn::Join': ['', [arnOf(stack.webhook.table), '/index/byCredentialId']] });
 
   const expected: Record<WebhookRoute, () => unknown[]> = {
     create: () => [
       readSecret(),
       { Sid: 'RegistryClaimAndRecord', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: arnOf(stack.webhook.table) },
+      readSamplePlan(),
       { Sid: 'CreateApiKeys', Effect: 'Allow', Action: 'apigateway:POST', Resource: apigatewayArn('/apikeys') },
       { Sid: 'TagNewApiKeys', Effect: 'Allow', Action: 'apigateway:PUT', Resource: apigatewayArn('/tags/*') },
       { Sid: 'ReadApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: [apigatewayArn('/apikeys'), apigatewayArn('/apikeys/*')] },
@@ -247,6 +249,7 @@ describe('least privilege', () => {
       readSecret(),
       { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
       { Sid: 'RegistryReadAndRecordGrant', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
+      readSamplePlan(),
       { Sid: 'ReadApiKey', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*') },
       { Sid: 'ListUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans') },
       { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },

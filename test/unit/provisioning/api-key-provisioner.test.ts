@@ -6,21 +6,39 @@ import {
   DeleteUsagePlanKeyCommand,
   GetApiKeyCommand,
   GetApiKeysCommand,
+  GetUsagePlanCommand,
   GetUsagePlanKeyCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
 import { LeftoversError } from '#provisioning/provisioner';
+import { type ApiStage, UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 
 const app = { appKey: 'shop', appName: 'Shop', developer: 'dev@example.com' };
 const grant = (...usagePlanIds: string[]) => ({ apiIds: ['5aba4csvd4'], usagePlanIds, scopes: [] });
-const provisioner = new ApiKeyProvisioner(new APIGatewayClient({ region: 'us-east-1' }));
+const client = new APIGatewayClient({ region: 'us-east-1' });
+const provisionerOf = (linkable?: string[]) => new ApiKeyProvisioner(client, new UsagePlanCatalog(client), linkable);
+let provisioner: ApiKeyProvisioner;
+
+/** The stage a test plan serves: `<stage>-...` names one of the orders API's stages; any other plan has a stage of its own. */
+const stagesOf = (usagePlanId: string): ApiStage[] => [{ apiId: '5aba4csvd4', stage: usagePlanId.split('-')[0] as string }];
+/** The key's current links, as GetUsagePlans lists them (with their stages). */
+const linkedTo = (...planIds: string[]) => aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: planIds.map((id) => ({ id, apiStages: stagesOf(id) })) });
+/** Records every link and unlink in the order AWS sees them. */
+const recordWrites = () => {
+  const writes: string[] = [];
+  aws.apiGateway.on(CreateUsagePlanKeyCommand).callsFake(async ({ usagePlanId }) => void writes.push(`link ${usagePlanId}`));
+  aws.apiGateway.on(DeleteUsagePlanKeyCommand).callsFake(async ({ usagePlanId }) => void writes.push(`unlink ${usagePlanId}`));
+  return writes;
+};
 
 describe('ApiKeyProvisioner', () => {
   beforeEach(() => {
     resetAwsMocks();
+    provisioner = provisionerOf();
+    aws.apiGateway.on(GetUsagePlanCommand).callsFake(async ({ usagePlanId }) => ({ id: usagePlanId, apiStages: stagesOf(usagePlanId) }));
     aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1', value: 'v'.repeat(40) });
     aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
     aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
@@ -223,7 +241,7 @@ describe('ApiKeyProvisioner', () => {
 
   it('leaves alone links to usage plans this deployment does not manage', async () => {
     // Prepare
-    const restricted = new ApiKeyProvisioner(new APIGatewayClient({ region: 'us-east-1' }), ['a', 'b']);
+    const restricted = provisionerOf(['a', 'b']);
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'a' }, { id: 'hand-linked' }] });
 
     // Act
@@ -231,6 +249,125 @@ describe('ApiKeyProvisioner', () => {
 
     // Assess
     expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['a']);
+  });
+
+  it('moves a key between two plans of one API stage: the old link goes before the new one is added', async () => {
+    // Prepare
+    linkedTo('prod-bronze');
+    const writes = recordWrites();
+
+    // Act
+    await provisioner.regrant('k1', grant('prod-silver'));
+
+    // Assess
+    expect(writes).toEqual(['unlink prod-bronze', 'link prod-silver']);
+  });
+
+  it('removes first only the links that give way to an added plan, and the others after adding', async () => {
+    // Prepare
+    linkedTo('prod-bronze', 'beta-old');
+    const writes = recordWrites();
+
+    // Act
+    await provisioner.regrant('k1', grant('prod-silver', 'sandbox-new'));
+
+    // Assess
+    expect(writes.slice(0, 1)).toEqual(['unlink prod-bronze']);
+    expect(writes.slice(1, 3).sort()).toEqual(['link prod-silver', 'link sandbox-new']);
+    expect(writes.slice(3)).toEqual(['unlink beta-old']);
+  });
+
+  it('puts the removed link back when the addition that displaced it fails', async () => {
+    // Prepare
+    linkedTo('prod-bronze');
+    const writes = recordWrites();
+    aws.apiGateway.on(CreateUsagePlanKeyCommand, { usagePlanId: 'prod-silver' }).callsFake(async () => {
+      writes.push('link prod-silver (fails)');
+      throw awsError('InternalFailure', 500);
+    });
+
+    // Act
+    const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'InternalFailure' });
+    expect(writes).toEqual(['unlink prod-bronze', 'link prod-silver (fails)', 'link prod-bronze']);
+  });
+
+  it('undoes both, last first, when a later removal fails: the added link goes before the displaced one returns', async () => {
+    // Prepare
+    linkedTo('prod-bronze', 'beta-old');
+    const writes = recordWrites();
+    aws.apiGateway.on(DeleteUsagePlanKeyCommand, { usagePlanId: 'beta-old' }).callsFake(async () => {
+      writes.push('unlink beta-old (fails)');
+      throw awsError('InternalFailure', 500);
+    });
+
+    // Act
+    const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'InternalFailure' });
+    expect(writes).toEqual(['unlink prod-bronze', 'link prod-silver', 'unlink beta-old (fails)', 'unlink prod-silver', 'link prod-bronze']);
+  });
+
+  it('keeps the 10-plan limit when a displaced link is removed first: the remaining removals then come first too', async () => {
+    // Prepare: ten links now; one moves within its stage and two new stages are added, dropping two others.
+    const now = ['prod-bronze', ...Array.from({ length: 9 }, (_, index) => `s${index}-plan`)];
+    linkedTo(...now);
+    const writes = recordWrites();
+    const wanted = ['prod-silver', ...now.slice(1, 8), 'x1-plan', 'x2-plan'];
+
+    // Act
+    await provisioner.regrant('k1', grant(...wanted));
+
+    // Assess: 10 - 1 + 3 would pass 10, so all three removals precede the additions.
+    expect(writes.slice(0, 3).sort()).toEqual(['unlink prod-bronze', 'unlink s7-plan', 'unlink s8-plan']);
+    expect(writes.slice(3).sort()).toEqual(['link prod-silver', 'link x1-plan', 'link x2-plan']);
+  });
+
+  it('refuses with 409, changing nothing, to displace a link to a plan this deployment does not manage', async () => {
+    // Prepare
+    linkedTo('prod-handmade');
+    const writes = recordWrites();
+
+    // Act
+    const failure = await provisionerOf(['prod-silver']).regrant('k1', grant('prod-silver')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ statusCode: 409, code: 'USAGE_PLAN_STAGE_TAKEN', message: expect.stringMatching(/prod-handmade.*prod-silver.*by hand/) });
+    expect(writes).toEqual([]);
+  });
+
+  it.each(['ConflictException', 'BadRequestException'])(
+    'answers 409 when AWS refuses a link with %s because another plan of the stage took the key meanwhile',
+    async (errorName) => {
+      // Prepare: no links when read; by the time of the link, a concurrent change put the key in prod-gold.
+      aws.apiGateway
+        .on(GetUsagePlansCommand)
+        .resolvesOnce({ items: [] })
+        .resolves({ items: [{ id: 'prod-gold', apiStages: stagesOf('prod-gold') }] });
+      aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError(errorName, errorName === 'ConflictException' ? 409 : 400));
+      aws.apiGateway.on(GetUsagePlanKeyCommand).rejects(awsError('NotFoundException', 404));
+
+      // Act
+      const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 409, code: 'USAGE_PLAN_STAGE_TAKEN', message: expect.stringMatching(/prod-gold.*prod-silver.*retry/) });
+    },
+  );
+
+  it('lets a refused link through as it is when no other plan of the stage holds the key', async () => {
+    // Prepare
+    linkedTo();
+    aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('BadRequestException', 400));
+
+    // Act
+    const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+
+    // Assess
+    expect(failure).toMatchObject({ name: 'BadRequestException' });
   });
 
   it('makes no write at all when the links already match', async () => {

@@ -6,6 +6,7 @@ import { type Grant, type IssuedCredential, LeftoversError, type Provisioner } f
 import type { Registry } from '#provisioning/registry';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 import { startRegistryDatabase } from '../../helpers/registry.ts';
+import { seededUsagePlans } from '../../helpers/usage-plans.ts';
 
 /** A provisioner whose AWS side is a map, so every branch of the lifecycle can be steered. */
 const fakeProvisioner = () => {
@@ -57,7 +58,7 @@ describe('CredentialsService', () => {
   const service = (overrides: { waitMs?: number } = {}) =>
     new CredentialsService({
       registry,
-      policy: new CredentialPolicy({ defaultType: 'API_KEY', apis: {} }),
+      policy: new CredentialPolicy({ defaultType: 'API_KEY', apis: {} }, seededUsagePlans()),
       provisioners: [provisioner],
       leaseMs: 60_000,
       waitMs: overrides.waitMs ?? 1_000,
