@@ -49,17 +49,18 @@ const jsonText = <T extends z.ZodMiniType>(schema: T) =>
  * any combination; `cognito` and `iam` are checked by API Gateway before the function runs,
  * and each is the only scheme of its deployment (a method has one authorization type).
  */
-export const AuthenticationScheme = z.enum(['basic', 'bearer', 'apiKey', 'jwt', 'cognito', 'iam']);
+export const authenticationSchemes = ['basic', 'bearer', 'apiKey', 'jwt', 'cognito', 'iam'] as const;
+export const AuthenticationScheme = z.enum(authenticationSchemes);
 export type AuthenticationScheme = z.infer<typeof AuthenticationScheme>;
 export const gatewaySchemes: readonly AuthenticationScheme[] = ['cognito', 'iam'];
 
 /** An HTTP field name (RFC 9110 token) that does not shadow the Authorization header. */
 export const apiKeyHeaderName = z
   .string()
-  .check(z.regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'must be an HTTP header name'), z.refine((name) => name.toLowerCase() !== 'authorization', 'must not be Authorization'));
+  .check(z.regex(/^[A-Za-z0-9!#$%&*+.^_`|~-]{1,64}$/, 'must be an HTTP header name (no quote)'), z.refine((name) => name.toLowerCase() !== 'authorization', 'must not be Authorization'));
 
-/** An OAuth scope as access tokens carry it: printable ASCII without space, quote or backslash (RFC 6749 §3.3). */
-export const oauthScope = z.string().check(z.regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/, 'must be one OAuth scope (no spaces or quotes)'));
+/** An OAuth scope: printable ASCII without space, quotes or backslash (RFC 6749 §3.3; challenges quote it). */
+export const oauthScope = z.string().check(z.regex(/^[\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,256}$/, 'must be one OAuth scope (no spaces or quotes)'));
 
 const commaList = <T extends z.ZodMiniType<unknown, string>>(item: T) =>
   z.pipe(
