@@ -167,7 +167,7 @@ export class WebhookAuthentication extends Construct {
         templates: errorBody('UNAUTHORIZED', 'The request is not signed with AWS Signature Version 4, or no such route exists.'),
       };
     } else {
-      this.methodOptions = { requestParameters };
+      this.methodOptions = required.length > 0 ? { requestParameters } : {};
     }
   }
 
