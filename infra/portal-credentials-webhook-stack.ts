@@ -1,10 +1,12 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
 import { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
 import type { Settings } from './settings.ts';
+import type { WebhookAuthenticationOptions } from './webhook-authentication.ts';
 
 export interface PortalCredentialsWebhookStackProps extends StackProps {
   /** The validated cdk.json settings. */
@@ -42,12 +44,19 @@ export class PortalCredentialsWebhookStack extends Stack {
       claimWait: Duration.seconds(settings.claim.waitSeconds),
       detailedMetrics: settings.detailedMetrics,
       configureApiGatewayAccount: settings.configureApiGatewayAccount,
+      authentication: webhookAuthentication(settings.authentication),
     });
 
     const webhook = this.webhook;
     new CfnOutput(this, 'WebhookUrl', { value: webhook.url, description: 'Base URL to register in the portal (routes under v1/)' });
     // The ARN only: the secret's value is read once with the AWS CLI, never printed here.
     new CfnOutput(this, 'BasicAuthSecretArn', { value: webhook.basicAuthSecret.secretArn, description: 'Secret holding the Basic-auth pair for the portal' });
+    if (webhook.authentication.callerClient) {
+      new CfnOutput(this, 'WebhookCallerClientId', { value: webhook.authentication.callerClient.userPoolClientId, description: 'App client the caller fetches webhook/invoke tokens with (its secret: describe-user-pool-client)' });
+    }
+    if (webhook.authentication.callerRole) {
+      new CfnOutput(this, 'WebhookCallerRoleArn', { value: webhook.authentication.callerRole.roleArn, description: 'Role the caller assumes to sign webhook requests (SigV4, service execute-api)' });
+    }
     if (webhook.tokenUrl) new CfnOutput(this, 'TokenUrl', { value: webhook.tokenUrl, description: 'OAuth 2.0 token endpoint of issued client credentials' });
     if (webhook.sampleApi) {
       new CfnOutput(this, 'SampleApiUrl', { value: webhook.sampleApi.api.url, description: 'Sample API: GET orders (API key), GET payments (access token)' });
@@ -57,3 +66,28 @@ export class PortalCredentialsWebhookStack extends Stack {
     suppressAcceptedFindings(webhook);
   }
 }
+
+/** The construct's authentication options from the validated cdk.json settings. */
+const webhookAuthentication = (settings: Settings['authentication']): WebhookAuthenticationOptions => {
+  const tokens = settings.accessTokens;
+  const principal = settings.callerPrincipal;
+  return {
+    schemes: settings.schemes,
+    apiKeyHeader: settings.apiKeyHeader,
+    scope: settings.scope,
+    callerAccessTokenValidity: Duration.minutes(settings.callerAccessTokenValidityMinutes),
+    sourceIpAllowList: settings.sourceIpAllowList,
+    ...(tokens
+      ? {
+          accessTokens: {
+            issuer: tokens.issuer,
+            ...(tokens.jwksUrl ? { jwksUrl: tokens.jwksUrl } : {}),
+            audiences: tokens.audiences,
+            clientIds: tokens.clientIds,
+            jwksCacheTtl: Duration.seconds(tokens.jwksCacheSeconds),
+          },
+        }
+      : {}),
+    ...(principal ? { callerPrincipal: /^\d{12}$/.test(principal) ? new iam.AccountPrincipal(principal) : new iam.ArnPrincipal(principal) } : {}),
+  };
+};

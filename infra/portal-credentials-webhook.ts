@@ -19,6 +19,7 @@ import { jsonAccessLogFormat } from './access-log-format.ts';
 import { functionBundling } from './function-bundling.ts';
 import { routePermissions, type WebhookRoute } from './route-permissions.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
+import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
 import { WebhookMonitoring } from './webhook-monitoring.ts';
 
 /**
@@ -203,6 +204,15 @@ export interface PortalCredentialsWebhookProps {
   readonly basicAuthCacheTtl?: Duration;
 
   /**
+   * How callers authenticate: Basic, static bearer tokens, an API-key header, OAuth access
+   * tokens (any issuer, or the stack's pool through a Cognito authorizer), AWS Signature
+   * Version 4, and a source-address allow-list.
+   *
+   * @default - HTTP Basic only, from any address
+   */
+  readonly authentication?: WebhookAuthenticationOptions;
+
+  /**
    * Whether the stage publishes per-method metrics (billed as custom metrics) for the
    * dashboard's per-route graphs.
    *
@@ -290,6 +300,9 @@ export class PortalCredentialsWebhook extends Construct {
 
   /** The usage plans the functions may link API keys to. */
   public readonly usagePlanIds: string[];
+
+  /** How callers authenticate, and what API Gateway checks for it. */
+  public readonly authentication: WebhookAuthentication;
 
   /** The webhook API's access logs. */
   public readonly accessLogGroup: logs.LogGroup;
@@ -379,6 +392,8 @@ export class PortalCredentialsWebhook extends Construct {
       });
     }
 
+    this.authentication = new WebhookAuthentication(this, 'Authentication', { ...props.authentication, realm, ...(this.userPool ? { userPool: this.userPool } : {}) });
+
     this.usagePlanIds = [...(props.usagePlanIds ?? []), ...(this.sampleApi ? [this.sampleApi.usagePlan.usagePlanId] : [])];
     if (issues('API_KEY') && this.usagePlanIds.length === 0) {
       throw new Error('usagePlanIds must name at least one usage plan when API keys are issued and the sample API is not deployed');
@@ -394,6 +409,7 @@ export class PortalCredentialsWebhook extends Construct {
       CLAIM_LEASE_SECONDS: String(claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
       NODE_OPTIONS: '--enable-source-maps',
+      ...this.authentication.environment,
     };
     if (this.userPool && this.tokenUrl) {
       environment.USER_POOL_ID = this.userPool.userPoolId;
@@ -474,10 +490,11 @@ export class PortalCredentialsWebhook extends Construct {
       v1.addResource(definition.path).addMethod(definition.method, new apigateway.LambdaIntegration(this.functions[route], { allowTestInvoke: false }), {
         operationName: definition.path,
         requestValidator: validator,
-        requestParameters: { 'method.request.header.Authorization': true },
+        ...this.authentication.methodOptions,
       });
     }
-    this.addGatewayResponses(realm);
+    this.addGatewayResponses();
+    this.authentication.protect(this.api);
 
     if (props.configureApiGatewayAccount ?? true) this.configureApiGatewayAccount();
 
@@ -530,11 +547,11 @@ export class PortalCredentialsWebhook extends Construct {
   }
 
   /** Answers API Gateway gives itself, in the contract's error shape. */
-  private addGatewayResponses(realm: string) {
+  private addGatewayResponses() {
     const { ResponseType } = apigateway;
     const json = (body: string) => ({ 'application/json': body });
-    const challenge = { 'WWW-Authenticate': `'Basic realm="${realm}", charset="UTF-8"'` };
-    const unauthorized = json(errorTemplate(gatewayErrors.unauthorized));
+    const challenge = { 'WWW-Authenticate': `'${this.authentication.challenge}'` };
+    const unauthorized = json(errorTemplate({ code: 'UNAUTHORIZED', message: this.authentication.unauthorizedMessage }));
     const responses: Record<string, apigateway.GatewayResponseOptions> = {
       Unauthorized: { type: ResponseType.UNAUTHORIZED, statusCode: '401', responseHeaders: challenge, templates: unauthorized },
       // The only required parameter is the Authorization header: missing it means missing credentials.
@@ -573,7 +590,7 @@ export class PortalCredentialsWebhook extends Construct {
         templates: json(errorTemplate(gatewayErrors.failure)),
       },
     };
-    for (const [id, options] of Object.entries(responses)) this.api.addGatewayResponse(id, options);
+    for (const [id, options] of Object.entries({ ...responses, ...this.authentication.gatewayResponses })) this.api.addGatewayResponse(id, options);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CredentialPolicySettings } from '#commons/config';
+import { isIP } from 'node:net';
+import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope } from '#commons/config';
 import { WEBHOOK_FUNCTION_TIMEOUT_SECONDS } from './portal-credentials-webhook.ts';
 
 /**
@@ -57,6 +58,55 @@ const Claim = z.strictObject({
   waitSeconds: z.number().min(0).max(20).default(15),
 });
 
+/** An IPv4 or IPv6 address, optionally with a prefix length (`203.0.113.0/24`). */
+const sourceAddress = z.string().refine((value) => {
+  const [address, prefix, ...rest] = value.split('/');
+  const version = isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}, 'must be an IP address or CIDR block, e.g. "203.0.113.0/24"');
+
+const AccessTokens = z.strictObject({
+  /** The tokens' `iss`, exactly as the issuer writes it. */
+  issuer: z.url(),
+  /** The issuer's JWKS; by default `<issuer>/.well-known/jwks.json`. */
+  jwksUrl: z.url().optional(),
+  /** Accepted `aud` values. */
+  audiences: z.array(z.string().min(1)).default([]),
+  /** Accepted client ids (`client_id`, `azp`, `cid` or `appid`). */
+  clientIds: z.array(z.string().min(1)).default([]),
+  /** How long a function keeps the JWKS (a token naming an unknown key fetches it at once). */
+  jwksCacheSeconds: z.number().int().min(60).max(86_400).default(600),
+});
+
+const Authentication = z.strictObject({
+  /** How callers may authenticate; cognito and iam (API Gateway) each stand alone. */
+  schemes: z
+    .array(z.enum(authenticationSchemes))
+    .min(1)
+    .default(['basic'])
+    .refine((schemes) => new Set(schemes).size === schemes.length, 'must not name a scheme twice')
+    .refine(
+      (schemes) => !schemes.some((scheme) => gatewaySchemes.includes(scheme)) || schemes.length === 1,
+      'cognito and iam are checked by API Gateway, one authorization type per route: each must be the only scheme',
+    ),
+  /** The header `apiKey` callers send their key in. */
+  apiKeyHeader: z.string().pipe(z.custom<string>((value) => apiKeyHeaderName.safeParse(value).success, 'must be an HTTP header name other than Authorization, without quotes')).default('X-Webhook-Key'),
+  /** The scope `jwt` and `cognito` tokens must hold. */
+  scope: z.string().pipe(z.custom<string>((value) => oauthScope.safeParse(value).success, 'must be one OAuth scope (no spaces or quotes)')).default('webhook/invoke'),
+  /** The issuer whose access tokens `jwt` accepts. */
+  accessTokens: AccessTokens.optional(),
+  /** Lifetime of the `cognito` caller client's access tokens. */
+  callerAccessTokenValidityMinutes: z.number().int().min(5).max(1440).default(60),
+  /** `iam`: who may assume the caller role (an account id or an IAM ARN); by default this account's principals. */
+  callerPrincipal: z
+    .string()
+    .regex(/^(?:\d{12}|arn:aws[a-z-]*:iam::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+))$/, 'must be a 12-digit account id or an IAM role, user or root ARN')
+    .optional(),
+  /** Source addresses allowed to call the webhook (API Gateway resource policy); empty: any. */
+  sourceIpAllowList: z.array(sourceAddress).max(100).default([]),
+});
+
 export const Settings = z
   .strictObject({
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name').default('PortalCredentialsWebhook'),
@@ -77,6 +127,8 @@ export const Settings = z
     detailedMetrics: z.boolean().default(true),
     /** Set the Region's API Gateway CloudWatch role, which logging needs; false when the account already has one. */
     configureApiGatewayAccount: z.boolean().default(true),
+    /** How callers authenticate to the webhook. */
+    authentication: Authentication.prefault({}),
   })
   .superRefine((settings, ctx) => {
     const policy = settings.credentialPolicy;
@@ -99,6 +151,30 @@ export const Settings = z
     }
     if (settings.clientCredentials?.existingDomain && !settings.clientCredentials.domainPrefix) {
       ctx.addIssue({ code: 'custom', path: ['clientCredentials', 'domainPrefix'], message: 'is required when existingDomain is true' });
+    }
+    const authentication = settings.authentication;
+    const enabled = (scheme: string) => authentication.schemes.includes(scheme as never);
+    if (enabled('jwt') && !authentication.accessTokens) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens'], message: 'is required when schemes include jwt (the issuer whose tokens are accepted)' });
+    }
+    if (authentication.accessTokens && !enabled('jwt')) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens'], message: 'is set, but schemes do not include jwt' });
+    }
+    if (authentication.accessTokens && authentication.accessTokens.audiences.length === 0 && authentication.accessTokens.clientIds.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens', 'audiences'], message: 'or clientIds must name at least one value: otherwise any token of the issuer would do' });
+    }
+    if (enabled('cognito') && !usesType('CLIENT_CREDENTIALS')) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'schemes'], message: "cognito uses the stack's user pool, which exists only when some API in credentialPolicy uses CLIENT_CREDENTIALS" });
+    }
+    const webhookServer = authentication.scope.slice(0, authentication.scope.lastIndexOf('/'));
+    if (enabled('cognito') && [...scopes].some((scope) => scope.slice(0, scope.lastIndexOf('/')) === webhookServer)) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'scope'], message: `must not use the resource server "${webhookServer}" of the credential policy's scopes` });
+    }
+    if (enabled('cognito') && !authentication.scope.includes('/')) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'scope'], message: 'must be "resource-server/scope" with cognito' });
+    }
+    if (authentication.callerPrincipal && !enabled('iam')) {
+      ctx.addIssue({ code: 'custom', path: ['authentication', 'callerPrincipal'], message: 'is set, but schemes do not include iam' });
     }
     const paymentsScope = settings.sampleApi.paymentsScope;
     if (paymentsScope !== undefined && !scopes.has(paymentsScope)) {

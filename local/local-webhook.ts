@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { CognitoIdentityProviderClient, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialPolicySettings } from '#commons/config';
 import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
@@ -16,7 +16,10 @@ export interface LocalWebhookOptions {
   seed?: ControlPlaneSeed;
   /** Which APIs get which credential type; default: `localCredentialPolicy`. */
   credentialPolicy?: CredentialPolicySettings;
-  /** Extra environment for the functions (e.g. CREDENTIAL_POLICY), set before they load. */
+  /** Static bearer tokens and API keys the secret also holds, by id (the `bearer` and `apiKey` schemes). */
+  bearerTokens?: { id: string; token: string }[];
+  apiKeys?: { id: string; key: string }[];
+  /** Extra environment for the functions (e.g. CREDENTIAL_POLICY, AUTH_SCHEMES), set before they load. */
   environment?: Record<string, string>;
 }
 
@@ -24,6 +27,8 @@ export interface LocalWebhook {
   url: string;
   controlPlane: AwsControlPlane;
   cognito: { url: string; userPoolId: string; tokenUrl: string; jwksUrl: string; issuer: string };
+  /** The app client a caller fetches `webhook/invoke` tokens with at the local token endpoint. */
+  caller: { clientId: string; clientSecret: string; scope: string };
   dynamoDbUrl: string;
   tableName: string;
   close(): Promise<void>;
@@ -46,6 +51,9 @@ const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', sec
  * endpoint variables. One process holds one webhook (configuration is read once).
  */
 export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<LocalWebhook> => {
+  if ((options.environment?.AUTH_SCHEMES ?? process.env.AUTH_SCHEMES)?.split(',').some((scheme) => scheme.trim() === 'iam')) {
+    throw new Error('AUTH_SCHEMES=iam needs API Gateway, which checks the AWS signature: it cannot run locally');
+  }
   const tableName = 'portal-credentials-registry';
   const secretId = 'portal-credentials-webhook/basic-auth';
   const [dynamo, controlPlane, cognitoLocal] = await Promise.all([
@@ -56,11 +64,26 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   await createRegistryTable(dynamo.url, tableName);
   const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
-  cognitoAdmin.destroy();
   const userPoolId = UserPool?.Id as string;
+  // What the stack's caller client is on AWS: client credentials only, the webhook's scope only.
+  const callerScope = 'webhook/invoke';
+  const { UserPoolClient: callerClient } = await cognitoAdmin.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: 'webhook-caller',
+      GenerateSecret: true,
+      AllowedOAuthFlows: ['client_credentials'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: [callerScope],
+    }),
+  );
+  cognitoAdmin.destroy();
+  const caller = { clientId: callerClient?.ClientId as string, clientSecret: callerClient?.ClientSecret as string, scope: callerScope };
   const tokenEndpoint = await startCognitoTokenEndpoint({ cognitoEndpoint: cognitoLocal.url, userPoolId, region: localAws.region });
   const secrets = new SecretsManagerClient({ ...localAws, endpoint: controlPlane.url });
-  await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(options.basicCredentials) }));
+  const sets = options.bearerTokens?.length || options.apiKeys?.length;
+  const secret = sets ? { basic: options.basicCredentials, bearerTokens: options.bearerTokens ?? [], apiKeys: options.apiKeys ?? [] } : options.basicCredentials;
+  await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(secret) }));
   secrets.destroy();
 
   Object.assign(process.env, {
@@ -79,8 +102,15 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+    // The `jwt` scheme trusts the local token endpoint's tokens for the caller client unless told otherwise.
+    JWT_ISSUER: tokenEndpoint.issuer,
+    JWT_JWKS_URL: tokenEndpoint.jwksUrl,
+    JWT_CLIENT_IDS: caller.clientId,
     ...options.environment,
   });
+  // No API Gateway here: its Cognito authorizer's check (signature, issuer, expiry, access token, scope) is made by the `jwt` scheme against the local pool.
+  if (process.env.AUTH_SCHEMES?.trim() === 'cognito') process.env.AUTH_SCHEMES = 'jwt';
+
 
   // Loaded only now, so that their cold start reads the environment above.
   const [create, update, revoke, health] = await Promise.all([
@@ -102,6 +132,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     url: bridge.url,
     controlPlane,
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
+    caller,
     dynamoDbUrl: dynamo.url,
     tableName,
     close: async () => {

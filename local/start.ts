@@ -6,9 +6,21 @@ const username = process.env.WEBHOOK_USERNAME ?? 'portal';
 const password = process.env.WEBHOOK_PASSWORD ?? randomBytes(18).toString('base64url');
 const port = Number(process.env.PORT ?? 3000);
 
+// AUTH_SCHEMES (as deployed, e.g. "basic,bearer,apiKey,jwt" or "cognito") chooses how callers authenticate.
+const schemes = (process.env.AUTH_SCHEMES ?? 'basic').split(',').map((scheme) => scheme.trim());
+const bearerToken = process.env.WEBHOOK_BEARER_TOKEN ?? randomBytes(30).toString('base64url');
+const apiKey = process.env.WEBHOOK_API_KEY ?? randomBytes(30).toString('base64url');
+const apiKeyHeader = process.env.API_KEY_HEADER ?? 'X-Webhook-Key';
+
 // CREDENTIAL_POLICY (JSON, as deployed) switches which APIs get which credential type.
 const policy = process.env.CREDENTIAL_POLICY;
-const webhook = await startLocalWebhook({ basicCredentials: [{ username, password }], port, environment: policy ? { CREDENTIAL_POLICY: policy } : {} });
+const webhook = await startLocalWebhook({
+  basicCredentials: [{ username, password }],
+  ...(schemes.includes('bearer') ? { bearerTokens: [{ id: 'local-bearer', token: bearerToken }] } : {}),
+  ...(schemes.includes('apiKey') ? { apiKeys: [{ id: 'local-api-key', key: apiKey }] } : {}),
+  port,
+  environment: policy ? { CREDENTIAL_POLICY: policy } : {},
+});
 
 const example = JSON.stringify({
   appName: 'my new aws app',
@@ -16,14 +28,28 @@ const example = JSON.stringify({
   developer: 'email@mycompany.com',
   apis: [{ id: '5aba4csvd4', usagePlans: [{ id: '1el57v' }] }],
 });
-console.log(`portal-credentials-webhook listening on ${webhook.url}
-
-Basic credentials: ${username} / ${password}${process.env.WEBHOOK_PASSWORD ? ' (from WEBHOOK_PASSWORD)' : ' (generated; set WEBHOOK_USERNAME and WEBHOOK_PASSWORD to choose)'}
-
-Try it:
+const fetchCallerToken = `TOKEN=$(curl -s -u '${webhook.caller.clientId}:${webhook.caller.clientSecret}' -d grant_type=client_credentials -d scope=${webhook.caller.scope} ${webhook.cognito.tokenUrl} | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`;
+const ways: Record<string, string> = {
+  basic: `Basic credentials: ${username} / ${password}${process.env.WEBHOOK_PASSWORD ? ' (from WEBHOOK_PASSWORD)' : ' (generated; set WEBHOOK_USERNAME and WEBHOOK_PASSWORD to choose)'}
   curl -s -u '${username}:${password}' -H 'Content-Type: application/json' \\
     -d '${example}' \\
-    ${webhook.url}/v1/createCredentials
+    ${webhook.url}/v1/createCredentials`,
+  bearer: `Static bearer token (id local-bearer${process.env.WEBHOOK_BEARER_TOKEN ? ', from WEBHOOK_BEARER_TOKEN' : ', generated'}):
+  curl -si -H 'Authorization: Bearer ${bearerToken}' ${webhook.url}/v1/health`,
+  apiKey: `API key in ${apiKeyHeader} (id local-api-key${process.env.WEBHOOK_API_KEY ? ', from WEBHOOK_API_KEY' : ', generated'}):
+  curl -si -H '${apiKeyHeader}: ${apiKey}' ${webhook.url}/v1/health`,
+  jwt: `OAuth 2.0 access token of the caller client, from the local token endpoint:
+  ${fetchCallerToken}
+  curl -si -H "Authorization: Bearer $TOKEN" ${webhook.url}/v1/health`,
+};
+ways.cognito = `${ways.jwt}\n  (locally the jwt scheme makes the Cognito authorizer's check against the local pool)`;
+
+console.log(`portal-credentials-webhook listening on ${webhook.url}
+
+Authentication: ${schemes.join(', ')} (AUTH_SCHEMES)
+
+Try it:
+${schemes.map((scheme) => ways[scheme] ?? `${scheme}: see the README`).join('\n\n')}
 
 Client credentials for the Payments API (q8w2e4r6t1) come from a local Cognito stand-in;
 fetch a token at ${webhook.cognito.tokenUrl}

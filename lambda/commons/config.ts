@@ -43,6 +43,43 @@ const jsonText = <T extends z.ZodMiniType>(schema: T) =>
     schema,
   );
 
+/**
+ * How callers may authenticate. `basic`, `bearer` (static tokens) and `apiKey` are checked
+ * against the credentials secret, `jwt` against an issuer's JWKS, all in the function and in
+ * any combination; `cognito` and `iam` are checked by API Gateway before the function runs,
+ * and each is the only scheme of its deployment (a method has one authorization type).
+ */
+export const authenticationSchemes = ['basic', 'bearer', 'apiKey', 'jwt', 'cognito', 'iam'] as const;
+export const AuthenticationScheme = z.enum(authenticationSchemes);
+export type AuthenticationScheme = z.infer<typeof AuthenticationScheme>;
+export const gatewaySchemes: readonly AuthenticationScheme[] = ['cognito', 'iam'];
+
+/** An HTTP field name (RFC 9110 token) that does not shadow the Authorization header. */
+export const apiKeyHeaderName = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9!#$%&*+.^_`|~-]{1,64}$/, 'must be an HTTP header name (no quote)'), z.refine((name) => name.toLowerCase() !== 'authorization', 'must not be Authorization'));
+
+/** An OAuth scope: printable ASCII without space, quotes or backslash (RFC 6749 §3.3; challenges quote it). */
+export const oauthScope = z.string().check(z.regex(/^[\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,256}$/, 'must be one OAuth scope (no spaces or quotes)'));
+
+const commaList = <T extends z.ZodMiniType<unknown, string>>(item: T) =>
+  z.pipe(
+    z.string(),
+    z.pipe(
+      z.transform((text: string) => text.split(',').map((part) => part.trim()).filter(Boolean)),
+      z.array(item),
+    ),
+  );
+
+const uniqueSchemes = z.array(AuthenticationScheme).check(
+  z.minLength(1, 'must name at least one scheme'),
+  z.refine((schemes) => new Set(schemes).size === schemes.length, 'names a scheme twice'),
+  z.refine(
+    (schemes) => !schemes.some((scheme) => gatewaySchemes.includes(scheme)) || schemes.length === 1,
+    'cognito and iam are checked by API Gateway, one authorization type per route: each must be the only scheme',
+  ),
+);
+
 const Environment = z.object({
   REGISTRY_TABLE_NAME: z.string().check(z.minLength(1)),
   BASIC_AUTH_SECRET_ID: z.string().check(z.minLength(1)),
@@ -54,6 +91,14 @@ const Environment = z.object({
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), 60),
   CLAIM_LEASE_SECONDS: withDefault(positiveInteger, 60),
   CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(20)), 15),
+  AUTH_SCHEMES: withDefault(z.pipe(commaList(AuthenticationScheme), uniqueSchemes), ['basic']),
+  API_KEY_HEADER: withDefault(apiKeyHeaderName, 'X-Webhook-Key'),
+  JWT_ISSUER: z.optional(z.url()),
+  JWT_JWKS_URL: z.optional(z.url()),
+  JWT_AUDIENCES: withDefault(commaList(z.string().check(z.minLength(1))), []),
+  JWT_CLIENT_IDS: withDefault(commaList(z.string().check(z.minLength(1))), []),
+  JWT_SCOPE: withDefault(oauthScope, 'webhook/invoke'),
+  JWT_JWKS_CACHE_SECONDS: withDefault(positiveInteger, 600),
 });
 
 export type Config = {
@@ -63,6 +108,27 @@ export type Config = {
   /** Present when any API is served with client credentials. */
   cognito?: { userPoolId: string; tokenUrl: string; accessTokenValidityMinutes: number };
   claim: { leaseMs: number; waitMs: number };
+  authentication: AuthenticationConfig;
+};
+
+export type AuthenticationConfig = {
+  schemes: AuthenticationScheme[];
+  /** The header `apiKey` callers send their key in. */
+  apiKeyHeader: string;
+  /** Present when `jwt` is enabled: whose access tokens are accepted, for what. */
+  accessTokens?: {
+    issuer: string;
+    jwksUrl: string;
+    /** Accepted `aud` values; a token must name one (when set). */
+    audiences: string[];
+    /** Accepted `client_id` (or `azp`/`cid`/`appid`) values; a token must carry one (when set). */
+    clientIds: string[];
+    /** The scope a token must hold to call the webhook. */
+    scope: string;
+    jwksCacheSeconds: number;
+  };
+  /** The scope API Gateway's Cognito authorizer requires, named in challenges. */
+  cognitoScope: string;
 };
 
 /** Whether the policy gives any API this credential type (the deployment then needs what that type needs). */
@@ -81,6 +147,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     basicAuth: { secretId: e.BASIC_AUTH_SECRET_ID, realm: e.BASIC_AUTH_REALM, cacheSeconds: e.BASIC_AUTH_CACHE_SECONDS },
     credentialPolicy: e.CREDENTIAL_POLICY,
     claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000 },
+    authentication: authenticationConfig(e),
   };
   if (issues(config.credentialPolicy, 'CLIENT_CREDENTIALS')) {
     if (!e.USER_POOL_ID || !e.TOKEN_URL) {
@@ -89,4 +156,23 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     config.cognito = { userPoolId: e.USER_POOL_ID, tokenUrl: e.TOKEN_URL, accessTokenValidityMinutes: e.ACCESS_TOKEN_VALIDITY_MINUTES };
   }
   return config;
+};
+
+const authenticationConfig = (e: z.infer<typeof Environment>): AuthenticationConfig => {
+  const authentication: AuthenticationConfig = { schemes: e.AUTH_SCHEMES, apiKeyHeader: e.API_KEY_HEADER, cognitoScope: e.JWT_SCOPE };
+  if (!e.AUTH_SCHEMES.includes('jwt')) return authentication;
+  if (!e.JWT_ISSUER) throw new Error('Invalid webhook configuration: JWT_ISSUER is required when AUTH_SCHEMES includes jwt');
+  // Without an audience or a client list, any token the issuer signs for any application would do.
+  if (e.JWT_AUDIENCES.length === 0 && e.JWT_CLIENT_IDS.length === 0) {
+    throw new Error('Invalid webhook configuration: JWT_AUDIENCES or JWT_CLIENT_IDS is required when AUTH_SCHEMES includes jwt');
+  }
+  authentication.accessTokens = {
+    issuer: e.JWT_ISSUER,
+    jwksUrl: e.JWT_JWKS_URL ?? `${e.JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
+    audiences: e.JWT_AUDIENCES,
+    clientIds: e.JWT_CLIENT_IDS,
+    scope: e.JWT_SCOPE,
+    jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
+  };
+  return authentication;
 };

@@ -27,10 +27,13 @@ export class WebhookError extends Error {
 export const badRequest = (code: string, message: string, details?: ErrorBody['details']) =>
   new WebhookError(400, code, message, details);
 
-export const unauthorized = (realm: string) =>
-  new WebhookError(401, 'UNAUTHORIZED', 'Valid HTTP Basic credentials are required.', undefined, {
-    'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"`,
-  });
+/** 401 with a challenge for each scheme the deployment accepts (`WWW-Authenticate`). */
+export const unauthorized = (challenge: string, message: string) =>
+  new WebhookError(401, 'UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': challenge });
+
+/** 403 for a valid access token without the scope the webhook requires (RFC 6750 §3.1). */
+export const insufficientScope = (challenge: string) =>
+  new WebhookError(403, 'INSUFFICIENT_SCOPE', 'The access token does not grant the scope this webhook requires.', undefined, { 'WWW-Authenticate': challenge });
 
 export const notFound = (message: string) => new WebhookError(404, 'CREDENTIAL_NOT_FOUND', message);
 

@@ -1,19 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { unauthorized } from '#contract/errors';
 
 export interface BasicCredential {
   username: string;
   password: string;
 }
 
-export interface BasicAuthOptions {
-  /** Realm announced in `WWW-Authenticate`. */
-  realm: string;
-  /** The pairs accepted right now (several during a rotation); expected to cache. */
-  acceptedCredentials: () => Promise<readonly BasicCredential[]>;
-}
 
 // RFC 7617: scheme is case-insensitive, then (RFC 7235's 1*SP) one or more spaces, no other
 // whitespace, and a base64 token (RFC 4648 alphabet, padded).
@@ -69,13 +61,3 @@ export const matchesAny = (presented: BasicCredential, accepted: readonly BasicC
   }
   return matched;
 };
-
-/** Refuses the request with 401 before any later middleware or the handler runs. */
-export const basicAuth = (options: BasicAuthOptions): MiddlewareObj<APIGatewayProxyEvent> => ({
-  before: async ({ event }) => {
-    const presented = parseBasicAuthorization(event);
-    if (!presented || !matchesAny(presented, await options.acceptedCredentials())) {
-      throw unauthorized(options.realm);
-    }
-  },
-});

@@ -8,12 +8,16 @@ import { timedOut } from '#contract/errors';
 import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { secretBackedCredentials } from './accepted-credentials.ts';
-import { basicAuth } from './basic-auth.ts';
+import { accessTokenVerifier } from './authentication/access-tokens.ts';
+import { authentication } from './authentication/authenticate.ts';
 import { errorResponder } from './error-responder.ts';
 import { jsonBody, type ParsedBodyEvent } from './json-body.ts';
 import { requestOutcome } from './request-outcome.ts';
 
 const acceptedCredentials = secretBackedCredentials(settings.basicAuth.secretId, settings.basicAuth.cacheSeconds);
+// One verifier per container: its JWKS cache outlives requests.
+const { accessTokens } = settings.authentication;
+const verifyAccessToken = accessTokens ? accessTokenVerifier(accessTokens) : undefined;
 
 /**
  * A second before the function's own timeout, middy abandons the handler so that the
@@ -33,7 +37,7 @@ const edge = () =>
     .use(requestOutcome())
     .use(errorResponder())
     // Before the normalizer: it merges headers whose names differ only in case, which could hide a second Authorization.
-    .use(basicAuth({ realm: settings.basicAuth.realm, acceptedCredentials }))
+    .use(authentication({ config: settings.authentication, realm: settings.basicAuth.realm, acceptedCredentials, ...(verifyAccessToken ? { verifyAccessToken } : {}) }))
     .use(httpHeaderNormalizer());
 
 /** A route that takes a JSON body: the handler runs only for an authenticated caller and a valid body. */

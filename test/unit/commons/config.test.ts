@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       basicAuth: { secretId: 'secret', realm: 'portal-credentials-webhook', cacheSeconds: 300 },
       credentialPolicy: { defaultType: 'API_KEY', apis: {} },
       claim: { leaseMs: 60_000, waitMs: 15_000 },
+      authentication: { schemes: ['basic'], apiKeyHeader: 'X-Webhook-Key', cognitoScope: 'webhook/invoke' },
     });
   });
 
@@ -24,6 +25,14 @@ describe('loadConfig', () => {
     [{ ...minimal, CREDENTIAL_POLICY: '{"defaultType":"TOKEN"}' }, /CREDENTIAL_POLICY.defaultType/],
     [{ ...minimal, CREDENTIAL_POLICY: '{"apis":{"a1":{"scopes":["no-slash"]}}}' }, /CREDENTIAL_POLICY.apis.a1.scopes.0/],
     [{ ...minimal, CREDENTIAL_POLICY: '{"defaultType":"CLIENT_CREDENTIALS"}' }, /USER_POOL_ID and TOKEN_URL are required/],
+    [{ ...minimal, AUTH_SCHEMES: 'basic,digest' }, /AUTH_SCHEMES.1/],
+    [{ ...minimal, AUTH_SCHEMES: 'basic,basic' }, /AUTH_SCHEMES: names a scheme twice/],
+    [{ ...minimal, AUTH_SCHEMES: ' , ' }, /AUTH_SCHEMES: must name at least one scheme/],
+    [{ ...minimal, AUTH_SCHEMES: 'basic,cognito' }, /AUTH_SCHEMES: cognito and iam are checked by API Gateway/],
+    [{ ...minimal, AUTH_SCHEMES: 'apiKey', API_KEY_HEADER: 'Authorization' }, /API_KEY_HEADER: must not be Authorization/],
+    [{ ...minimal, AUTH_SCHEMES: 'jwt' }, /JWT_ISSUER is required/],
+    [{ ...minimal, AUTH_SCHEMES: 'jwt', JWT_ISSUER: 'https://issuer.example.com' }, /JWT_AUDIENCES or JWT_CLIENT_IDS is required/],
+    [{ ...minimal, AUTH_SCHEMES: 'jwt', JWT_ISSUER: 'https://issuer.example.com', JWT_AUDIENCES: 'webhook', JWT_SCOPE: 'two scopes' }, /JWT_SCOPE/],
   ])('fails the cold start naming the bad variable (%#)', (environment, message) => {
     // Act + Assess
     expect(() => loadConfig(environment)).toThrow(message);
@@ -43,6 +52,26 @@ describe('loadConfig', () => {
       userPoolId: 'us-east-1_AbCdEf123',
       tokenUrl: 'https://example.auth.us-east-1.amazoncognito.com/oauth2/token',
       accessTokenValidityMinutes: 60,
+    });
+  });
+
+  it('reads the access-token settings when jwt is enabled, the JWKS URL defaulting under the issuer', () => {
+    // Act
+    const config = loadConfig({ ...minimal, AUTH_SCHEMES: 'basic, jwt', JWT_ISSUER: 'https://login.example.com/tenant/', JWT_AUDIENCES: 'api://webhook,webhook' });
+
+    // Assess
+    expect(config.authentication).toEqual({
+      schemes: ['basic', 'jwt'],
+      apiKeyHeader: 'X-Webhook-Key',
+      cognitoScope: 'webhook/invoke',
+      accessTokens: {
+        issuer: 'https://login.example.com/tenant/',
+        jwksUrl: 'https://login.example.com/tenant/.well-known/jwks.json',
+        audiences: ['api://webhook', 'webhook'],
+        clientIds: [],
+        scope: 'webhook/invoke',
+        jwksCacheSeconds: 600,
+      },
     });
   });
 });

@@ -259,7 +259,7 @@ describe('openapi/webhook.yaml and the zod contract', () => {
     const postRoutes = everyRoute.filter(({ method }) => method === 'post');
     const cases: { name: string; error: WebhookError; routes: { method: string; path: string }[] }[] = [
       { name: 'badRequest', error: badRequest('VALIDATION_FAILED', 'The request body does not match the contract.', [{ path: 'apis', problem: 'must name at least one API' }]), routes: postRoutes },
-      { name: 'unauthorized', error: unauthorized('portal-credentials-webhook'), routes: everyRoute },
+      { name: 'unauthorized', error: unauthorized('Basic realm="portal-credentials-webhook", charset="UTF-8"', 'Valid HTTP Basic credentials are required.'), routes: everyRoute },
       { name: 'notFound', error: notFound('No credential matches.'), routes: everyRoute.filter(({ path }) => path === '/v1/updateCredentials') },
       { name: 'conflict', error: conflict('CREATE_IN_PROGRESS', 'Another request for this app is in progress.'), routes: postRoutes },
       { name: 'payloadTooLarge', error: payloadTooLarge(65_536), routes: postRoutes },
@@ -685,7 +685,7 @@ describe('openapi/webhook.yaml and the zod contract', () => {
 
     it('throws for a 401 without WWW-Authenticate', () => {
       // Prepare
-      const response = { statusCode: 401, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(unauthorized('x').toBody()) };
+      const response = { statusCode: 401, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(unauthorized('Basic realm="x"', 'Valid HTTP Basic credentials are required.').toBody()) };
 
       // Act
       const check = () => expectResponseMatchesOpenApi('GET', '/v1/health', response);
