@@ -134,10 +134,10 @@ export class CredentialsService {
     });
     if (!issued) {
       logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: record.appKey, credentialId });
-      await registry.markRevoked(record.appKey, claimToken, this.isoNow());
+      await this.recordRevoked(record.appKey, claimToken);
       return undefined;
     }
-    if (!(await registry.recordGrant(record.appKey, claimToken, grant, this.isoNow()))) throw claimLost();
+    await this.recordGrant(record.appKey, claimToken, grant);
     logger.info('Credential brought in line with a repeated create', { appKey: record.appKey, credentialId, ...grant });
     return this.respond(record.credentialType, issued);
   }
@@ -176,7 +176,7 @@ export class CredentialsService {
       }
       this.noteTakeover(hold.tookOver, record.appKey);
       await this.underHold(record.appKey, claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
-      if (!(await this.options.registry.recordGrant(record.appKey, claimToken, grant, this.isoNow()))) throw claimLost();
+      await this.recordGrant(record.appKey, claimToken, grant);
       logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
       return;
     }
@@ -207,8 +207,7 @@ export class CredentialsService {
       }
       this.noteTakeover(hold.tookOver, record.appKey);
       await this.underHold(record.appKey, claimToken, () => provisioner.revoke(credentialId));
-      // Deleted but not recorded: whoever took the app over finds the credential gone.
-      if (!(await this.options.registry.markRevoked(record.appKey, claimToken, this.isoNow()))) throw claimLost();
+      await this.recordRevoked(record.appKey, claimToken);
       logger.info('Credential revoked', { appKey: record.appKey, credentialId });
       return;
     }
@@ -356,6 +355,35 @@ export class CredentialsService {
       else await this.letGoQuietly(appKey, claimToken);
       throw error;
     }
+  }
+
+  /**
+   * Records the grant AWS now has, giving up the hold. If the registry fails, the hold stays
+   * (AWS and the record differ): the call that takes it over after its lease reconciles them.
+   */
+  private async recordGrant(appKey: string, claimToken: string, grant: Grant) {
+    let recorded: boolean;
+    try {
+      recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow());
+    } catch (error) {
+      throw new LeftoversError(error);
+    }
+    if (!recorded) throw claimLost();
+  }
+
+  /**
+   * Records that the credential is gone from AWS, giving up the hold. If the registry fails, the
+   * hold is given up anyway: whoever comes next finds the credential gone and records it.
+   */
+  private async recordRevoked(appKey: string, claimToken: string) {
+    let recorded: boolean;
+    try {
+      recorded = await this.options.registry.markRevoked(appKey, claimToken, this.isoNow());
+    } catch (error) {
+      await this.letGoQuietly(appKey, claimToken);
+      throw error;
+    }
+    if (!recorded) throw claimLost();
   }
 
   private async letGoQuietly(appKey: string, claimToken: string) {

@@ -442,6 +442,24 @@ describe('CredentialsService', () => {
       expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: apiKeyId, usagePlanIds: ['2fm68w'] });
     });
 
+    it('keeps the hold when the registry fails after AWS changed, so the call after its lease records what AWS holds', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      vi.spyOn(registry, 'recordGrant').mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+
+      // Act
+      const failure = await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      const heldAfterFailure = (await registry.get('590d83b5c05f'))?.claimToken;
+      clock += 61_000;
+      await service().create(createRequest());
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 502, message: expect.stringMatching(/retry the request to finish it/) });
+      expect(heldAfterFailure).toBeDefined();
+      expect(provisioner.live.get(apiKeyId)?.usagePlanIds).toEqual(['1el57v']);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: apiKeyId, usagePlanIds: ['1el57v'] });
+    });
+
     it('gives the hold up when a change fails and undoes itself, so a retry runs at once', async () => {
       // Prepare
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
