@@ -224,6 +224,7 @@ export class CredentialsService {
     await provisioner.removeLeftovers(record);
     await this.options.registry.markRevoked(record.appKey, claimToken, this.isoNow());
   }
+
   private async issue(
     app: AppIdentity,
     provisioner: Provisioner,
