@@ -22,7 +22,8 @@ const { handler: health } = await import('../lambda/handlers/health.ts');
 // The Basic-auth secret is read once and cached; a mock is cheap enough for that one read.
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify([portalUser]) });
 
-const owned = { appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', usagePlanIds: ['p1'] };
+// The record a repeated create of createRequest() finds: same developer and grant, so it is answered from AWS.
+const owned = { ...createRequest(), appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] };
 const key = { id: 'key1', value: 'v'.repeat(40) };
 
 type Call = { service: string; started: number; ended: number };

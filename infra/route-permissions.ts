@@ -27,7 +27,8 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
  * - every route reads the Basic-auth secret (`http/accepted-credentials.ts`, GetSecretValue);
  * - create claims, reads, activates, releases and marks the registry record
  *   (`provisioning/registry.ts`: PutItem, GetItem, UpdateItem, DeleteItem), and through a
- *   provisioner creates, reveals, cleans up leftovers of and deletes credentials;
+ *   provisioner creates, reveals, cleans up leftovers of and deletes credentials; a repeated
+ *   create whose APIs changed also regrants, as update does;
  * - create and update read the API stages of the usage plans asked for (GetUsagePlan);
  * - update finds the record by credential id on the GSI or by app key (Query, GetItem),
  *   checks the credential still exists, relinks usage plans or updates the app client,
@@ -67,13 +68,22 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
           // GetUsagePlanKey: a link answered "conflict" is checked before it is taken as done.
           allow('VerifyUsagePlanLinks', ['apigateway:GET'], planKey),
+          // A repeated create whose plans changed relinks the key, as update does.
+          allow('ListUsagePlans', ['apigateway:GET'], [apigateway('/usageplans')]),
+          allow('UnlinkApiKeysFromUsagePlans', ['apigateway:DELETE'], planKey),
         );
       }
       if (r.userPoolArn) {
         statements.push(
           allow(
             'ManageAppClients',
-            ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+            [
+              'cognito-idp:CreateUserPoolClient',
+              'cognito-idp:DescribeUserPoolClient',
+              'cognito-idp:UpdateUserPoolClient',
+              'cognito-idp:DeleteUserPoolClient',
+              'cognito-idp:ListUserPoolClients',
+            ],
             [r.userPoolArn],
           ),
         );

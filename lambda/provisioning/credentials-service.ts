@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, notFound, unprocessable } from '#contract/errors';
+import { conflict, notFound, unprocessable, type WebhookError } from '#contract/errors';
 import type {
   CreateCredentialsRequest,
   CreateCredentialsResponse,
@@ -19,9 +19,9 @@ export interface CredentialsServiceOptions {
   registry: Registry;
   policy: CredentialPolicy;
   provisioners: readonly Provisioner[];
-  /** How long a claim protects a create in progress; longer than the function's timeout. */
+  /** How long a claim or hold protects a change in progress; longer than the function's timeout. */
   leaseMs: number;
-  /** How long a repeated create waits for the first to finish before answering 409. */
+  /** How long a call waits for another call changing the same app before answering 409. */
   waitMs: number;
   pollMs?: number;
   now?: () => number;
@@ -39,15 +39,25 @@ const reported = async <T>(action: string, operation: () => Promise<T>): Promise
   }
 };
 
-/** Turns spent on records that change under us (revoked, deleted) rather than on waiting for a create. */
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((item) => b.includes(item));
+const sameGrant = (a: Grant, b: Grant) => sameSet(a.apiIds, b.apiIds) && sameSet(a.usagePlanIds, b.usagePlanIds) && sameSet(a.scopes, b.scopes);
+
+/** Turns spent on records that change under us (revoked, deleted) rather than on waiting for another call. */
 const maxTurnsWithoutWaiting = 3;
 
-const inProgress = () =>
+const createInProgress = () =>
   conflict('CREATE_IN_PROGRESS', 'Credentials for this app are still being created by an earlier request; retry in a few seconds.');
+const changeInProgress = () =>
+  conflict('CHANGE_IN_PROGRESS', 'Another request is still changing the credentials of this app; retry in a few seconds.');
+const claimLost = () => conflict('CLAIM_LOST', 'This request took too long and another one took over; retry it.');
+const stateChanging = () => conflict('APP_STATE_CHANGING', 'The credentials of this app changed repeatedly while this request ran; retry it.');
 
 /**
  * The credential lifecycle the portal drives: the registry decides whether to act
- * (ownership, retries, concurrency), a provisioner does the AWS work.
+ * (ownership, retries, one change at a time per app), a provisioner does the AWS work.
+ * Every change to an app happens while this call holds it in the registry: a create
+ * claims it, an update, a revoke or a repeated create that must change something holds
+ * its credential. Others wait for the holder (up to `waitMs`), then answer 409.
  */
 export class CredentialsService {
   private readonly provisioners: Map<CredentialType, Provisioner>;
@@ -76,77 +86,143 @@ export class CredentialsService {
     const provisioner = this.provisionerFor(credentialType);
     const giveUpAt = this.now() + this.options.waitMs;
 
-    // Each turn either claims the app and issues, returns what an earlier call issued,
-    // or waits for a create in progress; bounded by the wait budget and a few turns.
-    for (let turn = 1; ; turn++) {
+    // Each turn either claims the app and issues, answers with what an earlier call issued
+    // (brought in line with this request), or waits for the call that holds the app.
+    for (let surprises = 0; ; ) {
       const claimToken = randomUUID();
       const outcome = await this.options.registry.claim(this.pendingRecord(app, credentialType, grant, claimToken), this.now());
       if (outcome.claimed) return this.issue(app, provisioner, grant, claimToken, outcome.previous);
 
       const current = outcome.current;
+      if (current?.state === 'ACTIVE') this.expectSameApp(current, app, credentialType);
+      if (current && this.leaseRunning(current)) {
+        await this.awaitTurn(giveUpAt, current.state === 'PENDING' ? createInProgress : changeInProgress);
+        continue;
+      }
       if (current?.state === 'ACTIVE') {
-        const issued = await this.reveal(current);
-        if (issued) return issued;
-        // Deleted in AWS behind our back: record that, then issue a new one.
-        logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: app.appKey, credentialId: current.credentialId });
-        await this.options.registry.markRevoked(current.appKey, { credentialId: current.credentialId }, this.isoNow());
+        const replayed = await this.replay(current, grant);
+        if (replayed) return replayed;
       }
-      if (current?.state === 'PENDING') {
-        if (this.now() >= giveUpAt) throw inProgress();
-        await sleep(this.options.pollMs ?? 200);
-      } else if (turn >= maxTurnsWithoutWaiting) {
-        throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed repeatedly while this request ran; retry it.');
-      }
+      if (++surprises >= maxTurnsWithoutWaiting) throw stateChanging();
     }
+  }
+
+  /**
+   * Answers a repeated create with the app's credential. When the request's grant differs from
+   * the recorded one, or a change crashed midway (an expired hold), it first holds the app and
+   * brings the grant in line, as an update would. Undefined when the credential turned out to be
+   * gone (its record is then revoked, so that the next turn issues a new one) or the app changed.
+   */
+  private async replay(record: CredentialRecord, grant: Grant): Promise<CreateCredentialsResponse | undefined> {
+    const { registry } = this.options;
+    const provisioner = this.provisionerFor(record.credentialType);
+    const credentialId = record.credentialId as string;
+    const settled = record.claimToken === undefined;
+    if (settled && sameGrant(record, grant)) {
+      const issued = await provisioner.reveal(credentialId);
+      if (issued) return this.respond(record.credentialType, issued);
+    }
+
+    const claimToken = randomUUID();
+    const hold = await registry.hold(record.appKey, credentialId, this.lease(claimToken), this.now());
+    if (!hold.held) return undefined;
+    this.noteTakeover(hold.tookOver, record.appKey);
+    const issued = await this.underHold(record.appKey, claimToken, async () => {
+      if (!(await provisioner.reveal(credentialId))) return undefined;
+      await provisioner.regrant(credentialId, grant);
+      return provisioner.reveal(credentialId);
+    });
+    if (!issued) {
+      logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: record.appKey, credentialId });
+      await this.recordRevoked(record.appKey, claimToken);
+      return undefined;
+    }
+    await this.recordGrant(record.appKey, claimToken, grant);
+    logger.info('Credential brought in line with a repeated create', { appKey: record.appKey, credentialId, ...grant });
+    return this.respond(record.credentialType, issued);
   }
 
   private async regrant(request: UpdateCredentialsRequest): Promise<void> {
-    const record = await this.locate(request);
-    if (!record || record.state === 'REVOKED') {
-      throw notFound('No credential this webhook created matches the request; create it first.');
+    const giveUpAt = this.now() + this.options.waitMs;
+    let resolved: { credentialType: CredentialType; grant: Grant } | undefined;
+    for (;;) {
+      const record = await this.locate(request);
+      if (!record || record.state === 'REVOKED') {
+        throw notFound('No credential this webhook created matches the request; create it first.');
+      }
+      this.expectType(record, request.credentialType);
+      if (record.state === 'PENDING' && !this.leaseRunning(record)) {
+        throw notFound('The create that was making this credential did not finish; create it again.');
+      }
+      if (this.leaseRunning(record)) {
+        await this.awaitTurn(giveUpAt, record.state === 'PENDING' ? createInProgress : changeInProgress);
+        continue;
+      }
+      resolved ??= await this.options.policy.resolve(request.apis);
+      const { credentialType, grant } = resolved;
+      if (credentialType !== record.credentialType) {
+        throw unprocessable(
+          'CREDENTIAL_TYPE_CHANGE',
+          `The requested APIs need ${credentialType}, but this app holds ${record.credentialType}; revoke it and create new credentials.`,
+        );
+      }
+      const credentialId = record.credentialId as string;
+      const claimToken = randomUUID();
+      const hold = await this.options.registry.hold(record.appKey, credentialId, this.lease(claimToken), this.now());
+      if (!hold.held) {
+        // Another call took the app between our read and our hold: read it again.
+        if (this.now() >= giveUpAt) throw changeInProgress();
+        continue;
+      }
+      this.noteTakeover(hold.tookOver, record.appKey);
+      await this.underHold(record.appKey, claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
+      await this.recordGrant(record.appKey, claimToken, grant);
+      logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
+      return;
     }
-    this.expectType(record, request.credentialType);
-    if (record.state === 'PENDING') {
-      if (this.leaseRunning(record)) throw inProgress();
-      throw notFound('The create that was making this credential did not finish; create it again.');
-    }
-    const { credentialType, grant } = await this.options.policy.resolve(request.apis);
-    if (credentialType !== record.credentialType) {
-      throw unprocessable(
-        'CREDENTIAL_TYPE_CHANGE',
-        `The requested APIs need ${credentialType}, but this app holds ${record.credentialType}; revoke it and create new credentials.`,
-      );
-    }
-    const credentialId = record.credentialId as string;
-    await this.provisionerFor(record.credentialType).regrant(credentialId, grant);
-    if (!(await this.options.registry.recordGrant(record.appKey, credentialId, grant, this.isoNow()))) {
-      throw conflict('CREDENTIAL_CHANGED', 'The credential was revoked or replaced while it was being updated.');
-    }
-    logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
   }
 
   private async remove(request: RevokeCredentialsRequest): Promise<void> {
-    const record = await this.locate(request);
-    if (!record || record.state === 'REVOKED') {
-      logger.info('Nothing to revoke', { credentialId: credentialIdOf(request), appKey: appKeyOf(request) });
-      return;
-    }
-    this.expectType(record, request.credentialType);
-    const provisioner = this.provisionerFor(record.credentialType);
-    if (record.state === 'PENDING') {
-      if (this.leaseRunning(record)) throw inProgress();
-      // The create that held this claim died. Take its claim first, so that no create can issue
-      // while its leftovers are deleted; if the cleanup fails, the claim stays for the next call.
+    const giveUpAt = this.now() + this.options.waitMs;
+    for (;;) {
+      const record = await this.locate(request);
+      if (!record || record.state === 'REVOKED') {
+        logger.info('Nothing to revoke', { credentialId: credentialIdOf(request), appKey: appKeyOf(request) });
+        return;
+      }
+      this.expectType(record, request.credentialType);
+      const provisioner = this.provisionerFor(record.credentialType);
+      if (this.leaseRunning(record)) {
+        await this.awaitTurn(giveUpAt, record.state === 'PENDING' ? createInProgress : changeInProgress);
+        continue;
+      }
+      if (record.state === 'PENDING') return this.removeCrashedCreate(record, provisioner);
+
+      const credentialId = record.credentialId as string;
       const claimToken = randomUUID();
-      const taken = await this.options.registry.claim({ ...record, claimToken, leaseExpiresAt: this.now() + this.options.leaseMs }, this.now());
-      if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
-      await provisioner.removeLeftovers(record);
-      await this.options.registry.markRevoked(record.appKey, { claimToken }, this.isoNow());
+      const hold = await this.options.registry.hold(record.appKey, credentialId, this.lease(claimToken), this.now());
+      if (!hold.held) {
+        if (this.now() >= giveUpAt) throw changeInProgress();
+        continue;
+      }
+      this.noteTakeover(hold.tookOver, record.appKey);
+      await this.underHold(record.appKey, claimToken, () => provisioner.revoke(credentialId));
+      await this.recordRevoked(record.appKey, claimToken);
+      logger.info('Credential revoked', { appKey: record.appKey, credentialId });
       return;
     }
-    await provisioner.revoke(record.credentialId as string);
-    await this.options.registry.markRevoked(record.appKey, { credentialId: record.credentialId }, this.isoNow());
-    logger.info('Credential revoked', { appKey: record.appKey, credentialId: record.credentialId });
+  }
+
+  /**
+   * The create that held this claim died. Take its claim first, so that no create can issue
+   * while its leftovers are deleted; if the cleanup fails, the claim stays for the next call.
+   */
+  private async removeCrashedCreate(record: CredentialRecord, provisioner: Provisioner): Promise<void> {
+    const claimToken = randomUUID();
+    const taken = await this.options.registry.claim({ ...record, ...this.lease(claimToken) }, this.now());
+    if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
+    await provisioner.removeLeftovers(record);
+    await this.options.registry.markRevoked(record.appKey, claimToken, this.isoNow());
   }
 
   private async issue(
@@ -173,7 +249,7 @@ export class CredentialsService {
 
     try {
       if (!(await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow()))) {
-        throw conflict('CLAIM_LOST', 'This request took too long and another one took over; retry it.');
+        throw claimLost();
       }
     } catch (error) {
       // Not recorded means not ours to keep: delete it, and release the claim only once it is gone.
@@ -195,22 +271,31 @@ export class CredentialsService {
     return this.respond(provisioner.credentialType, issued);
   }
 
-  private async reveal(record: CredentialRecord): Promise<CreateCredentialsResponse | undefined> {
-    const issued = await this.provisionerFor(record.credentialType).reveal(record.credentialId as string);
-    return issued && this.respond(record.credentialType, issued);
-  }
-
   /** By credential id when the request carries one, else by the app. */
   private async locate(request: RevokeCredentialsRequest | UpdateCredentialsRequest): Promise<CredentialRecord | undefined> {
     const credentialId = credentialIdOf(request);
     const appKey = appKeyOf(request);
     if (credentialId === undefined) return appKey === undefined ? undefined : this.options.registry.get(appKey);
-    const record = await this.options.registry.findByCredentialId(credentialId);
+    const record = await this.options.registry.findByCredentialId(credentialId, appKey);
     // An app first created without a slug is keyed by a hash and holds none to compare with.
     if (record?.appSlug !== undefined && request.appSlug !== undefined && record.appSlug !== request.appSlug) {
       throw conflict('CREDENTIAL_APP_MISMATCH', 'The credential id belongs to a different app than the appSlug names.');
     }
     return record;
+  }
+
+  /** A repeated create is the same request: the same developer, and APIs of the same credential type. */
+  private expectSameApp(record: CredentialRecord, app: AppIdentity, credentialType: CredentialType) {
+    // Email domains are case-insensitive, and the portal may change the case of what it sends.
+    if (record.developer.toLowerCase() !== app.developer.toLowerCase()) {
+      throw conflict('APP_DEVELOPER_MISMATCH', 'This app already holds credentials issued to another developer; a create for it must name the same developer.');
+    }
+    if (record.credentialType !== credentialType) {
+      throw unprocessable(
+        'CREDENTIAL_TYPE_CHANGE',
+        `The requested APIs need ${credentialType}, but this app holds ${record.credentialType}; revoke it and create new credentials.`,
+      );
+    }
   }
 
   private expectType(record: CredentialRecord, requested: CredentialType) {
@@ -238,8 +323,76 @@ export class CredentialsService {
     return { ...app, ...grant, credentialType, state: 'PENDING' as const, claimToken, leaseExpiresAt: now + this.options.leaseMs, createdAt: iso, updatedAt: iso };
   }
 
+  private lease(claimToken: string) {
+    return { claimToken, leaseExpiresAt: this.now() + this.options.leaseMs };
+  }
+
+  /** Whether another call holds the app (a create's claim or a change's hold) and may still. */
   private leaseRunning(record: CredentialRecord) {
     return (record.leaseExpiresAt ?? 0) > this.now();
+  }
+
+  /** Waits one poll for the call holding the app; once the wait budget is spent, answers 409. */
+  private async awaitTurn(giveUpAt: number, busy: () => WebhookError) {
+    if (this.now() >= giveUpAt) throw busy();
+    await sleep(this.options.pollMs ?? 200);
+  }
+
+  /** A hold taken from a change that crashed: AWS may differ from the record, and this call reconciles it. */
+  private noteTakeover(tookOver: boolean, appKey: string) {
+    if (tookOver) logger.warn('Took over the expired hold of a change that did not finish', { appKey });
+  }
+
+  /**
+   * Runs a change to AWS while holding the app. On failure the hold is given up, unless AWS may
+   * keep part of the change (a failed rollback): then the hold stays, and the first call after
+   * its lease takes it over and reconciles.
+   */
+  private async underHold<T>(appKey: string, claimToken: string, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (error instanceof LeftoversError) logger.warn('A change could not be undone; the app stays held until its lease ends', { appKey });
+      else await this.letGoQuietly(appKey, claimToken);
+      throw error;
+    }
+  }
+
+  /**
+   * Records the grant AWS now has, giving up the hold. If the registry fails, the hold stays
+   * (AWS and the record differ): the call that takes it over after its lease reconciles them.
+   */
+  private async recordGrant(appKey: string, claimToken: string, grant: Grant) {
+    let recorded: boolean;
+    try {
+      recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow());
+    } catch (error) {
+      throw new LeftoversError(error);
+    }
+    if (!recorded) throw claimLost();
+  }
+
+  /**
+   * Records that the credential is gone from AWS, giving up the hold. If the registry fails, the
+   * hold is given up anyway: whoever comes next finds the credential gone and records it.
+   */
+  private async recordRevoked(appKey: string, claimToken: string) {
+    let recorded: boolean;
+    try {
+      recorded = await this.options.registry.markRevoked(appKey, claimToken, this.isoNow());
+    } catch (error) {
+      await this.letGoQuietly(appKey, claimToken);
+      throw error;
+    }
+    if (!recorded) throw claimLost();
+  }
+
+  private async letGoQuietly(appKey: string, claimToken: string) {
+    try {
+      await this.options.registry.letGo(appKey, claimToken);
+    } catch (error) {
+      logger.warn('Could not give up the hold; it expires with its lease', { appKey, errorName: (error as Error).name });
+    }
   }
 
   private async releaseQuietly(appKey: string, claimToken: string, previous: CredentialRecord | undefined) {

@@ -11,7 +11,10 @@ export interface CredentialRecord extends AppIdentity, Grant {
   credentialType: CredentialType;
   state: CredentialState;
   credentialId?: string;
-  /** Identifies the invocation holding a PENDING claim, and until when it may hold it (epoch ms). */
+  /**
+   * The invocation that holds the app, and until when it may (epoch ms): a create's PENDING
+   * claim, or a change (update, revoke, a repeated create) to an ACTIVE credential.
+   */
   claimToken?: string;
   leaseExpiresAt?: number;
   createdAt: string;
@@ -23,15 +26,19 @@ export type ClaimOutcome =
   | { claimed: true; previous?: CredentialRecord }
   | { claimed: false; current?: CredentialRecord };
 
+/** `tookOver`: the app was held by a call whose lease ran out (it crashed or timed out midway). */
+export type HoldOutcome = { held: true; tookOver: boolean } | { held: false; current?: CredentialRecord };
+
 export const credentialIdIndex = 'byCredentialId';
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 
 /**
- * The DynamoDB table of credentials this webhook created: the proof of ownership
- * and the lock that makes createCredentials safe to repeat. Keyed by app key,
- * with a sparse index on the credential id.
+ * The DynamoDB table of credentials this webhook created: the proof of ownership,
+ * and the lock that lets one call at a time change an app (a claim or hold with a
+ * lease, taken by conditional write). Keyed by app key, with a sparse index on the
+ * credential id.
  */
 export class Registry {
   constructor(
@@ -44,17 +51,26 @@ export class Registry {
     return Item as CredentialRecord | undefined;
   }
 
-  async findByCredentialId(credentialId: string): Promise<CredentialRecord | undefined> {
+  /**
+   * The record of a credential, as the table holds it now. The index is eventually consistent:
+   * a hit is confirmed by a consistent read of its app, and a miss, when the caller knows which
+   * app to expect (`appKey`), is checked by reading that app.
+   */
+  async findByCredentialId(credentialId: string, appKey?: string): Promise<CredentialRecord | undefined> {
     const { Items = [] } = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: credentialIdIndex,
         KeyConditionExpression: 'credentialId = :id',
         ExpressionAttributeValues: { ':id': credentialId },
+        ProjectionExpression: 'appKey',
       }),
     );
-    // One item per app, and AWS never reuses an id: at most one record matches.
-    return Items[0] as CredentialRecord | undefined;
+    // One item per app, and AWS never reuses an id: at most one app holds it.
+    const candidate = (Items[0] as { appKey?: string } | undefined)?.appKey ?? appKey;
+    if (candidate === undefined) return undefined;
+    const record = await this.get(candidate);
+    return record?.credentialId === credentialId ? record : undefined;
   }
 
   /**
@@ -104,38 +120,66 @@ export class Registry {
     );
   }
 
-  /** Records the grant an update brought the credential to. */
-  async recordGrant(appKey: string, credentialId: string, grant: Grant, now: string): Promise<boolean> {
+  /**
+   * Takes an issued credential for one change (update, revoke, a repeated create): succeeds
+   * when the app is ACTIVE with this credential and nobody holds it, or its holder's lease ran out.
+   */
+  async hold(appKey: string, credentialId: string, claim: { claimToken: string; leaseExpiresAt: number }, now: number): Promise<HoldOutcome> {
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { appKey },
+          UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease',
+          ConditionExpression: '#state = :active AND credentialId = :id AND (attribute_not_exists(claimToken) OR leaseExpiresAt < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':token': claim.claimToken, ':lease': claim.leaseExpiresAt, ':active': 'ACTIVE', ':id': credentialId, ':now': now },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      return { held: true, tookOver: Attributes?.claimToken !== undefined };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { held: false, current: await this.get(appKey) };
+    }
+  }
+
+  /** Gives up a hold that changed nothing. */
+  async letGo(appKey: string, claimToken: string): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression: 'SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now',
-        ConditionExpression: '#state = :active AND credentialId = :id',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':apis': grant.apiIds,
-          ':plans': grant.usagePlanIds,
-          ':scopes': grant.scopes,
-          ':now': now,
-          ':active': 'ACTIVE',
-          ':id': credentialId,
-        },
+        UpdateExpression: 'REMOVE claimToken, leaseExpiresAt',
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeValues: { ':token': claimToken },
       }),
     );
   }
 
-  /** Marks the credential revoked; false when it was not in the expected state. */
-  async markRevoked(appKey: string, expected: { credentialId?: string; claimToken?: string }, now: string): Promise<boolean> {
-    const byId = expected.credentialId !== undefined;
+  /** Records the grant the holder brought the credential to, and gives up the hold. */
+  async recordGrant(appKey: string, claimToken: string, grant: Grant, now: string): Promise<boolean> {
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { appKey },
+        UpdateExpression: 'SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now REMOVE claimToken, leaseExpiresAt',
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeValues: { ':apis': grant.apiIds, ':plans': grant.usagePlanIds, ':scopes': grant.scopes, ':now': now, ':token': claimToken },
+      }),
+    );
+  }
+
+  /** Marks the app's credential revoked, by the holder of the app (a hold or a create's claim). */
+  async markRevoked(appKey: string, claimToken: string, now: string): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
         UpdateExpression: 'SET #state = :revoked, updatedAt = :now, revokedAt = :now REMOVE claimToken, leaseExpiresAt',
-        ConditionExpression: byId ? 'credentialId = :expected' : 'claimToken = :expected',
+        ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':revoked': 'REVOKED', ':now': now, ':expected': byId ? expected.credentialId : expected.claimToken },
+        ExpressionAttributeValues: { ':revoked': 'REVOKED', ':now': now, ':token': claimToken },
       }),
     );
   }

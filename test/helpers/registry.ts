@@ -12,6 +12,8 @@ export const startRegistryDatabase = async () => {
     { marshallOptions: { removeUndefinedValues: true } },
   );
   return {
+    /** The client every registry made here uses, for tests that add middleware to it. */
+    documents,
     /** A fresh, empty table for one test. */
     newRegistry: async () => {
       const tableName = `registry-${randomUUID()}`;

@@ -16,12 +16,12 @@ const badRequest = { kind: 'error', status: 400, errorType: 'BadRequestException
 const keysOf = (appSlug: string) => controlPlane.apiKeys().filter((key) => key.name === `portal-${appSlug}`);
 const create = (appSlug: string, ...plans: string[]) => post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(plans.length ? plans : ['1el57v'])) }));
 
-/** Fails the registry's next write of the given kind, as a DynamoDB outage would. */
-const failNextRegistryWrite = (command: 'UpdateItemCommand' | 'PutItemCommand') => {
+/** Fails the registry's next write of the given kind (that `matches`, if given), as a DynamoDB outage would. */
+const failNextRegistryWrite = (command: 'UpdateItemCommand' | 'PutItemCommand', matches: (input: Record<string, unknown>) => boolean = () => true) => {
   let armed = true;
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
-      if (armed && context.commandName === command) {
+      if (armed && context.commandName === command && matches(args.input as Record<string, unknown>)) {
         armed = false;
         throw Object.assign(new Error('Simulated outage'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
       }
@@ -250,7 +250,7 @@ describe('faults during updateCredentials and revokeCredentials', () => {
   it('the registry failing after the delete: 502, and the retry records the revoke', async () => {
     // Prepare
     const { json } = await create('fault-mark');
-    failNextRegistryWrite('UpdateItemCommand');
+    failNextRegistryWrite('UpdateItemCommand', (input) => String(input.UpdateExpression).includes(':revoked'));
 
     // Act
     const failed = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: json.apiKeyId });
@@ -258,6 +258,7 @@ describe('faults during updateCredentials and revokeCredentials', () => {
 
     // Assess
     expect(failed.status).toBe(502);
+    expect(keysOf('fault-mark')).toHaveLength(0);
     expect(retried.status).toBe(204);
     expect((await registry.get('fault-mark'))?.state).toBe('REVOKED');
     await expectConsistent('fault-mark');

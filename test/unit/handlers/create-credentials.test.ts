@@ -66,7 +66,8 @@ describe('POST /v1/createCredentials for API keys', () => {
   it('returns the credential an earlier call created instead of creating a second one', async () => {
     // Prepare
     aws.dynamodb.on(PutCommand).rejects(conditionFailed());
-    aws.dynamodb.on(GetCommand).resolves({ Item: { appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key-first' } });
+    const first = { ...createRequest(), appKey: '590d83b5c05f', apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] };
+    aws.dynamodb.on(GetCommand).resolves({ Item: { ...first, state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key-first' } });
     aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'key-first', includeValue: true }).resolves({ id: 'key-first', value: 'first-value-aaaaaaaaaaaaaaaaaaaa' });
 
     // Act

@@ -36,7 +36,8 @@ describe('POST /v1/updateCredentials', () => {
     expect(response.statusCode).toBe(204);
     expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['5ip91z']);
     expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['3gn79x']);
-    expect(aws.dynamodb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':plans']).toEqual(['1el57v', '5ip91z']);
+    const recorded = aws.dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input.ExpressionAttributeValues?.[':plans']);
+    expect(recorded.filter(Boolean)).toEqual([['1el57v', '5ip91z']]);
   });
 
   it('finds the credential by app slug when the request carries no id', async () => {
@@ -84,6 +85,7 @@ describe('POST /v1/revokeCredentials', () => {
   beforeEach(() => {
     resetAwsMocks();
     aws.dynamodb.on(QueryCommand).resolves({ Items: [owned] });
+    aws.dynamodb.on(GetCommand).resolves({ Item: owned });
     aws.dynamodb.on(UpdateCommand).resolves({});
     aws.apiGateway.on(DeleteApiKeyCommand).resolves({});
   });
@@ -95,7 +97,8 @@ describe('POST /v1/revokeCredentials', () => {
     // Assess
     expect(response.statusCode).toBe(204);
     expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)[0]?.args[0].input).toEqual({ apiKey: 'key123' });
-    expect(aws.dynamodb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues).toMatchObject({ ':revoked': 'REVOKED' });
+    const writes = aws.dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input.ExpressionAttributeValues);
+    expect(writes.at(-1)).toMatchObject({ ':revoked': 'REVOKED' });
   });
 
   it('answers 204 for a key it does not know, and deletes nothing', async () => {
@@ -113,6 +116,7 @@ describe('POST /v1/revokeCredentials', () => {
   it('answers 204 again for a credential already revoked', async () => {
     // Prepare
     aws.dynamodb.on(QueryCommand).resolves({ Items: [{ ...owned, state: 'REVOKED' }] });
+    aws.dynamodb.on(GetCommand).resolves({ Item: { ...owned, state: 'REVOKED' } });
 
     // Act
     const response = await callRoute('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key123' });

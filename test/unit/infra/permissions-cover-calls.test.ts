@@ -111,8 +111,17 @@ const callsDuring = async (scenarios: (() => Promise<APIGatewayProxyResult>)[]) 
 };
 
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
-const apiKeyRecord = { appKey: '590d83b5c05f', appSlug: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', usagePlanIds: ['1el57v'] };
-const clientRecord = { ...apiKeyRecord, credentialType: 'CLIENT_CREDENTIALS', credentialId: 'client1' };
+const apiKeyRecord = {
+  ...createRequest(),
+  appKey: '590d83b5c05f',
+  state: 'ACTIVE',
+  credentialType: 'API_KEY',
+  credentialId: 'key1',
+  apiIds: ['5aba4csvd4'],
+  usagePlanIds: ['1el57v'],
+  scopes: [],
+};
+const clientRecord = { ...apiKeyRecord, credentialType: 'CLIENT_CREDENTIALS', credentialId: 'client1', apiIds: ['pay1'], usagePlanIds: [], scopes: ['payments/read'] };
 const crashed = (credentialType: string) => ({ ...apiKeyRecord, credentialType, state: 'PENDING', claimToken: 'dead', leaseExpiresAt: 1 });
 const ours = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': '590d83b5c05f' };
 const post = (handler: typeof create, path: string, body: unknown) => () => handler(proxyEvent({ path, body }), lambdaContext);
@@ -148,6 +157,17 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
       return post(create, '/v1/createCredentials', createRequest())().then(post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })));
     },
     () => {
+      // A repeated create whose grant changed: held, relinked or rescoped, then recorded.
+      aws.dynamodb.on(PutCommand).rejects(conditionFailed());
+      aws.dynamodb.on(GetCommand).resolvesOnce({ Item: apiKeyRecord }).resolves({ Item: { ...clientRecord, scopes: [] } });
+      aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
+      aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }] });
+      cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-590d83b5c05f', ClientSecret: 's', AllowedOAuthScopes: [] } });
+      return post(create, '/v1/createCredentials', createRequest({ apis: withPlans('2fm68w') }))().then(
+        post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })),
+      );
+    },
+    () => {
       // Taking over a crashed create's claim, for each kind, with a retried client create.
       aws.dynamodb.on(PutCommand).resolvesOnce({ Attributes: crashed('API_KEY') }).resolves({ Attributes: crashed('CLIENT_CREDENTIALS') });
       aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
@@ -160,6 +180,7 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
   update: [
     () => {
       aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.dynamodb.on(GetCommand).resolves({ Item: apiKeyRecord });
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }] });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
       aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
@@ -182,6 +203,7 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
   revoke: [
     () => {
       aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.dynamodb.on(GetCommand).resolves({ Item: apiKeyRecord });
       return post(revoke, '/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key1' })();
     },
     () => {

@@ -1,10 +1,11 @@
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { WebhookError } from '#contract/errors';
 import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
 import { type Grant, type IssuedCredential, LeftoversError, type Provisioner } from '#provisioning/provisioner';
 import type { Registry } from '#provisioning/registry';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
+import { lagIndexes } from '../../helpers/lagging-index.ts';
 import { startRegistryDatabase } from '../../helpers/registry.ts';
 import { seededUsagePlans } from '../../helpers/usage-plans.ts';
 
@@ -48,6 +49,13 @@ const crashedClaim = (leaseExpiresAt: number) => ({
   updatedAt: '',
 });
 
+/** What a change (update, revoke) killed mid-way leaves on an issued credential: its hold, ending at `leaseExpiresAt`. */
+const holdOf = (registry: Registry, credentialId: string, leaseExpiresAt: number) =>
+  registry.hold('590d83b5c05f', credentialId, { claimToken: 'crashed', leaseExpiresAt }, leaseExpiresAt - 60_000);
+
+/** Resolves after `ms`, for fakes that must stay busy while another call runs. */
+const after = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const database = await startRegistryDatabase();
 afterAll(() => database.close());
 
@@ -81,6 +89,7 @@ describe('CredentialsService', () => {
       // Assess
       expect(second).toEqual(first);
       expect(provisioner.create).toHaveBeenCalledTimes(1);
+      expect(provisioner.regrant).not.toHaveBeenCalled();
       expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: 'key1', usagePlanIds: ['1el57v'] });
     });
 
@@ -332,6 +341,229 @@ describe('CredentialsService', () => {
       // Assess
       expect(provisioner.live.size).toBe(0);
       expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'REVOKED' });
+    });
+  });
+  describe('one change at a time per app', () => {
+    it('applies concurrent updates of one app one after the other, and records the grant AWS ends with', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      let running = 0;
+      let mostAtOnce = 0;
+      provisioner.regrant.mockImplementation(async (credentialId: string, grant: Grant) => {
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        await after(20);
+        provisioner.live.set(credentialId, grant);
+        running--;
+      });
+      const update = (plan: string) => service().update({ ...createRequest({ apis: withPlans(plan) }), credentialType: 'API_KEY', apiKeyId });
+
+      // Act
+      await Promise.all([update('2fm68w'), update('3gn79x'), update('1el57v')]);
+
+      // Assess
+      expect(mostAtOnce).toBe(1);
+      expect(provisioner.regrant).toHaveBeenCalledTimes(3);
+      const record = await registry.get('590d83b5c05f');
+      expect(record?.usagePlanIds).toEqual(provisioner.live.get(apiKeyId)?.usagePlanIds);
+      expect(record?.claimToken).toBeUndefined();
+    });
+
+    it('answers 404 to an update that waited for a revoke of the same credential, and touches nothing', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      provisioner.revoke.mockImplementationOnce(async (credentialId: string) => {
+        await after(30);
+        provisioner.live.delete(credentialId);
+      });
+
+      // Act
+      const revoked = service().revoke({ credentialType: 'API_KEY', apiKeyId });
+      await after(5);
+      const failure = await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      await revoked;
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 404, code: 'CREDENTIAL_NOT_FOUND' });
+      expect(provisioner.regrant).not.toHaveBeenCalled();
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'REVOKED', credentialId: apiKeyId });
+    });
+
+    it('answers 409 CHANGE_IN_PROGRESS to update, revoke and a changed create while another change still holds the app', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      await holdOf(registry, apiKeyId, clock + 60_000);
+      const impatient = service({ waitMs: 0 });
+
+      // Act
+      const failures = await Promise.all([
+        impatient.update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error),
+        impatient.revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' }).catch((error: WebhookError) => error),
+        impatient.create(createRequest({ apis: withPlans('2fm68w') })).catch((error: WebhookError) => error),
+      ]);
+
+      // Assess
+      for (const failure of failures) expect(failure).toMatchObject({ statusCode: 409, code: 'CHANGE_IN_PROGRESS' });
+      expect(provisioner.regrant).not.toHaveBeenCalled();
+      expect(provisioner.revoke).not.toHaveBeenCalled();
+    });
+
+    it('takes over the hold of a change that crashed, keeping the credential, and reconciles AWS with the next request', async () => {
+      // Prepare: an update died after relinking half-way; its hold's lease has run out.
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      provisioner.live.set(apiKeyId, { apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v', '2fm68w'], scopes: [] });
+      await holdOf(registry, apiKeyId, clock - 1);
+
+      // Act: the portal repeats the create it knows of, with the grant the registry holds.
+      const answer = (await service().create(createRequest())) as { apiKeyId: string };
+
+      // Assess
+      expect(answer.apiKeyId).toBe(apiKeyId);
+      expect(provisioner.create).toHaveBeenCalledTimes(1);
+      expect(provisioner.live.get(apiKeyId)?.usagePlanIds).toEqual(['1el57v']);
+      const record = await registry.get('590d83b5c05f');
+      expect(record).toMatchObject({ state: 'ACTIVE', credentialId: apiKeyId, usagePlanIds: ['1el57v'] });
+      expect(record?.claimToken).toBeUndefined();
+    });
+
+    it('keeps the hold when a change could not be undone, so the call after its lease reconciles', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      provisioner.regrant.mockRejectedValueOnce(new LeftoversError(new Error('unlink failed'), new Error('relink failed')));
+      const update = () => service({ waitMs: 0 }).update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId });
+
+      // Act
+      const failure = await update().catch((error: WebhookError) => error);
+      const tooSoon = await update().catch((error: WebhookError) => error);
+      clock += 61_000;
+      await update();
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 502 });
+      expect(tooSoon).toMatchObject({ statusCode: 409, code: 'CHANGE_IN_PROGRESS' });
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: apiKeyId, usagePlanIds: ['2fm68w'] });
+    });
+
+    it('keeps the hold when the registry fails after AWS changed, so the call after its lease records what AWS holds', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      vi.spyOn(registry, 'recordGrant').mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+
+      // Act
+      const failure = await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      const heldAfterFailure = (await registry.get('590d83b5c05f'))?.claimToken;
+      clock += 61_000;
+      await service().create(createRequest());
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 502, message: expect.stringMatching(/retry the request to finish it/) });
+      expect(heldAfterFailure).toBeDefined();
+      expect(provisioner.live.get(apiKeyId)?.usagePlanIds).toEqual(['1el57v']);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: apiKeyId, usagePlanIds: ['1el57v'] });
+    });
+
+    it('gives the hold up when a change fails and undoes itself, so a retry runs at once', async () => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      provisioner.regrant.mockRejectedValueOnce(Object.assign(new Error('refused'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+      const update = () => service({ waitMs: 0 }).update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId });
+
+      // Act
+      const failure = await update().catch((error: WebhookError) => error);
+      await update();
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 502 });
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ usagePlanIds: ['2fm68w'] });
+    });
+  });
+
+  describe('a repeated create is the same request', () => {
+    it('answers 409 naming the conflict when another developer creates credentials for the app, revealing nothing', async () => {
+      // Prepare
+      await service().create(createRequest());
+
+      // Act
+      const failure = await service().create(createRequest({ developer: 'someone.else@example.com' })).catch((error: WebhookError) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 409, code: 'APP_DEVELOPER_MISMATCH', message: expect.stringMatching(/another developer/) });
+      expect(provisioner.reveal).not.toHaveBeenCalled();
+      expect(provisioner.create).toHaveBeenCalledTimes(1);
+    });
+
+    it('takes the developer in any letter case as the same', async () => {
+      // Prepare
+      const first = await service().create(createRequest());
+
+      // Act
+      const second = await service().create(createRequest({ developer: createRequest().developer.toUpperCase() }));
+
+      // Assess
+      expect(second).toEqual(first);
+    });
+
+    it('brings the grant in line with a repeated create whose plans changed, records it, and returns the same credential', async () => {
+      // Prepare
+      const first = (await service().create(createRequest())) as { apiKeyId: string };
+
+      // Act
+      const second = (await service().create(createRequest({ apis: withPlans('2fm68w', '5ip91z') }))) as { apiKeyId: string };
+
+      // Assess
+      expect(second).toEqual(first);
+      expect(provisioner.create).toHaveBeenCalledTimes(1);
+      expect(provisioner.regrant).toHaveBeenCalledWith(first.apiKeyId, expect.objectContaining({ usagePlanIds: ['2fm68w', '5ip91z'] }));
+      expect(provisioner.live.get(first.apiKeyId)?.usagePlanIds).toEqual(['2fm68w', '5ip91z']);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: first.apiKeyId, usagePlanIds: ['2fm68w', '5ip91z'] });
+    });
+  });
+
+  describe('reads that see the last write (the credential-id index lags, as in DynamoDB)', () => {
+    /** Until the test ends, the index answers as the table was `lagMs` ago. */
+    const lagTheIndex = (lagMs: number) => {
+      const stopLag = lagIndexes(database.documents, { lagMs, tableKey: 'appKey' });
+      onTestFinished(() => void stopLag());
+    };
+
+    it('revokes a credential named by id and app right after its create, before the index shows it', async () => {
+      // Prepare
+      lagTheIndex(60_000);
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+
+      // Act
+      await service().revoke({ credentialType: 'API_KEY', apiKeyId, appSlug: '590d83b5c05f' });
+
+      // Assess
+      expect(provisioner.live.has(apiKeyId)).toBe(false);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'REVOKED', credentialId: apiKeyId });
+    });
+
+    it('updates a credential named by id and app right after its create, before the index shows it', async () => {
+      // Prepare
+      lagTheIndex(60_000);
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+
+      // Act
+      await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId });
+
+      // Assess
+      expect(provisioner.live.get(apiKeyId)?.usagePlanIds).toEqual(['2fm68w']);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ usagePlanIds: ['2fm68w'] });
+    });
+
+    it('answers 404 to an update of a credential revoked a moment ago, though the index still shows it active', async () => {
+      // Prepare
+      lagTheIndex(100);
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      await after(150);
+      await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' });
+
+      // Act
+      const failure = await service().update({ ...createRequest(), appSlug: undefined, credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 404, code: 'CREDENTIAL_NOT_FOUND' });
+      expect(provisioner.regrant).not.toHaveBeenCalled();
     });
   });
 });
