@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
-import { metricsNamespace } from '#commons/service';
+import { metricsNamespace, requestDimensions } from '#commons/service';
 import type { CredentialType } from '#contract/schemas';
 import { credentialIdIndex } from '#provisioning/registry';
 import { jsonAccessLogFormat } from './access-log-format.ts';
@@ -511,6 +511,8 @@ export class PortalCredentialsWebhook extends Construct {
         function: this.functions[route],
       })),
       metricsNamespace,
+      // Powertools adds `service` to every metric.
+      requestDimensions: ['service', ...requestDimensions],
       dashboardName: `${stack.stackName}-webhook`,
       detailedMetrics: props.detailedMetrics ?? true,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),

@@ -454,7 +454,7 @@ describe('observability and outputs', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     for (const title of ['Requests per route', 'Latency per route', 'Errors per route']) expect(body).toContain(title);
     for (const path of ['/v1/createCredentials', '/v1/updateCredentials', '/v1/revokeCredentials', '/v1/health']) expect(body).toContain(path);
-    expect(body).toContain(`SEARCH('{PortalCredentialsWebhook} MetricName=\\\\\\"Requests\\\\\\"'`);
+    expect(body).toContain(`SEARCH('{PortalCredentialsWebhook,service,route,outcome,credentialType} MetricName=\\\\\\"Requests\\\\\\"'`);
   });
 
   it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and the sample usage plan id', () => {
