@@ -192,7 +192,8 @@ describe('the functions', () => {
     expect(coldStart({})).toThrow(/USER_POOL_ID and TOKEN_URL are required/);
     expect(coldStart({ CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY' }) })).toThrow(/USER_POOL_ID and TOKEN_URL are required/);
     expect(coldStart({ USER_POOL_ID: 'eu-west-1_Pool1', TOKEN_URL: 'https://auth.example.com/oauth2/token' })).not.toThrow();
-  });
+    // Three Node processes loading a bundle each: seconds on a busy machine.
+  }, 60_000);
 
   it('bundles each handler as minified ESM with the createRequire banner, a source map and the AWS SDK inside', () => {
     // Prepare
