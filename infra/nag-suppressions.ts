@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { IConstruct } from 'constructs';
 import type { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
+import { MAX_PLANS_SCOPED_BY_ARN } from './route-permissions.ts';
 
 /**
  * The AwsSolutions findings this design accepts, each acknowledged on the one
@@ -21,36 +22,45 @@ const acknowledge = (construct: IConstruct | undefined, id: string, reason: stri
 
 const flatten = (scope: IConstruct, value: unknown) => flattenCfnReference(Stack.of(scope).resolve(value));
 
+const partition = '(?:<AWS::Partition>|[a-z-]+)';
+const region = '(?:<AWS::Region>|[a-z0-9-]+)';
 /** `arn:<partition>:apigateway:<region>::<path>`, the partition and Region literal or pseudo-parameters. */
-const apigatewayArn = (path: string) => new RegExp(`^arn:(?:<AWS::Partition>|[a-z-]+):apigateway:(?:<AWS::Region>|[a-z0-9-]+)::${path}$`);
+const apigatewayArn = (path: string) => new RegExp(`^arn:${partition}:apigateway:${region}::${path}$`);
 
 /** Why each wildcard resource the functions' roles hold cannot be narrowed. Anything else stays reported. */
 const wildcardReasons: [RegExp, string][] = [
   [/^\*$/, 'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.'],
   [
     apigatewayArn('/apikeys/\\*'),
-    'API key ids are made by CreateApiKey at runtime; only GET (GetApiKey) and DELETE (DeleteApiKey) on /apikeys/<id>, as each route needs them, are allowed.',
+    'API key ids are made by CreateApiKey at runtime; GET (GetApiKey) and DELETE (DeleteApiKey) on /apikeys/<id> are allowed only on keys tagged managed-by=portal-credentials-webhook (aws:ResourceTag condition).',
   ],
   [
-    apigatewayArn('/tags/\\*'),
-    'CreateApiKey with tags is also authorized as apigateway:PUT on /tags/<url-encoded ARN of the new key>, whose id does not exist before the call.',
+    apigatewayArn(`/tags/arn(?::${partition}:apigateway:${region}::/apikeys/|%3\\?${partition}%3\\?apigateway%3\\?${region}%3\\?%3\\?%2\\?apikeys%2\\?)\\*`),
+    'CreateApiKey with tags is also authorized as apigateway:PUT on /tags/<URL-encoded ARN of the new key>, whose id does not exist before the call; limited to API keys of this Region.',
   ],
   [
     apigatewayArn('/usageplans/[^/*]+/keys/\\*'),
-    'DeleteUsagePlanKey names a key id known only at runtime; the path is limited to each configured usage plan.',
+    'GetUsagePlanKey and DeleteUsagePlanKey name a key id known only at runtime; the path is limited to each configured usage plan.',
+  ],
+  [
+    apigatewayArn('/usageplans/\\*(?:/keys(?:/\\*)?)?'),
+    `Beyond ${MAX_PLANS_SCOPED_BY_ARN} usage plans, listing each plan would pass IAM's inline policy size (300 plans is API Gateway's quota); the functions refuse (422) any plan not configured before AWS is called.`,
   ],
 ];
 
-/** Acknowledges each wildcard resource of the role's policy whose reason is known. */
+/**
+ * Acknowledges each wildcard resource of the role's statements whose reason is known. On the
+ * role, so that it covers the overflow managed policies CDK splits a large policy into at synth.
+ */
 const acknowledgeWildcardResources = (role: iam.IRole | undefined) => {
   const policy = role?.node.tryFindChild('DefaultPolicy');
-  if (!(policy instanceof iam.Policy)) return;
+  if (!role || !(policy instanceof iam.Policy)) return;
   const document = Stack.of(policy).resolve(policy.document) as { Statement?: { Resource: unknown }[] };
   for (const statement of document.Statement ?? []) {
     const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
     for (const resource of resources.map((value) => flatten(policy, value)).filter((flat) => flat.includes('*'))) {
       const reason = wildcardReasons.find(([pattern]) => pattern.test(resource))?.[1];
-      if (reason) acknowledge(policy, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
+      if (reason) acknowledge(role, `AwsSolutions-IAM5[Resource::${resource}]`, reason);
     }
   }
 };

@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
@@ -25,6 +26,7 @@ export class PortalCredentialsWebhookStack extends Stack {
     this.webhook = new PortalCredentialsWebhook(this, 'Webhook', {
       credentialPolicy: settings.credentialPolicy,
       usagePlanIds: settings.usagePlanIds,
+      ...(settings.registry.tableName ? { registryTable: dynamodb.Table.fromTableName(this, 'ImportedRegistry', settings.registry.tableName) } : {}),
       sampleApi: settings.sampleApi.enabled,
       ...(settings.sampleApi.paymentsScope ? { samplePaymentsScope: settings.sampleApi.paymentsScope } : {}),
       ...(clientCredentials
@@ -33,6 +35,7 @@ export class PortalCredentialsWebhookStack extends Stack {
               ...(clientCredentials.userPoolId ? { userPool: cognito.UserPool.fromUserPoolId(this, 'ImportedUserPool', clientCredentials.userPoolId) } : {}),
               ...(clientCredentials.domainPrefix ? { domainPrefix: clientCredentials.domainPrefix } : {}),
               existingDomain: clientCredentials.existingDomain,
+              existingResourceServers: clientCredentials.existingResourceServers,
               accessTokenValidity: Duration.minutes(clientCredentials.accessTokenValidityMinutes),
             },
           }

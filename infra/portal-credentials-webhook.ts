@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -11,11 +11,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
-import { metricsNamespace } from '#commons/service';
+import { metricsNamespace, requestDimensions } from '#commons/service';
 import { gatewayErrors } from '#contract/gateway-responses';
 import type { CredentialType } from '#contract/schemas';
 import { credentialIdIndex } from '#provisioning/registry';
 import { jsonAccessLogFormat } from './access-log-format.ts';
+import { defaultDomainPrefix, type ResourceServerPlan, resourceServersFor } from './cognito-names.ts';
+import { manageExecutionLogs } from './execution-logs.ts';
+import { assertEnvironmentFits } from './function-environment.ts';
 import { functionBundling } from './function-bundling.ts';
 import { routePermissions, type WebhookRoute } from './route-permissions.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
@@ -68,18 +71,21 @@ export interface CredentialPolicy {
 /** Where client credentials live and how their tokens are fetched. */
 export interface ClientCredentialsOptions {
   /**
-   * The user pool the app clients are created in. The stack adds the domain (unless
-   * `existingDomain`) and the resource servers the scopes name, which must not exist yet.
+   * The user pool the app clients are created in: for example the pool a torn-down stack
+   * retained. The stack adds the domain (unless `existingDomain`) and the resource servers
+   * the scopes name (unless `existingResourceServers`).
    *
-   * @default - a new user pool with no users, retained when the stack is deleted
+   * @default - a new user pool with no users, kept when the stack is deleted
    */
   readonly userPool?: cognito.IUserPool;
 
   /**
    * The prefix of the pool's `<prefix>.auth.<region>.amazoncognito.com` domain,
    * whose `/oauth2/token` endpoint issues the tokens. Unique per Region across all accounts.
+   * A pool has one such domain: changing the prefix of a deployed stack fails (CloudFormation
+   * creates the new domain before the old one goes) unless the old domain is deleted first.
    *
-   * @default 'portal-credentials-<account id>'
+   * @default - the stack name and the account id, e.g. 'portalcredentialswebhook-123456789012'
    */
   readonly domainPrefix?: string;
 
@@ -89,6 +95,14 @@ export interface ClientCredentialsOptions {
    * @default false
    */
   readonly existingDomain?: boolean;
+
+  /**
+   * Whether `userPool` already has the resource servers the scopes name (a redeploy onto a
+   * retained pool), so they must not be created.
+   *
+   * @default false
+   */
+  readonly existingResourceServers?: boolean;
 
   /**
    * How long the issued clients' access tokens are valid (5 minutes to 1 day).
@@ -107,6 +121,15 @@ export interface WebhookThrottling {
 }
 
 export interface PortalCredentialsWebhookProps {
+  /**
+   * The registry table to use instead of creating one: the table a torn-down stack
+   * retained, so that the webhook still knows the credentials it issued. It must have
+   * the `appKey` partition key and the `byCredentialId` index this construct creates.
+   *
+   * @default - a new table, kept when the stack is deleted
+   */
+  readonly registryTable?: dynamodb.ITable;
+
   /**
    * Which credential type each API gets, and the OAuth scopes of client-credential APIs.
    * Cognito resources are deployed only when some API uses `CLIENT_CREDENTIALS`.
@@ -283,8 +306,8 @@ export class PortalCredentialsWebhook extends Construct {
   /** The function serving each route. */
   public readonly functions: WebhookFunctions;
 
-  /** The registry of issued credentials. Retained when the stack is deleted. */
-  public readonly table: dynamodb.Table;
+  /** The registry of issued credentials. Kept when the stack is deleted. */
+  public readonly table: dynamodb.ITable;
 
   /** The Basic-auth pair(s) the portal must present; generated at deployment. */
   public readonly basicAuthSecret: secretsmanager.Secret;
@@ -336,23 +359,14 @@ export class PortalCredentialsWebhook extends Construct {
       throw new Error(`Invalid credential policy: ${problems.join('; ')}`);
     }
     const policy = parsedPolicy.data;
+    if (Token.isUnresolved(JSON.stringify(policy))) {
+      throw new Error('credentialPolicy is built into the functions\' bundles at synth: its REST API ids and scopes must be plain strings, not tokens');
+    }
     const apiPolicies = Object.values(policy.apis);
     const issues = (type: CredentialType) => policyIssues(policy, type);
     const scopes = [...new Set(apiPolicies.flatMap((api) => api.scopes ?? []))].sort();
 
-    this.table = new dynamodb.Table(this, 'Registry', {
-      partitionKey: { name: 'appKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      // The registry is the proof of which credentials the webhook owns: it outlives the stack.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: credentialIdIndex,
-      partitionKey: { name: 'credentialId', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
+    this.table = props.registryTable ?? this.createRegistryTable();
 
     this.basicAuthSecret = new secretsmanager.Secret(this, 'BasicAuthSecret', {
       description: 'Basic-auth pair(s) the Sensedia Developer Portal presents to the credentials webhook: {"username","password"} or a list of them',
@@ -369,14 +383,17 @@ export class PortalCredentialsWebhook extends Construct {
     if (issues('CLIENT_CREDENTIALS')) {
       const options = props.clientCredentials ?? {};
       const userPool = options.userPool ?? this.createUserPool();
-      const domainPrefix = options.domainPrefix ?? `portal-credentials-${stack.account}`;
+      const domainPrefix = options.domainPrefix ?? defaultDomainPrefix(stack.stackName, stack.account);
       if (options.existingDomain) {
         this.tokenUrl = `https://${domainPrefix}.auth.${stack.region}.amazoncognito.com/oauth2/token`;
       } else {
         const domain = userPool.addDomain('Domain', { cognitoDomain: { domainPrefix } });
+        // Every issued client's token URL: it stays with the pool.
+        domain.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
         this.tokenUrl = `${domain.baseUrl()}/oauth2/token`;
       }
-      this.addResourceServers(userPool, scopes);
+      const servers = resourceServersFor(scopes);
+      if (!options.existingResourceServers) this.addResourceServers(userPool, servers);
       this.userPool = userPool;
     }
 
@@ -404,8 +421,8 @@ export class PortalCredentialsWebhook extends Construct {
       BASIC_AUTH_SECRET_ID: this.basicAuthSecret.secretArn,
       BASIC_AUTH_REALM: realm,
       BASIC_AUTH_CACHE_SECONDS: String((props.basicAuthCacheTtl ?? Duration.minutes(5)).toSeconds()),
-      // With the usage plans the role may link, so that any other plan is refused with 422 before AWS is called.
-      CREDENTIAL_POLICY: stack.toJsonString(issues('API_KEY') ? { ...policy, usagePlanIds: this.usagePlanIds } : policy),
+      // The usage plans the role may link, so that any other plan is refused with 422 before AWS is called.
+      ...(issues('API_KEY') ? { USAGE_PLAN_IDS: this.usagePlanIds.join(',') } : {}),
       CLAIM_LEASE_SECONDS: String(claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
       NODE_OPTIONS: '--enable-source-maps',
@@ -416,6 +433,10 @@ export class PortalCredentialsWebhook extends Construct {
       environment.TOKEN_URL = this.tokenUrl;
       environment.ACCESS_TOKEN_VALIDITY_MINUTES = String((props.clientCredentials?.accessTokenValidity ?? Duration.minutes(60)).toMinutes());
     }
+    assertEnvironmentFits(environment);
+    // The policy grows with the portal's APIs (about 80 bytes each), so it is built into the bundle
+    // (read by lambda/commons/settings.ts) rather than set in the 4 KB environment.
+    const bundling = { ...functionBundling, define: { BUNDLED_CREDENTIAL_POLICY: JSON.stringify(JSON.stringify(policy)) } };
 
     const resources = {
       basicAuthSecretArn: this.basicAuthSecret.secretArn,
@@ -451,7 +472,7 @@ export class PortalCredentialsWebhook extends Construct {
         role,
         logGroup,
         environment,
-        bundling: functionBundling,
+        bundling,
       });
     };
     this.functions = { create: makeFunction('create'), update: makeFunction('update'), revoke: makeFunction('revoke'), health: makeFunction('health') };
@@ -478,6 +499,7 @@ export class PortalCredentialsWebhook extends Construct {
       },
     });
     this.url = this.api.url;
+    manageExecutionLogs(this, this.api, stageName, logRetention);
     // RestApi adds an unnamed Endpoint output to the stack; outputs are the stack's choice.
     this.api.node.tryRemoveChild('Endpoint');
 
@@ -507,10 +529,30 @@ export class PortalCredentialsWebhook extends Construct {
         function: this.functions[route],
       })),
       metricsNamespace,
+      // Powertools adds `service` to every metric.
+      requestDimensions: ['service', ...requestDimensions],
       dashboardName: `${stack.stackName}-webhook`,
       detailedMetrics: props.detailedMetrics ?? true,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
+  }
+
+  private createRegistryTable(): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Registry', {
+      partitionKey: { name: 'appKey', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      // The proof of which credentials the webhook owns outlives the stack (a redeploy imports it),
+      // but not a first deployment that rolls back: it would hold nothing.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: credentialIdIndex,
+      partitionKey: { name: 'credentialId', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    return table;
   }
 
   private createUserPool(): cognito.UserPool {
@@ -523,26 +565,21 @@ export class PortalCredentialsWebhook extends Construct {
       // No user has a password; a strict policy costs nothing should one ever be added.
       passwordPolicy: { minLength: 14, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
       deletionProtection: true,
-      // Deleting the pool would revoke every issued client at once.
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the pool would revoke every issued client at once; a first deployment that
+      // rolls back holds no client, so it goes.
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
   }
 
-  /** One resource server per identifier named in the scopes (`identifier/scope-name`). */
-  private addResourceServers(userPool: cognito.IUserPool, scopes: readonly string[]) {
-    const byServer = new Map<string, string[]>();
-    for (const scope of scopes) {
-      // Identifiers may hold "/" (URLs are common); scope names may not.
-      const slash = scope.lastIndexOf('/');
-      const identifier = scope.slice(0, slash);
-      byServer.set(identifier, [...(byServer.get(identifier) ?? []), scope.slice(slash + 1)]);
-    }
-    for (const [identifier, names] of byServer) {
-      userPool.addResourceServer(`ResourceServer${identifier.replace(/[^A-Za-z0-9]/g, '')}`, {
+  /** The resource servers the scopes name, kept with the pool: issued clients' tokens carry their scopes. */
+  private addResourceServers(userPool: cognito.IUserPool, servers: readonly ResourceServerPlan[]) {
+    for (const { id, identifier, name, scopeNames } of servers) {
+      const server = userPool.addResourceServer(id, {
         identifier,
-        userPoolResourceServerName: identifier,
-        scopes: names.map((scopeName) => new cognito.ResourceServerScope({ scopeName, scopeDescription: `${scopeName} on ${identifier}, granted to apps by the portal` })),
+        userPoolResourceServerName: name,
+        scopes: scopeNames.map((scopeName) => new cognito.ResourceServerScope({ scopeName, scopeDescription: `${scopeName} on ${identifier}, granted to apps by the portal` })),
       });
+      server.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     }
   }
 
@@ -603,9 +640,10 @@ export class PortalCredentialsWebhook extends Construct {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AmazonAPIGatewayPushToCloudWatchLogs')],
     });
-    role.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // Kept by a teardown (other APIs log through it), not by a first deployment that rolls back.
+    role.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     const account = new apigateway.CfnAccount(this, 'ApiGatewayAccount', { cloudWatchRoleArn: role.roleArn });
-    account.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    account.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.api.deploymentStage.node.addDependency(account);
     this.sampleApi?.api.deploymentStage.node.addDependency(account);
   }

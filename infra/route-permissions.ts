@@ -1,4 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
 
 /** The webhook's four routes, one function each. */
 export type WebhookRoute = 'create' | 'update' | 'revoke' | 'health';
@@ -19,7 +20,19 @@ export interface RouteResources {
   readonly userPoolArn?: string;
 }
 
-const allow = (sid: string, actions: string[], resources: string[]) => new iam.PolicyStatement({ sid, actions, resources });
+const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+  new iam.PolicyStatement({ sid, actions, resources, ...(conditions ? { conditions } : {}) });
+
+/**
+ * Up to this many usage plans, each plan's ARN is listed; beyond, one pattern covers every plan
+ * of the Region. IAM has no condition naming a plan (its tags would do, but the plans are the
+ * portal's, not the stack's), and three ARNs a plan for 300 plans pass IAM's 10,240 characters
+ * of inline policy per role: the functions' allow-list then keeps keys out of other plans.
+ */
+export const MAX_PLANS_SCOPED_BY_ARN = 20;
+
+/** Keys the webhook made carry this tag: reading a key's value or deleting a key needs it. */
+const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: managedByValue } };
 
 /**
  * Every AWS call a route's code can make, and nothing else, derived from `lambda/`:
@@ -43,10 +56,23 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
  */
 export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.PolicyStatement[] => {
   const statements = [allow('ReadBasicAuthSecret', ['secretsmanager:GetSecretValue'], [r.basicAuthSecretArn])];
-  const apigateway = (path: string) => `arn:${r.apiKeys?.partition}:apigateway:${r.apiKeys?.region}::${path}`;
-  const plans = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}`)) ?? [];
-  const planKeys = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}/keys`)) ?? [];
-  const planKey = r.apiKeys?.usagePlanIds.map((id) => apigateway(`/usageplans/${id}/keys/*`)) ?? [];
+  const partition = r.apiKeys?.partition;
+  const region = r.apiKeys?.region;
+  const apigateway = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
+  /** `/usageplans/<id><suffix>` for each linkable plan, or for every plan when there are too many to list. */
+  const planArns = (suffix: string) => {
+    const planIds = r.apiKeys?.usagePlanIds ?? [];
+    return planIds.length > MAX_PLANS_SCOPED_BY_ARN ? [apigateway(`/usageplans/*${suffix}`)] : planIds.map((id) => apigateway(`/usageplans/${id}${suffix}`));
+  };
+  const plans = planArns('');
+  const planKeys = planArns('/keys');
+  const planKey = planArns('/keys/*');
+  // GetApiKeys lists the Region's keys (names and tags, not values): leftovers are found by name.
+  const listApiKeys = () => allow('ListApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]);
+  // GetApiKey (with the value) and DeleteApiKey: only on keys tagged as the webhook's. A key that
+  // no longer exists carries no tag, so IAM may refuse it: the provisioner then checks the list.
+  const readOwnApiKeys = () => allow('ReadOwnApiKeys', ['apigateway:GET'], [apigateway('/apikeys/*')], ownKeysOnly);
+  const deleteOwnApiKeys = () => allow('DeleteOwnApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')], ownKeysOnly);
 
   switch (route) {
     case 'create':
@@ -58,13 +84,18 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           // GetUsagePlan: the policy checks the API stages of the plans asked for before anything is made.
           allow('ReadUsagePlans', ['apigateway:GET'], plans),
           allow('CreateApiKeys', ['apigateway:POST'], [apigateway('/apikeys')]),
-          // CreateApiKey with tags is also authorized as a tagging PUT on the new key's
-          // /tags/<url-encoded ARN>; that ARN holds an id that does not exist yet.
-          allow('TagNewApiKeys', ['apigateway:PUT'], [apigateway('/tags/*')]),
-          // GetApiKey (reveal a repeated create) and GetApiKeys (find leftovers by name).
-          allow('ReadApiKeys', ['apigateway:GET'], [apigateway('/apikeys'), apigateway('/apikeys/*')]),
+          // CreateApiKey with tags is also authorized as a tagging PUT on /tags/<URL-encoded ARN of the
+          // new key>, whose id does not exist yet: API keys of this Region only, the ARN URL-encoded
+          // (either case of hex digits) or not.
+          allow('TagNewApiKeys', ['apigateway:PUT'], [
+            apigateway(`/tags/arn%3?${partition}%3?apigateway%3?${region}%3?%3?%2?apikeys%2?*`),
+            apigateway(`/tags/arn:${partition}:apigateway:${region}::/apikeys/*`),
+          ]),
+          listApiKeys(),
+          // Reveal a repeated create's key.
+          readOwnApiKeys(),
           // Undo a failed link, remove leftovers, drop an unrecorded key: ids are made at runtime.
-          allow('DeleteApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')]),
+          deleteOwnApiKeys(),
           allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
           // GetUsagePlanKey: a link answered "conflict" is checked before it is taken as done.
           allow('VerifyUsagePlanLinks', ['apigateway:GET'], planKey),
@@ -99,7 +130,8 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           // GetUsagePlan: the policy checks the API stages of the plans asked for before anything changes.
           allow('ReadUsagePlans', ['apigateway:GET'], plans),
           // GetApiKey: a key deleted outside the webhook is answered 409, not relinked.
-          allow('ReadApiKey', ['apigateway:GET'], [apigateway('/apikeys/*')]),
+          readOwnApiKeys(),
+          listApiKeys(),
           // GetUsagePlans filtered by keyId: AWS, not the registry, is the truth about links.
           allow('ListUsagePlans', ['apigateway:GET'], [apigateway('/usageplans')]),
           allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
@@ -120,8 +152,8 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
       if (r.apiKeys) {
         statements.push(
           // GetApiKeys: an interrupted create's leftovers are found by name.
-          allow('FindLeftoverApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]),
-          allow('DeleteApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')]),
+          listApiKeys(),
+          deleteOwnApiKeys(),
         );
       }
       if (r.userPoolArn) {

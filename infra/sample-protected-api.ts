@@ -4,6 +4,7 @@ import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { jsonAccessLogFormat } from './access-log-format.ts';
+import { manageExecutionLogs } from './execution-logs.ts';
 
 export interface SampleProtectedApiProps {
   /**
@@ -56,10 +57,9 @@ export class SampleProtectedApi extends Construct {
       throw new Error('SampleProtectedApi: userPool and paymentsScope go together (GET /payments needs both)');
     }
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const stageName = props.stageName ?? 'prod';
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
 
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-sample`,
@@ -67,7 +67,7 @@ export class SampleProtectedApi extends Construct {
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       cloudWatchRole: false,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
         accessLogFormat: jsonAccessLogFormat(),
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
@@ -77,6 +77,7 @@ export class SampleProtectedApi extends Construct {
     });
 
     this.api.node.tryRemoveChild('Endpoint');
+    manageExecutionLogs(this, this.api, stageName, retention);
 
     this.api.root.addResource('orders').addMethod(
       'GET',

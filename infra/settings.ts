@@ -35,8 +35,15 @@ const ClientCredentials = z.strictObject({
     .optional(),
   /** True when the imported pool already has this domain, so the stack must not create it. */
   existingDomain: z.boolean().default(false),
+  /** True when the imported pool already has the resource servers the scopes name (a redeploy onto a kept pool). */
+  existingResourceServers: z.boolean().default(false),
   /** Lifetime of the access tokens the issued clients get. */
   accessTokenValidityMinutes: z.number().int().min(5).max(1440).default(60),
+});
+
+const Registry = z.strictObject({
+  /** Use this existing registry table (the one a torn-down stack kept) instead of creating one. */
+  tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, "_", "-" or ".")').optional(),
 });
 
 const SampleApi = z.strictObject({
@@ -119,7 +126,8 @@ export const Settings = z
     /** Exactly what the functions receive as CREDENTIAL_POLICY, validated by the same schema as at cold start. */
     credentialPolicy: z.prefault(CredentialPolicySettings, {}),
     /** Usage plans the portal may link API keys to, besides the sample API's plan. */
-    usagePlanIds: z.array(awsId).default([]),
+    usagePlanIds: z.array(awsId).max(299, "at most 299: API Gateway allows 300 usage plans per Region, and the sample API's is one").default([]),
+    registry: Registry.prefault({}),
     clientCredentials: ClientCredentials.optional(),
     sampleApi: SampleApi.prefault({}),
     claim: Claim.prefault({}),
@@ -148,6 +156,13 @@ export const Settings = z
     }
     if (settings.clientCredentials?.existingDomain && !settings.clientCredentials.userPoolId) {
       ctx.addIssue({ code: 'custom', path: ['clientCredentials', 'existingDomain'], message: 'needs clientCredentials.userPoolId: only an imported pool can already have a domain' });
+    }
+    if (settings.clientCredentials?.existingResourceServers && !settings.clientCredentials.userPoolId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientCredentials', 'existingResourceServers'],
+        message: 'needs clientCredentials.userPoolId: only an imported pool can already have resource servers',
+      });
     }
     if (settings.clientCredentials?.existingDomain && !settings.clientCredentials.domainPrefix) {
       ctx.addIssue({ code: 'custom', path: ['clientCredentials', 'domainPrefix'], message: 'is required when existingDomain is true' });

@@ -24,6 +24,11 @@ export interface WebhookMonitoringProps {
   /** The CloudWatch namespace of the functions' Powertools metrics. */
   readonly metricsNamespace: string;
   /**
+   * The dimensions the functions' `Requests` metric carries, all of them: in a search
+   * expression the braces name the exact set of dimensions a metric has.
+   */
+  readonly requestDimensions: readonly string[];
+  /**
    * Whether the stage publishes per-method metrics; without them the per-route
    * graphs show the functions' metrics instead.
    *
@@ -107,10 +112,9 @@ export class WebhookMonitoring extends Construct {
         [
           new cloudwatch.GraphWidget({
             title: 'Requests by route and outcome (webhook metrics)',
-            // Powertools adds a `service` dimension to route × outcome × credentialType: search them all.
             left: [
               new cloudwatch.MathExpression({
-                expression: `SEARCH('{${props.metricsNamespace}} MetricName="Requests"', 'Sum', ${period.toSeconds()})`,
+                expression: `SEARCH('{${[props.metricsNamespace, ...props.requestDimensions].join(',')}} MetricName="Requests"', 'Sum', ${period.toSeconds()})`,
                 label: '',
                 period,
               }),

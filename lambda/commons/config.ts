@@ -22,7 +22,7 @@ export const CredentialPolicySettings = z.strictObject({
   defaultType: z._default(CredentialType, 'API_KEY'),
   /** Per REST API id: its credential type and the OAuth scopes a client needs to call it. */
   apis: z._default(z.record(z.string().check(z.minLength(1)), ApiCredentialSettings), {}),
-  /** The usage plans API keys may join (the ones the functions' IAM role allows); absent: any. */
+  /** The usage plans API keys may join (the ones the functions' IAM role allows); absent: any. Deployed: `USAGE_PLAN_IDS`. */
   usagePlanIds: z.optional(z.array(z.string().check(z.minLength(1)))),
 });
 export type CredentialPolicySettings = z.infer<typeof CredentialPolicySettings>;
@@ -86,6 +86,8 @@ const Environment = z.object({
   BASIC_AUTH_REALM: withDefault(z.string().check(z.regex(/^[^"\\]+$/)), 'portal-credentials-webhook'),
   BASIC_AUTH_CACHE_SECONDS: withDefault(positiveInteger, 300),
   CREDENTIAL_POLICY: withDefault(jsonText(CredentialPolicySettings), { defaultType: 'API_KEY', apis: {} }),
+  /** `id1,id2`: the usage plans API keys may join, as the stack sets them. */
+  USAGE_PLAN_IDS: z.optional(commaList(z.string().check(z.regex(/^[\w-]+$/, 'must be a usage plan id')))),
   USER_POOL_ID: z.optional(z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/))),
   TOKEN_URL: z.optional(z.url()),
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), 60),
@@ -142,10 +144,13 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid webhook configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.USAGE_PLAN_IDS && e.CREDENTIAL_POLICY.usagePlanIds) {
+    throw new Error('Invalid webhook configuration: name the usage plans in USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both');
+  }
   const config: Config = {
     registryTableName: e.REGISTRY_TABLE_NAME,
     basicAuth: { secretId: e.BASIC_AUTH_SECRET_ID, realm: e.BASIC_AUTH_REALM, cacheSeconds: e.BASIC_AUTH_CACHE_SECONDS },
-    credentialPolicy: e.CREDENTIAL_POLICY,
+    credentialPolicy: e.USAGE_PLAN_IDS ? { ...e.CREDENTIAL_POLICY, usagePlanIds: e.USAGE_PLAN_IDS } : e.CREDENTIAL_POLICY,
     claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000 },
     authentication: authenticationConfig(e),
   };

@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { WebhookError } from '#contract/errors';
 import { logger, metrics } from '#commons/powertools';
+import type { requestDimensions } from '#commons/service';
 
 type RouteRequest = Request<APIGatewayProxyEvent, APIGatewayProxyResult>;
 
@@ -23,7 +24,11 @@ export const requestOutcome = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
   const record = async (request: RouteRequest) => {
     const { error } = request;
     const outcome = error === undefined || error === null ? 'OK' : error instanceof WebhookError ? error.code : 'INTERNAL_ERROR';
-    const dimensions = { route: request.event.resource ?? request.event.path, outcome, credentialType: credentialTypeOf(request) };
+    const dimensions: Record<(typeof requestDimensions)[number], string> = {
+      route: request.event.resource ?? request.event.path,
+      outcome,
+      credentialType: credentialTypeOf(request),
+    };
     metrics.addDimensions(dimensions);
     metrics.addMetric('Requests', MetricUnit.Count, 1);
     logger.info('Request finished', { ...dimensions, statusCode: request.response?.statusCode });

@@ -10,8 +10,8 @@ import {
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
 import { conflict, unprocessable } from '#contract/errors';
-import { createOrLeftovers, isNotFound, requireAnswer } from './aws-failures.ts';
-import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName } from './provisioner.ts';
+import { createOrLeftovers, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
+import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName, resourceNamePrefix } from './provisioner.ts';
 import { type ApiStage, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 export const managedByTag = 'managed-by';
@@ -109,7 +109,7 @@ export class ApiKeyProvisioner implements Provisioner {
       const key = await this.apiGateway.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: true }));
       return { credentialId, secret: requireAnswer(key.value, 'GetApiKey', 'a value') };
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (await this.isGone(error, credentialId)) return undefined;
       throw error;
     }
   }
@@ -169,7 +169,7 @@ export class ApiKeyProvisioner implements Provisioner {
       await this.apiGateway.send(new GetApiKeyCommand({ apiKey: keyId, includeValue: false }));
       return true;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (await this.isGone(error, keyId)) return false;
       throw error;
     }
   }
@@ -178,8 +178,23 @@ export class ApiKeyProvisioner implements Provisioner {
     try {
       await this.apiGateway.send(new DeleteApiKeyCommand({ apiKey: credentialId }));
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!(await this.isGone(error, credentialId))) throw error;
     }
+  }
+
+  /**
+   * Whether a failed call on a key means the key no longer exists. The roles may read and delete
+   * only keys tagged as the webhook's, and a key that no longer exists has no tags: AWS documents
+   * neither whether API Gateway then answers 404 or IAM 403, so a refusal is checked against the
+   * list of the webhook's keys (a key that lost its tag is still listed, and stays an error).
+   */
+  private async isGone(error: unknown, keyId: string): Promise<boolean> {
+    if (isNotFound(error)) return true;
+    if (!isAccessDenied(error)) return false;
+    for await (const page of paginateGetApiKeys({ client: this.apiGateway, pageSize: 500 }, { nameQuery: resourceNamePrefix })) {
+      if (page.items?.some((key) => key.id === keyId)) return false;
+    }
+    return true;
   }
 
   async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {

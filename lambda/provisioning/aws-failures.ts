@@ -7,6 +7,14 @@ const quotaErrors = new Set(['LimitExceededException', 'ServiceQuotaExceededExce
 export const isNotFound = (error: unknown) =>
   ['NotFoundException', 'ResourceNotFoundException'].includes((error as Error)?.name);
 
+/**
+ * IAM refused the call. API Gateway answers 403 with AccessDeniedException (not in its SDK
+ * model, so only the name and status tell) or the modelled UnauthorizedException.
+ */
+export const isAccessDenied = (error: unknown) =>
+  ['AccessDeniedException', 'UnauthorizedException'].includes((error as Error)?.name) ||
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 403;
+
 const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
 /** An error from an AWS call (service answer, or a network failure the SDK gave up on), as opposed to a bug of ours. */

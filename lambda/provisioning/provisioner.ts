@@ -56,5 +56,8 @@ export class LeftoversError extends Error {
   }
 }
 
+/** How the name of every resource the webhook makes starts. */
+export const resourceNamePrefix = 'portal-';
+
 /** The name every resource made for an app carries, so leftovers can be found again. */
-export const resourceName = (app: AppIdentity) => `portal-${app.appKey.replace(/[^\w.@+=,-]/g, '-')}`;
+export const resourceName = (app: AppIdentity) => `${resourceNamePrefix}${app.appKey.replace(/[^\w.@+=,-]/g, '-')}`;

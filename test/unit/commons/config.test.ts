@@ -38,6 +38,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig(environment)).toThrow(message);
   });
 
+  it('takes the usage plans the stack sets in USAGE_PLAN_IDS into the credential policy', () => {
+    // Act
+    const config = loadConfig({ ...minimal, USAGE_PLAN_IDS: '1el57v,2fm68w' });
+
+    // Assess
+    expect(config.credentialPolicy).toEqual({ defaultType: 'API_KEY', apis: {}, usagePlanIds: ['1el57v', '2fm68w'] });
+  });
+
+  it.each([
+    [{ ...minimal, USAGE_PLAN_IDS: '1el57v,bad id!' }, /USAGE_PLAN_IDS\.1: must be a usage plan id/],
+    [{ ...minimal, USAGE_PLAN_IDS: '1el57v', CREDENTIAL_POLICY: '{"usagePlanIds":["2fm68w"]}' }, /USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both/],
+  ])('refuses usage plans named badly or twice (%#)', (environment, message) => {
+    // Act + Assess
+    expect(() => loadConfig(environment)).toThrow(message);
+  });
+
   it('reads the Cognito settings when an API uses client credentials', () => {
     // Act
     const config = loadConfig({

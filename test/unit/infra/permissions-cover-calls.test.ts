@@ -48,10 +48,16 @@ const granted = (route: WebhookRoute) =>
     credentialIdIndexArn: `${tableArn}/index/byCredentialId`,
     apiKeys: { partition: 'aws', region: 'eu-west-1', usagePlanIds: ['1el57v', '2fm68w'] },
     userPoolArn: poolArn,
-  }).map((statement) => statement.toStatementJson() as { Action: string | string[]; Resource: string | string[] });
+  }).map((statement) => statement.toStatementJson() as Statement);
 
-/** The IAM action and resource an SDK call needs (API Gateway authorizes verbs on paths). */
-const permissionFor = (command: { constructor: { name: string }; input: Record<string, string> }): { action: string; resource: string } => {
+type Statement = { Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string>> };
+type Permission = { action: string; resource: string; context?: Record<string, string> };
+
+/** Every key the webhook names by id is one it made, so it carries the webhook's tag. */
+const ourKey = { 'aws:ResourceTag/managed-by': 'portal-credentials-webhook' };
+
+/** The IAM action, resource and condition context an SDK call needs (API Gateway authorizes verbs on paths). */
+const permissionFor = (command: { constructor: { name: string }; input: Record<string, string> }): Permission => {
   const name = command.constructor.name.replace(/Command$/, '');
   const apigateway = (verb: string, path: string) => ({ action: `apigateway:${verb}`, resource: `arn:aws:apigateway:eu-west-1::${path}` });
   const { input } = command;
@@ -61,9 +67,9 @@ const permissionFor = (command: { constructor: { name: string }; input: Record<s
     case 'GetApiKeys':
       return apigateway('GET', '/apikeys');
     case 'GetApiKey':
-      return apigateway('GET', `/apikeys/${input.apiKey}`);
+      return { ...apigateway('GET', `/apikeys/${input.apiKey}`), context: ourKey };
     case 'DeleteApiKey':
-      return apigateway('DELETE', `/apikeys/${input.apiKey}`);
+      return { ...apigateway('DELETE', `/apikeys/${input.apiKey}`), context: ourKey };
     case 'GetUsagePlans':
       return apigateway('GET', '/usageplans');
     case 'GetUsagePlan':
@@ -88,9 +94,15 @@ const permissionFor = (command: { constructor: { name: string }; input: Record<s
   }
 };
 
-const matches = (pattern: string, value: string) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.?+^$()[\]{}|\\/]/g, '\\$&')).join('.*')}$`).test(value);
-const allows = (statements: ReturnType<typeof granted>, { action, resource }: { action: string; resource: string }) =>
-  statements.some((s) => [s.Action].flat().includes(action) && [s.Resource].flat().some((pattern) => matches(pattern, resource)));
+const matches = (pattern: string, value: string) =>
+  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+^$()[\]{}|\\/]/g, '\\$&').replaceAll('?', '.')).join('.*')}$`).test(value);
+/** IAM's StringEquals against the call's context; any other operator counts as unmet, so a new one fails here first. */
+const conditionMet = (condition: Statement['Condition'], context: Record<string, string> = {}) =>
+  Object.entries(condition ?? {}).every(([operator, keys]) => operator === 'StringEquals' && Object.entries(keys).every(([key, value]) => context[key] === value));
+const allows = (statements: Statement[], { action, resource, context }: Permission) =>
+  statements.some(
+    (s) => [s.Action].flat().includes(action) && [s.Resource].flat().some((pattern) => matches(pattern, resource)) && conditionMet(s.Condition, context),
+  );
 
 /** Every AWS call made while `scenarios` run (each starting from mocks that answer every call with success). */
 const callsDuring = async (scenarios: (() => Promise<APIGatewayProxyResult>)[]) => {
@@ -189,9 +201,18 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
     () => {
       // A move within one API stage whose link is refused: the refusal is explained from the key's plans.
       aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.dynamodb.on(GetCommand).resolves({ Item: apiKeyRecord });
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v', apiStages: [{ apiId: '5aba4csvd4', stage: 'prod' }] }] });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
       aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('BadRequestException'));
+      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
+    },
+    () => {
+      // A key deleted outside the webhook, refused by IAM rather than answered 404: 409 after the list says so.
+      aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.dynamodb.on(GetCommand).resolves({ Item: apiKeyRecord });
+      aws.apiGateway.on(GetApiKeyCommand).rejects(awsError('AccessDeniedException', 403));
+      aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
       return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
     },
     () => {
@@ -209,6 +230,13 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
     () => {
       aws.dynamodb.on(GetCommand).resolves({ Item: clientRecord });
       return post(revoke, '/v1/revokeCredentials', { credentialType: 'CLIENT_CREDENTIALS', appSlug: '590d83b5c05f' })();
+    },
+    () => {
+      // A key already gone, refused by IAM (it has no tag any more): the list of our keys proves it gone.
+      aws.dynamodb.on(QueryCommand).resolves({ Items: [apiKeyRecord] });
+      aws.apiGateway.on(DeleteApiKeyCommand).rejects(awsError('AccessDeniedException', 403));
+      aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
+      return post(revoke, '/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key1' })();
     },
     () => {
       // Revoking crashed creates of each kind: take the claim, then remove the leftovers.
@@ -232,6 +260,30 @@ describe("each function's IAM role against the AWS calls its code makes", () => 
     const needed = calls.map(permissionFor);
     expect(needed.length).toBeGreaterThan(0);
     expect(needed.filter((permission) => !allows(granted(route), permission))).toEqual([]);
+  });
+
+  it.each(['create', 'update', 'revoke', 'health'] as WebhookRoute[])('lets the %s function read or delete no API key the webhook did not tag as its own', (route) => {
+    // Prepare
+    const key = 'arn:aws:apigateway:eu-west-1::/apikeys/someone-elses';
+
+    // Act + Assess
+    for (const action of ['apigateway:GET', 'apigateway:DELETE']) {
+      expect(allows(granted(route), { action, resource: key, context: {} })).toBe(false);
+      expect(allows(granted(route), { action, resource: key, context: { 'aws:ResourceTag/managed-by': 'someone-else' } })).toBe(false);
+    }
+  });
+
+  it('lets the create function tag API keys of its Region only, however the tagged ARN is encoded', () => {
+    // Prepare
+    const tags = (arn: string) => ({ action: 'apigateway:PUT', resource: `arn:aws:apigateway:eu-west-1::/tags/${arn}` });
+
+    // Act + Assess
+    expect(allows(granted('create'), tags('arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Fapikeys%2Fk1'))).toBe(true);
+    expect(allows(granted('create'), tags('arn%3aaws%3aapigateway%3aeu-west-1%3a%3a%2fapikeys%2fk1'))).toBe(true);
+    expect(allows(granted('create'), tags('arn:aws:apigateway:eu-west-1::/apikeys/k1'))).toBe(true);
+    expect(allows(granted('create'), tags('arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Frestapis%2Fa1'))).toBe(false);
+    expect(allows(granted('create'), tags('arn%3Aaws%3Aapigateway%3Aeu-west-1%3A%3A%2Fusageplans%2Fp1'))).toBe(false);
+    expect(allows(granted('create'), tags('arn%3Aaws%3Aapigateway%3Aus-east-1%3A%3A%2Fapikeys%2Fk1'))).toBe(false);
   });
 
   it('needs, across its paths, every action the create role grants (nothing granted is unused)', async () => {

@@ -1,29 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
+import type { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import type { WebhookRoute } from '../../../infra/route-permissions.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
+import { buildStack, cdkJson, nagFindings, testEnv as env } from '../../helpers/webhook-stack.ts';
 
-const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
-const env = { account: '123456789012', region: 'eu-west-1' };
 /** How API Gateway control-plane ARNs synthesize: the partition stays a pseudo-parameter. */
 const apigatewayArn = (path: string, ...rest: unknown[]) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:apigateway:eu-west-1::${path}`, ...rest]] });
-
-/** A stack from cdk.json's own settings, optionally changed; bundles the functions only when asked. */
-const buildStack = (options: { bundle: boolean; change?: (settings: Record<string, unknown>) => Record<string, unknown>; env?: typeof env }) => {
-  const context = { ...cdkJson.context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
-  const app = new App({ context });
-  const raw = app.node.tryGetContext(SETTINGS_CONTEXT_KEY) as Record<string, unknown>;
-  const settings = parseSettings(options.change ? options.change(structuredClone(raw)) : raw);
-  const stack = new PortalCredentialsWebhookStack(app, 'Webhook', { settings, ...(options.env ? { env: options.env } : {}) });
-  return { app, stack };
-};
 
 let stack: PortalCredentialsWebhookStack;
 let template: Template;
@@ -31,11 +21,6 @@ let resources: Record<string, { Type: string; Properties: Record<string, unknown
 
 const logicalId = (construct: IConstruct) => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
 const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
-/** A JSON document CloudFormation assembles with Fn::Join, parsed with each Ref written as "Ref:<logical id>". */
-const renderJoin = (value: unknown) => {
-  const join = value as { 'Fn::Join': [string, (string | { Ref: string })[]] };
-  return JSON.parse(join['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `Ref:${part.Ref}`)).join(''));
-};
 const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [logicalId(construct), 'Arn'] });
 
 /** Every statement of the role's policies, whatever policy resource holds them. */
@@ -168,26 +153,21 @@ describe('the functions', () => {
     });
   });
 
-  it.each(routes)('gives %s the environment config.ts validates at cold start', (route) => {
+  it.each(routes)('gives %s the environment config.ts validates at cold start, with the usage plans its role may link', (route) => {
     // Prepare
     const { webhook } = stack;
     const tokenUrl = { 'Fn::Join': ['', ['https://', ref(webhook.userPool!.node.findChild('Domain')), '.auth.eu-west-1.amazoncognito.com/oauth2/token']] };
 
     // Act
-    const { CREDENTIAL_POLICY: policy, ...variables } = (resources[logicalId(webhook.functions[route])]?.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const variables = (resources[logicalId(webhook.functions[route])]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
-    // Assess: the policy carries the usage plans the role may link (tokens rendered as their Ref).
-    expect(renderJoin(policy)).toEqual({
-      defaultType: 'API_KEY',
-      apis: { 'sample-payments': { type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] } },
-      usagePlanIds: [`Ref:${logicalId(webhook.sampleApi!.usagePlan)}`],
-    });
+    // Assess: the credential policy is not there (it is in the bundle).
     expect(variables).toEqual({
       REGISTRY_TABLE_NAME: ref(webhook.table),
       BASIC_AUTH_SECRET_ID: ref(webhook.basicAuthSecret),
       BASIC_AUTH_REALM: 'portal-credentials-webhook',
       BASIC_AUTH_CACHE_SECONDS: '300',
+      USAGE_PLAN_IDS: ref(webhook.sampleApi!.usagePlan),
       USER_POOL_ID: ref(webhook.userPool!),
       TOKEN_URL: tokenUrl,
       ACCESS_TOKEN_VALIDITY_MINUTES: '60',
@@ -196,6 +176,24 @@ describe('the functions', () => {
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
+
+  it('builds the credential policy into each bundle, which reads it at cold start instead of CREDENTIAL_POLICY', () => {
+    // Prepare: the policy asks for client credentials, which need USER_POOL_ID and TOKEN_URL.
+    const bundleOf = (route: WebhookRoute) => join((stack.node.root as App).outdir, (stack.webhook.functions[route].node.findChild('Code') as Asset).assetPath, 'index.mjs');
+    const coldStart = (environment: Record<string, string>) => () =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(bundleOf('health'))});`], {
+        env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', REGISTRY_TABLE_NAME: 'registry', BASIC_AUTH_SECRET_ID: 'secret', USAGE_PLAN_IDS: 'plan01', ...environment },
+        stdio: 'pipe',
+      });
+    const policy = JSON.stringify({ defaultType: 'API_KEY', apis: { 'sample-payments': { type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] } } });
+
+    // Act + Assess
+    for (const route of routes) expect(readFileSync(bundleOf(route), 'utf8')).toContain(policy);
+    expect(coldStart({})).toThrow(/USER_POOL_ID and TOKEN_URL are required/);
+    expect(coldStart({ CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY' }) })).toThrow(/USER_POOL_ID and TOKEN_URL are required/);
+    expect(coldStart({ USER_POOL_ID: 'eu-west-1_Pool1', TOKEN_URL: 'https://auth.example.com/oauth2/token' })).not.toThrow();
+    // Three Node processes loading a bundle each: seconds on a busy machine.
+  }, 60_000);
 
   it('bundles each handler as minified ESM with the createRequire banner, a source map and the AWS SDK inside', () => {
     // Prepare
@@ -225,6 +223,11 @@ describe('least privilege', () => {
   const samplePlanKeys = (suffix: string) => apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan), `/keys${suffix}`);
   const readSamplePlan = () => ({ Sid: 'ReadUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan)) });
   const indexArn = () => ({ 'Fn::Join': ['', [arnOf(stack.webhook.table), '/index/byCredentialId']] });
+  const ownKeysOnly = { StringEquals: { 'aws:ResourceTag/managed-by': 'portal-credentials-webhook' } };
+  const listApiKeys = () => ({ Sid: 'ListApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys') });
+  // Reading a key's value and deleting a key: only keys the webhook tagged as its own.
+  const readOwnApiKeys = () => ({ Sid: 'ReadOwnApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*'), Condition: ownKeysOnly });
+  const deleteOwnApiKeys = () => ({ Sid: 'DeleteOwnApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*'), Condition: ownKeysOnly });
 
   const expected: Record<WebhookRoute, () => unknown[]> = {
     create: () => [
@@ -232,9 +235,18 @@ describe('least privilege', () => {
       { Sid: 'RegistryClaimAndRecord', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: arnOf(stack.webhook.table) },
       readSamplePlan(),
       { Sid: 'CreateApiKeys', Effect: 'Allow', Action: 'apigateway:POST', Resource: apigatewayArn('/apikeys') },
-      { Sid: 'TagNewApiKeys', Effect: 'Allow', Action: 'apigateway:PUT', Resource: apigatewayArn('/tags/*') },
-      { Sid: 'ReadApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: [apigatewayArn('/apikeys'), apigatewayArn('/apikeys/*')] },
-      { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
+      {
+        Sid: 'TagNewApiKeys',
+        Effect: 'Allow',
+        Action: 'apigateway:PUT',
+        Resource: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/tags/arn%3?', { Ref: 'AWS::Partition' }, '%3?apigateway%3?eu-west-1%3?%3?%2?apikeys%2?*']] },
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/tags/arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/apikeys/*']] },
+        ],
+      },
+      listApiKeys(),
+      readOwnApiKeys(),
+      deleteOwnApiKeys(),
       { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
       { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
       { Sid: 'ListUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans') },
@@ -258,7 +270,8 @@ describe('least privilege', () => {
       { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
       { Sid: 'RegistryReadAndRecordGrant', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
       readSamplePlan(),
-      { Sid: 'ReadApiKey', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*') },
+      readOwnApiKeys(),
+      listApiKeys(),
       { Sid: 'ListUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans') },
       { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
       { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
@@ -270,8 +283,8 @@ describe('least privilege', () => {
       readSecret(),
       { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
       { Sid: 'RegistryReadAndMarkRevoked', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
-      { Sid: 'FindLeftoverApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys') },
-      { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
+      listApiKeys(),
+      deleteOwnApiKeys(),
       { Sid: 'DeleteAppClients', Effect: 'Allow', Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], Resource: arnOf(stack.webhook.userPool!) },
       ...logsAndTracing('revoke'),
     ],
@@ -342,10 +355,10 @@ describe('least privilege', () => {
 });
 
 describe('the registry table and the Basic-auth secret', () => {
-  it('keys the registry by appKey with the byCredentialId index, on demand, recoverable and retained', () => {
+  it('keys the registry by appKey with the byCredentialId index, on demand, recoverable and kept by a teardown', () => {
     // Assess
     template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
       Properties: {
         KeySchema: [{ AttributeName: 'appKey', KeyType: 'HASH' }],
@@ -380,11 +393,11 @@ describe('client credentials and the sample API', () => {
   it('creates a user pool with no sign-up, its domain and a resource server with the configured scope', () => {
     // Assess
     template.hasResource('AWS::Cognito::UserPool', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       Properties: { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, DeletionProtection: 'ACTIVE' },
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
-      Domain: 'portal-credentials-123456789012',
+      Domain: 'webhook-123456789012',
       UserPoolId: ref(stack.webhook.userPool!),
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
@@ -453,7 +466,7 @@ describe('observability and outputs', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     for (const title of ['Requests per route', 'Latency per route', 'Errors per route']) expect(body).toContain(title);
     for (const path of ['/v1/createCredentials', '/v1/updateCredentials', '/v1/revokeCredentials', '/v1/health']) expect(body).toContain(path);
-    expect(body).toContain(`SEARCH('{PortalCredentialsWebhook} MetricName=\\\\\\"Requests\\\\\\"'`);
+    expect(body).toContain(`SEARCH('{PortalCredentialsWebhook,service,route,outcome,credentialType} MetricName=\\\\\\"Requests\\\\\\"'`);
   });
 
   it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and the sample usage plan id', () => {
@@ -466,10 +479,7 @@ describe('observability and outputs', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  const findings = (scope: IConstruct) =>
-    new AwsSolutionsChecks(undefined, { verbose: true })
-      .validateScope(scope)
-      .violations.flatMap((violation) => violation.violatingResources.map((resource) => `${violation.severity} ${violation.ruleName} at ${resource.constructPath}`));
+  const findings = nagFindings;
 
   it('reports nothing unacknowledged for a stack in a known account and Region', () => {
     // Act + Assess

@@ -390,6 +390,57 @@ describe('ApiKeyProvisioner', () => {
     await expect(provisioner.revoke('gone')).resolves.toBeUndefined();
   });
 
+  // The roles may read and delete only keys tagged as the webhook's; for a key that no longer
+  // exists IAM may refuse (403) before API Gateway could answer 404.
+  describe('when IAM refuses a call on a key, because it carries no tag of ours', () => {
+    const accessDenied = () => awsError('AccessDeniedException', 403);
+    const listing = (...ids: string[]) => ({ items: ids.map((id) => ({ id, name: `portal-${id}` })) });
+
+    it('revokes idempotently a key that is no longer in the list of our keys, over every page', async () => {
+      // Prepare
+      aws.apiGateway.on(DeleteApiKeyCommand).rejects(accessDenied());
+      aws.apiGateway.on(GetApiKeysCommand).resolvesOnce({ ...listing('other1'), position: 'p2' }).resolves(listing('other2'));
+
+      // Act
+      await provisioner.revoke('gone');
+
+      // Assess: only the webhook's keys (named portal-…) were listed.
+      expect(aws.apiGateway.commandCalls(GetApiKeysCommand).map((call) => call.args[0].input)).toEqual([
+        expect.objectContaining({ nameQuery: 'portal-' }),
+        expect.objectContaining({ nameQuery: 'portal-', position: 'p2' }),
+      ]);
+    });
+
+    it('fails the revoke of a key that still exists (its tag was removed, or the role is wrong)', async () => {
+      // Prepare
+      aws.apiGateway.on(DeleteApiKeyCommand).rejects(accessDenied());
+      aws.apiGateway.on(GetApiKeysCommand).resolves(listing('other', 'k1'));
+
+      // Act + Assess
+      await expect(provisioner.revoke('k1')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    });
+
+    it('reveals nothing for a key gone, and refuses to regrant it with 409', async () => {
+      // Prepare
+      aws.apiGateway.on(GetApiKeyCommand).rejects(accessDenied());
+      aws.apiGateway.on(GetApiKeysCommand).resolves(listing('other'));
+      aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
+
+      // Act + Assess
+      await expect(provisioner.reveal('k1')).resolves.toBeUndefined();
+      await expect(provisioner.regrant('k1', grant('a'))).rejects.toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
+    });
+
+    it('does not take any other refusal for a key gone', async () => {
+      // Prepare
+      aws.apiGateway.on(DeleteApiKeyCommand).rejects(awsError('BadRequestException', 400));
+
+      // Act + Assess
+      await expect(provisioner.revoke('k1')).rejects.toMatchObject({ name: 'BadRequestException' });
+      expect(aws.apiGateway.commandCalls(GetApiKeysCommand)).toHaveLength(0);
+    });
+  });
+
   it('removes as leftovers only keys with the exact name and both our tags, over every page', async () => {
     // Prepare: the name query is a prefix match, and names are not unique.
     const tags = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop' };
