@@ -13,7 +13,6 @@ export default defineConfig({
       },
     ],
     allowOnly: false,
-    // Known and tracked (README, "Node.js versions"): keep it out of every test's output.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    globalSetup: ['test/helpers/report-node-version.ts'],
   },
 });

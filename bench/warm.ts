@@ -1,12 +1,15 @@
 /**
  * Runs in its own process (stdout discarded: the functions log and emit metrics as in
- * Lambda). Measures, with every AWS call answered in-process (inside the SDK clients):
- * the warm overhead of each route, and the number of sequential AWS round trips each
- * operation makes. Writes its figures as JSON to BENCH_OUT.
+ * Lambda). Measures, with every AWS call answered by a recorded HTTP response at the SDK
+ * clients' request handler (so the SDK serializes, signs, retries and parses as in Lambda;
+ * only the network is left out): the warm overhead of each route, and the number of
+ * sequential AWS round trips each operation makes. Writes its figures as JSON to BENCH_OUT.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { Readable } from 'node:stream';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { apiGateway } from '#clients/api-gateway';
@@ -22,57 +25,80 @@ const { handler: health } = await import('../lambda/handlers/health.ts');
 // The Basic-auth secret is read once and cached; a mock is cheap enough for that one read.
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify([portalUser]) });
 
-// The record a repeated create of createRequest() finds: same developer and grant, so it is answered from AWS.
-const owned = { ...createRequest(), appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] };
-const key = { id: 'key1', value: 'v'.repeat(40) };
+// The record a repeated create of createRequest() finds (same developer and grant, so it is answered
+// from AWS), as DynamoDB sends it.
+const owned = { ...createRequest(), appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', apiIds: [exampleApiId], usagePlanIds: ['1el57v'], scopes: [] };
+const ownedItem = marshall(owned, { removeUndefinedValues: true });
+/** An API key, as API Gateway sends it (dates in epoch seconds). */
+const apiKey = { id: 'key1', value: 'v'.repeat(40), name: 'portal-590d83b5c05f', enabled: true, createdDate: 1.7e9, lastUpdatedDate: 1.7e9, stageKeys: [] };
 
 type Call = { service: string; started: number; ended: number };
-type Answers = Record<string, (input: Record<string, string>) => unknown>;
+type HttpRequest = { method: string; path: string; headers: Record<string, string> };
+type Recorded = { status: number; body?: unknown };
+type Answer = Recorded | ((path: string) => Recorded);
 
-const answers: { apigateway: Answers; dynamodb: Answers } = {
-  apigateway: {
-    CreateApiKeyCommand: () => key,
-    GetApiKeyCommand: () => key,
-    CreateUsagePlanKeyCommand: () => ({}),
-    DeleteUsagePlanKeyCommand: () => ({}),
-    GetUsagePlansCommand: () => ({ items: [{ id: 'p1' }] }),
-    // Every plan serves the example API, each on a stage of its own.
-    GetUsagePlanCommand: ({ usagePlanId }) => ({ id: usagePlanId, apiStages: [{ apiId: exampleApiId, stage: usagePlanId }] }),
-    DeleteApiKeyCommand: () => ({}),
-  },
-  dynamodb: {
-    PutItemCommand: () => ({}),
-    UpdateItemCommand: () => ({}),
-    GetItemCommand: () => ({ Item: owned }),
-    QueryCommand: () => ({ Items: [owned] }),
-  },
+/** AWS's answers on the wire, by operation (the SDK's models give each route and status). */
+const apiGatewayAnswers: [method: string, path: RegExp, answer: Answer][] = [
+  ['POST', /^\/apikeys$/, { status: 201, body: apiKey }],
+  ['GET', /^\/apikeys\/[^/]+$/, { status: 200, body: apiKey }],
+  ['DELETE', /^\/apikeys\/[^/]+$/, { status: 202 }],
+  ['POST', /^\/usageplans\/[^/]+\/keys$/, { status: 201, body: { id: 'key1', type: 'API_KEY', name: apiKey.name } }],
+  ['DELETE', /^\/usageplans\/[^/]+\/keys\/[^/]+$/, { status: 202 }],
+  // List elements travel under `item`; the SDK maps them to `items`.
+  ['GET', /^\/usageplans$/, { status: 200, body: { item: [{ id: 'p1', name: 'p1', apiStages: [] }] } }],
+  // GetUsagePlan: every plan serves the example API, each on a stage of its own.
+  ['GET', /^\/usageplans\/[^/]+$/, (path) => {
+    const id = path.split('/')[2];
+    return { status: 200, body: { id, name: id, apiStages: [{ apiId: exampleApiId, stage: id }] } };
+  }],
+];
+const dynamodbAnswers: Record<string, Recorded> = {
+  PutItem: { status: 200, body: {} },
+  UpdateItem: { status: 200, body: {} },
+  GetItem: { status: 200, body: { Item: ownedItem } },
+  Query: { status: 200, body: { Items: [ownedItem], Count: 1, ScannedCount: 1 } },
+};
+const conditionFailed: Recorded = {
+  status: 400,
+  body: { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed' },
+};
+
+const answerFor = (service: 'apigateway' | 'dynamodb', request: HttpRequest, conditionFails: boolean): Recorded => {
+  if (service === 'apigateway') {
+    const route = apiGatewayAnswers.find(([method, path]) => method === request.method && path.test(request.path));
+    if (!route) throw new Error(`No recorded answer for API Gateway ${request.method} ${request.path}`);
+    const answer = route[2];
+    return typeof answer === 'function' ? answer(request.path) : answer;
+  }
+  const operation = request.headers['x-amz-target']?.replace('DynamoDB_20120810.', '') ?? '';
+  if (conditionFails && operation === 'PutItem') return conditionFailed;
+  const answer = dynamodbAnswers[operation];
+  if (!answer) throw new Error(`No recorded answer for DynamoDB ${operation}`);
+  return answer;
 };
 
 /**
- * Answers every call at the front of the client's own middleware stack, so the SDK's
- * command handling runs as in Lambda and only the network is left out. With `delayMs`,
- * each answer takes that long, so that calls made at once can be told from calls in sequence.
+ * Puts a request handler answering recorded responses in place of each client's HTTP
+ * handler. With `delayMs`, each answer takes that long, so that calls made at once can
+ * be told from calls in sequence.
  */
 const answerAws = (options: { delayMs: number; calls: Call[]; conditionFails?: boolean }) => {
   for (const [service, client] of [
     ['apigateway', apiGateway],
     ['dynamodb', dynamodb],
   ] as const) {
-    client.middlewareStack.add(
-      (_next, context) => async (args) => {
+    const contentType = service === 'dynamodb' ? 'application/x-amz-json-1.0' : 'application/json';
+    (client.config as { requestHandler: unknown }).requestHandler = {
+      handle: async (request: HttpRequest) => {
         const started = performance.now();
         if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
         options.calls.push({ service, started, ended: performance.now() });
-        const command = context.commandName as string;
-        if (options.conditionFails && command === 'PutItemCommand') {
-          throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
-        }
-        const answer = answers[service][command];
-        if (!answer) throw new Error(`No in-process answer for ${service} ${command}`);
-        return { output: { $metadata: {}, ...(answer(args.input as Record<string, string>) as object) }, response: {} };
+        const { status, body } = answerFor(service, request, options.conditionFails ?? false);
+        const payload = body === undefined ? '' : JSON.stringify(body);
+        const headers = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)), 'x-amzn-requestid': randomUUID() };
+        return { response: { statusCode: status, headers, body: Readable.from([Buffer.from(payload)]) } };
       },
-      { step: 'initialize', priority: 'high', name: 'answerInProcess', override: true },
-    );
+    };
   }
 };
 

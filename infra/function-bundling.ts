@@ -3,7 +3,7 @@ import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodej
 /** How every webhook function is bundled; `npm run bench` measures bundles built with the same settings. */
 export const functionBundling = {
   format: OutputFormat.ESM,
-  target: 'node22',
+  target: 'node24',
   mainFields: ['module', 'main'],
   // Bundle the SDK too (NodejsFunction leaves @aws-sdk/* out by default): pinned, tree-shaken.
   externalModules: [],

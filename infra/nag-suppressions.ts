@@ -75,7 +75,7 @@ const acknowledgeNoWaf = (api: apigateway.RestApi, what: string) =>
 export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
   for (const fn of Object.values(webhook.functions)) {
     acknowledgeWildcardResources(fn.role);
-    acknowledge(fn, 'AwsSolutions-L1', 'Pinned to nodejs22.x, the runtime the code is bundled (target node22) and tested for; moved deliberately with the toolchain.');
+    acknowledge(fn, 'AwsSolutions-L1', 'Pinned to nodejs24.x, the runtime the code is bundled (target node24) and tested for; moved deliberately with the toolchain (the `node` dev dependency).');
   }
 
   for (const method of webhook.api.methods) {

@@ -461,7 +461,7 @@ export class PortalCredentialsWebhook extends Construct {
         handler: 'handler',
         projectRoot: repoFile(''),
         depsLockFilePath: repoFile('package-lock.json'),
-        runtime: lambda.Runtime.NODEJS_22_X,
+        runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         // Lambda gives CPU in proportion to memory: 512 MB keeps cold starts (bundled
         // SDK clients, zod schemas), which the portal's user waits for, short, at a cost

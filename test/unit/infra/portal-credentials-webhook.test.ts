@@ -7,6 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { functionBundling } from '../../../infra/function-bundling.ts';
 import type { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import type { WebhookRoute } from '../../../infra/route-permissions.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
@@ -137,13 +138,13 @@ describe('the webhook API', () => {
 describe('the functions', () => {
   const routes: WebhookRoute[] = ['create', 'update', 'revoke', 'health'];
 
-  it.each(routes)('runs %s on nodejs22.x arm64 with a 25 s timeout, 512 MB, active tracing and its own log group', (route) => {
+  it.each(routes)('runs %s on nodejs24.x arm64 with a 25 s timeout, 512 MB, active tracing and its own log group', (route) => {
     // Prepare
     const fn = stack.webhook.functions[route];
 
     // Assess
     expect(resources[logicalId(fn)]?.Properties).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 25,
@@ -151,6 +152,14 @@ describe('the functions', () => {
       TracingConfig: { Mode: 'Active' },
       LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
     });
+  });
+
+  it.each(routes)('bundles %s for the Node version its runtime runs', (route) => {
+    // Prepare
+    const { Runtime: runtime } = resources[logicalId(stack.webhook.functions[route])]!.Properties;
+
+    // Assess
+    expect(runtime).toBe(`nodejs${functionBundling.target.replace(/^node/, '')}.x`);
   });
 
   it.each(routes)('gives %s the environment config.ts validates at cold start, with the usage plans its role may link', (route) => {
