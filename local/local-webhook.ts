@@ -4,6 +4,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { CredentialPolicySettings } from '#commons/config';
 import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from './stand-ins/cognito-local.ts';
+import { type CognitoProxy, startCognitoProxy } from './stand-ins/cognito-proxy.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
 import { startHttpBridge } from './http-bridge.ts';
 import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
@@ -23,6 +24,8 @@ export interface LocalWebhookOptions {
 export interface LocalWebhook {
   url: string;
   controlPlane: AwsControlPlane;
+  /** What the functions reach Cognito through: cognito-local behind the checks it lacks, with fault injection. */
+  cognitoProxy: CognitoProxy;
   cognito: { url: string; userPoolId: string; tokenUrl: string; jwksUrl: string; issuer: string };
   dynamoDbUrl: string;
   tableName: string;
@@ -54,6 +57,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     startCognitoLocal(),
   ]);
   await createRegistryTable(dynamo.url, tableName);
+  const cognitoProxy = await startCognitoProxy(cognitoLocal.url);
   const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
   cognitoAdmin.destroy();
@@ -70,7 +74,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
-    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoLocal.url,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoProxy.url,
     REGISTRY_TABLE_NAME: tableName,
     CREDENTIAL_POLICY: JSON.stringify(options.credentialPolicy ?? localCredentialPolicy),
     USER_POOL_ID: userPoolId,
@@ -101,12 +105,13 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   return {
     url: bridge.url,
     controlPlane,
+    cognitoProxy,
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     dynamoDbUrl: dynamo.url,
     tableName,
     close: async () => {
       await bridge.close();
-      await Promise.all([controlPlane.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
+      await Promise.all([controlPlane.close(), cognitoProxy.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
     },
   };
 };
