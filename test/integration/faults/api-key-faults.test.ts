@@ -1,4 +1,5 @@
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
 import { resourceName } from '#provisioning/provisioner';
@@ -41,6 +42,19 @@ const failNextRegistryWrite = (command: 'UpdateItemCommand' | 'PutItemCommand' |
   );
 };
 
+/** The registry's next write of the given kind is carried out, but its answer is lost as in a time-out: the SDK retries it. */
+const loseNextRegistryAnswer = (command: 'UpdateItemCommand') => {
+  let armed = true;
+  const loseAnswer: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
+    if (!armed || context.commandName !== command) return next(args);
+    armed = false;
+    await next(args);
+    throw Object.assign(new Error('Simulated time-out after the write'), { name: 'TimeoutError' });
+  };
+  // Below the SDK's retries, as a network failure would be.
+  dynamodb.middlewareStack.addRelativeTo(loseAnswer as never, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'loseNextRegistryAnswer', override: true });
+};
+
 /** After any failure: AWS and the registry agree, and the app holds at most one key. */
 const expectConsistent = async (appSlug: string) => {
   const keys = keysOf(appSlug);
@@ -54,6 +68,7 @@ describe('faults during createCredentials', () => {
   afterEach(() => {
     controlPlane.clearFaults();
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
+    dynamodb.middlewareStack.remove('loseNextRegistryAnswer');
   });
 
   it('CreateApiKey failing with 5xx after the claim: 502, the claim kept (the key may exist), and the retry after its lease completes', async () => {
@@ -122,6 +137,19 @@ describe('faults during createCredentials', () => {
     expect(afterFailure).toBe(0);
     expect(retried.status).toBe(200);
     await expectConsistent('fault-activate');
+  });
+
+  it("the activation written but its answer lost: the SDK's retry finds the claim already turned, and the key is kept, answered 200", async () => {
+    // Prepare
+    loseNextRegistryAnswer('UpdateItemCommand');
+
+    // Act
+    const response = await create('fault-activate-answer');
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(keysOf('fault-activate-answer').map((key) => key.id)).toEqual([response.json.apiKeyId]);
+    await expectConsistent('fault-activate-answer');
   });
 
   it('the rollback failing too: the claim is kept, and the call after its lease cleans up and completes', async () => {
@@ -360,6 +388,7 @@ describe('faults during updateCredentials and revokeCredentials', () => {
   afterEach(() => {
     controlPlane.clearFaults();
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
+    dynamodb.middlewareStack.remove('loseNextRegistryAnswer');
   });
 
   it('an added link failing: the other additions are undone, nothing removed, and the retry completes', async () => {
