@@ -4,6 +4,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { CredentialPolicySettings } from '#commons/config';
 import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from './stand-ins/cognito-local.ts';
+import { type CognitoProxy, startCognitoProxy } from './stand-ins/cognito-proxy.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
 import { startHttpBridge } from './http-bridge.ts';
 import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
@@ -26,6 +27,8 @@ export interface LocalWebhookOptions {
 export interface LocalWebhook {
   url: string;
   controlPlane: AwsControlPlane;
+  /** What the functions reach Cognito through: cognito-local behind the checks it lacks, with fault injection. */
+  cognitoProxy: CognitoProxy;
   cognito: { url: string; userPoolId: string; tokenUrl: string; jwksUrl: string; issuer: string };
   /** The app client a caller fetches `webhook/invoke` tokens with at the local token endpoint. */
   caller: { clientId: string; clientSecret: string; scope: string };
@@ -62,6 +65,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     startCognitoLocal(),
   ]);
   await createRegistryTable(dynamo.url, tableName);
+  const cognitoProxy = await startCognitoProxy(cognitoLocal.url);
   const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
   const userPoolId = UserPool?.Id as string;
@@ -93,7 +97,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
-    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoLocal.url,
+    AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoProxy.url,
     REGISTRY_TABLE_NAME: tableName,
     CREDENTIAL_POLICY: JSON.stringify(options.credentialPolicy ?? localCredentialPolicy),
     USER_POOL_ID: userPoolId,
@@ -131,13 +135,14 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   return {
     url: bridge.url,
     controlPlane,
+    cognitoProxy,
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     caller,
     dynamoDbUrl: dynamo.url,
     tableName,
     close: async () => {
       await bridge.close();
-      await Promise.all([controlPlane.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
+      await Promise.all([controlPlane.close(), cognitoProxy.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
     },
   };
 };

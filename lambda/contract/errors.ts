@@ -56,6 +56,10 @@ export const awsFailure = (action: string, cause: unknown) =>
 export const unavailable = (code: string, message: string, cause?: unknown) =>
   new WebhookError(503, code, message, undefined, {}, { cause });
 
+/** AWS refuses what this deployment is configured to send: only the platform team can fix it. */
+export const misconfigured = (setting: string, cause: unknown) =>
+  new WebhookError(500, 'DEPLOYMENT_MISCONFIGURED', `AWS refused this deployment's configuration; the platform team must check ${setting}. Retrying will not help.`, undefined, {}, { cause });
+
 export const timedOut = () =>
   new WebhookError(503, 'TIMED_OUT', 'The webhook ran out of time waiting for AWS; retry the request, it will finish the work.', undefined, { 'Retry-After': '5' });
 

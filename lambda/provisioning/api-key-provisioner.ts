@@ -10,7 +10,7 @@ import {
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
 import { conflict, unprocessable } from '#contract/errors';
-import { createOrLeftovers, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
+import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName, resourceNamePrefix } from './provisioner.ts';
 import { type ApiStage, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
@@ -95,8 +95,8 @@ export class ApiKeyProvisioner implements Provisioner {
     );
     const keyId = requireAnswer(key.id, 'CreateApiKey', 'an id');
     const value = requireAnswer(key.value, 'CreateApiKey', 'a value');
-    // A retried create may have made a key on an attempt whose answer was lost.
-    if ((key.$metadata?.attempts ?? 1) > 1) await this.removeLeftovers(app, keyId);
+    // An earlier attempt that timed out or met a 5xx may have made a key whose answer was lost.
+    if (earlierAttemptMayHaveSucceeded(key)) await this.removeLeftovers(app, keyId);
     const links = await Promise.allSettled(grant.usagePlanIds.map((planId) => this.link(keyId, planId)));
     const linkFailure = links.find((result) => result.status === 'rejected');
     // Deleting the key drops every link it got, so one delete undoes them all.

@@ -7,8 +7,8 @@ import {
   UpdateUserPoolClientCommand,
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { conflict } from '#contract/errors';
-import { createOrLeftovers, isNotFound, requireAnswer } from './aws-failures.ts';
+import { conflict, unprocessable } from '#contract/errors';
+import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, type Provisioner, resourceName } from './provisioner.ts';
 
 export interface ClientCredentialsSettings {
@@ -19,6 +19,16 @@ export interface ClientCredentialsSettings {
 }
 
 export const tokenEndpointAuthMethods = ['client_secret_basic', 'client_secret_post'] as const;
+
+/** Cognito's limit on `AllowedOAuthScopes` of one app client (its quota "scopes per app client"). */
+const maxScopesPerClient = 50;
+
+/** More scopes than one app client may hold is the request's doing (too many APIs at once): 422, before any write. */
+const expectScopesFit = (scopes: readonly string[]) => {
+  if (scopes.length > maxScopesPerClient) {
+    throw unprocessable('TOO_MANY_SCOPES', `The requested APIs need ${scopes.length} OAuth scopes; one app client can hold at most ${maxScopesPerClient}.`);
+  }
+};
 
 const sameScopes = (a: readonly string[] = [], b: readonly string[] = []) =>
   a.length === b.length && [...a].sort().every((scope, index) => scope === [...b].sort()[index]);
@@ -33,12 +43,13 @@ export class ClientCredentialsProvisioner implements Provisioner {
   ) {}
 
   async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
+    expectScopesFit(grant.scopes);
     const created = await createOrLeftovers(
       this.cognito.send(new CreateUserPoolClientCommand({ ...this.configuration(resourceName(app), grant.scopes), GenerateSecret: true })),
     );
     const issued = this.issued(created.UserPoolClient ?? {});
-    // A retried create may have made a client on an attempt whose answer was lost.
-    if ((created.$metadata?.attempts ?? 1) > 1) await this.removeLeftovers(app, issued.credentialId);
+    // An earlier attempt that timed out or met a 5xx may have made a client whose answer was lost.
+    if (earlierAttemptMayHaveSucceeded(created)) await this.removeLeftovers(app, issued.credentialId);
     return issued;
   }
 
@@ -51,6 +62,7 @@ export class ClientCredentialsProvisioner implements Provisioner {
     const client = await this.describe(credentialId);
     if (!client) throw conflict('CREDENTIAL_GONE', 'The app client was deleted outside the webhook; revoke it and create new credentials.');
     if (sameScopes(client.AllowedOAuthScopes, desired.scopes)) return;
+    expectScopesFit(desired.scopes);
     // UpdateUserPoolClient resets every setting it is not given: always send the whole configuration.
     await this.cognito.send(new UpdateUserPoolClientCommand({ ...this.configuration(client.ClientName as string, desired.scopes), ClientId: credentialId }));
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CredentialType } from '#contract/schemas';
 
 /** The app a credential is for. `appKey` is the registry key: the slug, or a hash when the portal sends none. */
@@ -56,8 +57,21 @@ export class LeftoversError extends Error {
   }
 }
 
+/** Cognito app-client names are 1 to 128 characters (API key names may have 1,024). */
+const maxResourceNameLength = 128;
 /** How the name of every resource the webhook makes starts. */
 export const resourceNamePrefix = 'portal-';
+/** 16 hex digits of SHA-256: 64 bits, so two long app keys never share a name by chance. */
+const digestLength = 16;
 
-/** The name every resource made for an app carries, so leftovers can be found again. */
-export const resourceName = (app: AppIdentity) => `${resourceNamePrefix}${app.appKey.replace(/[^\w.@+=,-]/g, '-')}`;
+/**
+ * The name every resource made for an app carries, so leftovers can be found again:
+ * `portal-<app key>`, or, when that is over 128 characters, the key's start, `+` and a hash
+ * of the whole key. No app key holds a `+`, so a shortened name never equals a plain one.
+ */
+export const resourceName = (app: AppIdentity) => {
+  const plain = `${resourceNamePrefix}${app.appKey.replace(/[^\w.@=,-]/g, '-')}`;
+  if (plain.length <= maxResourceNameLength) return plain;
+  const digest = createHash('sha256').update(app.appKey).digest('hex').slice(0, digestLength);
+  return `${plain.slice(0, maxResourceNameLength - digestLength - 1)}+${digest}`;
+};

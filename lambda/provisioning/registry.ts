@@ -98,7 +98,7 @@ export class Registry {
 
   /** Turns our claim into the issued credential; false when the claim is no longer ours. */
   async activate(appKey: string, claimToken: string, credentialId: string, now: string): Promise<boolean> {
-    return this.conditionally(
+    const turned = await this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
@@ -108,6 +108,10 @@ export class Registry {
         ExpressionAttributeValues: { ':active': 'ACTIVE', ':id': credentialId, ':now': now, ':token': claimToken },
       }),
     );
+    if (turned) return true;
+    // The SDK retries a write whose answer was lost (a time-out): its first attempt may already have turned the claim.
+    const current = await this.get(appKey);
+    return current?.state === 'ACTIVE' && current.credentialId === credentialId;
   }
 
   /** Gives the claim up after a failed create: the previous record comes back, or none. */

@@ -57,7 +57,11 @@ export type Fault =
   /** Drop the connection without answering. */
   | { kind: 'reset' }
   /** Wait `delayMs`, then answer normally. */
-  | { kind: 'delay'; delayMs: number };
+  | { kind: 'delay'; delayMs: number }
+  /** Do the work, then drop the connection instead of answering: the call took effect, the caller cannot know. */
+  | { kind: 'drop-answer' }
+  /** Do the work, then hold the answer for `delayMs`: a call that hangs after it took effect. */
+  | { kind: 'hang-answer'; delayMs: number };
 
 export interface ApiKeyView {
   id: string;
@@ -172,6 +176,14 @@ async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessa
     reply = call.run(harness.state, parseJsonObject(rawBody));
   } catch (error) {
     reply = protocol.renderError(toAwsError(error, protocol));
+  }
+  if (fault?.kind === 'drop-answer') {
+    req.socket.destroy();
+    return;
+  }
+  if (fault?.kind === 'hang-answer') {
+    const aborted = await sleep(fault.delayMs, false, { signal: shutdown }).catch(() => true);
+    if (aborted || req.socket.destroyed) return;
   }
   send(res, reply);
 }
@@ -379,7 +391,8 @@ class Harness {
 // Fault injection and throttling
 // ---------------------------------------------------------------------------
 
-class FaultQueue {
+/** Faults waiting per operation; shared with the other stand-ins' fault injection. */
+export class FaultQueue {
   private readonly pending = new Map<string, { fault: Fault; remaining: number }[]>();
 
   inject(operation: string, fault: Fault, times: number): void {
@@ -537,7 +550,13 @@ function decodePathSegment(segment: string): string {
 
 const MIN_API_KEY_VALUE_LENGTH = 20; // the service rejects shorter values
 
+const MAX_API_KEY_NAME_LENGTH = 1024; // "The name can't exceed 1024 characters" (developer guide, usage plans)
+
 function createApiKey({ state, body }: RestRequest): unknown {
+  const name = optionalString(body, 'name');
+  if (name !== undefined && name.length > MAX_API_KEY_NAME_LENGTH) {
+    throw badRequest(`API Key name must not exceed ${MAX_API_KEY_NAME_LENGTH} characters`);
+  }
   const value = optionalString(body, 'value') ?? randomString(40, ALPHANUMERIC);
   if (value.length < MIN_API_KEY_VALUE_LENGTH) {
     throw badRequest(`API Key value should be at least ${MIN_API_KEY_VALUE_LENGTH} characters`);
@@ -548,7 +567,7 @@ function createApiKey({ state, body }: RestRequest): unknown {
   const now = new Date();
   const key: ApiKeyRecord = {
     id: uniqueId(state.apiKeys, 10),
-    name: optionalString(body, 'name'),
+    name,
     value,
     enabled: optionalBoolean(body, 'enabled') ?? false, // the service default: a new key is disabled
     customerId: optionalString(body, 'customerId'),

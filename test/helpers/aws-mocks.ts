@@ -1,6 +1,6 @@
 import { APIGatewayClient, GetUsagePlanCommand } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { mockClient } from 'aws-sdk-client-mock';
 import { portalUser, rotatedUser } from './portal.ts';
@@ -26,3 +26,15 @@ export const resetAwsMocks = () => {
 /** An AWS service error as the SDK raises it. */
 export const awsError = (name: string, httpStatusCode = 400) =>
   Object.assign(new Error(`${name}: simulated for account 123456789012`), { name, $fault: 'client', $metadata: { httpStatusCode } });
+
+/**
+ * The registry answers as DynamoDB would holding these records: a read by app key finds
+ * only that app's, a query by credential id only that credential's, so a wrong key
+ * condition in the code finds nothing and a test sees it.
+ */
+export const registryHolds = (...records: ({ appKey: string; credentialId?: string } & Record<string, unknown>)[]) => {
+  aws.dynamodb.on(GetCommand).callsFake(({ Key }) => ({ Item: records.find((record) => record.appKey === Key?.appKey) }));
+  aws.dynamodb.on(QueryCommand).callsFake(({ KeyConditionExpression, ExpressionAttributeValues = {} }) => ({
+    Items: records.filter((record) => /^credentialId = /.test(KeyConditionExpression ?? '') && Object.values(ExpressionAttributeValues).includes(record.credentialId)),
+  }));
+};

@@ -1,6 +1,8 @@
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
+import { resourceName } from '#provisioning/provisioner';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 
@@ -16,8 +18,20 @@ const badRequest = { kind: 'error', status: 400, errorType: 'BadRequestException
 const keysOf = (appSlug: string) => controlPlane.apiKeys().filter((key) => key.name === `portal-${appSlug}`);
 const create = (appSlug: string, ...plans: string[]) => post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(plans.length ? plans : ['1el57v'])) }));
 
+/** How many calls of `operation` the control plane received while `act` ran: other tests' calls do not count. */
+const callsDuring = async <T>(operation: string, act: () => Promise<T>) => {
+  const before = controlPlane.calls()[operation] ?? 0;
+  const result = await act();
+  return { result, calls: (controlPlane.calls()[operation] ?? 0) - before };
+};
+
+const afterTheLease = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+
 /** Fails the registry's next write of the given kind (that `matches`, if given), as a DynamoDB outage would. */
-const failNextRegistryWrite = (command: 'UpdateItemCommand' | 'PutItemCommand', matches: (input: Record<string, unknown>) => boolean = () => true) => {
+const failNextRegistryWrite = (
+  command: 'UpdateItemCommand' | 'PutItemCommand' | 'DeleteItemCommand',
+  matches: (input: Record<string, unknown>) => boolean = () => true,
+) => {
   let armed = true;
   dynamodb.middlewareStack.add(
     (next, context) => async (args) => {
@@ -29,6 +43,19 @@ const failNextRegistryWrite = (command: 'UpdateItemCommand' | 'PutItemCommand', 
     },
     { step: 'initialize', name: 'failNextRegistryWrite', override: true },
   );
+};
+
+/** The registry's next write of the given kind is carried out, but its answer is lost as in a time-out: the SDK retries it. */
+const loseNextRegistryAnswer = (command: 'UpdateItemCommand') => {
+  let armed = true;
+  const loseAnswer: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
+    if (!armed || context.commandName !== command) return next(args);
+    armed = false;
+    await next(args);
+    throw Object.assign(new Error('Simulated time-out after the write'), { name: 'TimeoutError' });
+  };
+  // Below the SDK's retries, as a network failure would be.
+  dynamodb.middlewareStack.addRelativeTo(loseAnswer as never, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'loseNextRegistryAnswer', override: true });
 };
 
 /** After any failure: AWS and the registry agree, and the app holds at most one key. */
@@ -44,6 +71,7 @@ describe('faults during createCredentials', () => {
   afterEach(() => {
     controlPlane.clearFaults();
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
+    dynamodb.middlewareStack.remove('loseNextRegistryAnswer');
   });
 
   it('CreateApiKey failing with 5xx after the claim: 502, the claim kept (the key may exist), and the retry after its lease completes', async () => {
@@ -114,6 +142,19 @@ describe('faults during createCredentials', () => {
     await expectConsistent('fault-activate');
   });
 
+  it("the activation written but its answer lost: the SDK's retry finds the claim already turned, and the key is kept, answered 200", async () => {
+    // Prepare
+    loseNextRegistryAnswer('UpdateItemCommand');
+
+    // Act
+    const response = await create('fault-activate-answer');
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(keysOf('fault-activate-answer').map((key) => key.id)).toEqual([response.json.apiKeyId]);
+    await expectConsistent('fault-activate-answer');
+  });
+
   it('the rollback failing too: the claim is kept, and the call after its lease cleans up and completes', async () => {
     // Prepare
     controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
@@ -173,16 +214,16 @@ describe('faults during createCredentials', () => {
     await expectConsistent('fault-throttle');
   });
 
-  it('a link that hangs past the socket time-out is retried by the SDK: one key, linked, answered 200', async () => {
+  it('a link that hangs past the request time-out is retried by the SDK: one key, linked, answered 200', async () => {
     // Prepare: the first link answers after 3.5 s; the SDK gives up on it at 3 s and tries again.
     controlPlane.injectFault('CreateUsagePlanKey', { kind: 'delay', delayMs: 3_500 }, 1);
 
     // Act
-    const response = await create('fault-timeout');
+    const { result: response, calls: links } = await callsDuring('CreateUsagePlanKey', () => create('fault-timeout'));
 
     // Assess
     expect(response.status).toBe(200);
-    expect(controlPlane.calls().CreateUsagePlanKey).toBeGreaterThanOrEqual(2);
+    expect(links).toBe(2);
     expect(controlPlane.usagePlanKeyIds('1el57v')).toContain(response.json.apiKeyId);
     expect(keysOf('fault-timeout')).toHaveLength(1);
     await expectConsistent('fault-timeout');
@@ -201,12 +242,156 @@ describe('faults during createCredentials', () => {
     expect(keysOf('fault-transient')).toHaveLength(1);
     await expectConsistent('fault-transient');
   });
+  it('CreateApiKey made the key but its answer was lost, then the retry was refused: 502, the claim kept, and the retry after its lease removes the lost key', async () => {
+    // Prepare: the SDK's final error is a 4xx, which alone would say nothing was made.
+    controlPlane.injectFault('CreateApiKey', { kind: 'drop-answer' }, 1);
+    controlPlane.injectFault('CreateApiKey', badRequest, 1);
+
+    // Act
+    const failed = await create('fault-lost-refused');
+    const lost = keysOf('fault-lost-refused');
+    const claim = await registry.get('fault-lost-refused');
+    const tooSoon = await create('fault-lost-refused');
+    await afterTheLease();
+    const retried = await create('fault-lost-refused');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(lost).toHaveLength(1);
+    expect(claim?.state).toBe('PENDING');
+    expect(tooSoon.status).toBe(409);
+    expect(retried.status).toBe(200);
+    expect(keysOf('fault-lost-refused').map((key) => key.id)).toEqual([retried.json.apiKeyId]);
+    await expectConsistent('fault-lost-refused');
+  });
+
+  it('CreateApiKey timing out after it made the key, then throttled: 502 and the claim kept, the time-out counting though the last answer was a 429', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', { kind: 'hang-answer', delayMs: 3_500 }, 1);
+    controlPlane.injectFault('CreateApiKey', { kind: 'error', status: 429, errorType: 'TooManyRequestsException' }, persistent);
+
+    // Act
+    const failed = await create('fault-timeout-throttled');
+    const claim = await registry.get('fault-timeout-throttled');
+    controlPlane.clearFaults();
+    await afterTheLease();
+    const retried = await create('fault-timeout-throttled');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(claim?.state).toBe('PENDING');
+    expect(retried.status).toBe(200);
+    expect(keysOf('fault-timeout-throttled').map((key) => key.id)).toEqual([retried.json.apiKeyId]);
+    await expectConsistent('fault-timeout-throttled');
+  });
+
+  it('CreateApiKey losing its answer on every attempt (a network error after the retries): 502, the claim kept, and the retry after its lease removes every lost key', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', { kind: 'drop-answer' }, persistent);
+
+    // Act
+    const failed = await create('fault-network');
+    const lost = keysOf('fault-network').length;
+    controlPlane.clearFaults();
+    const claim = await registry.get('fault-network');
+    await afterTheLease();
+    const retried = await create('fault-network');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(lost).toBeGreaterThan(1);
+    expect(claim?.state).toBe('PENDING');
+    expect(retried.status).toBe(200);
+    expect(keysOf('fault-network').map((key) => key.id)).toEqual([retried.json.apiKeyId]);
+    await expectConsistent('fault-network');
+  });
+
+  it('a create retried after throttling alone looks for no leftovers: a throttled attempt made nothing', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', { kind: 'error', status: 429, errorType: 'TooManyRequestsException' }, 1);
+
+    // Act
+    const { result: response, calls: searches } = await callsDuring('GetApiKeys', () => create('fault-throttled-once'));
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(searches).toBe(0);
+    await expectConsistent('fault-throttled-once');
+  });
+
+  it("API Gateway's LimitExceededException is its rate limit: 429 with Retry-After, not a full quota, and the retry completes", async () => {
+    // Prepare: HTTP 429 in API Gateway's model, unlike Cognito's quota of the same name.
+    controlPlane.injectFault('CreateApiKey', { kind: 'error', status: 429, errorType: 'LimitExceededException' }, persistent);
+
+    // Act
+    const limited = await create('fault-rate-limit');
+    controlPlane.clearFaults();
+    const retried = await create('fault-rate-limit');
+
+    // Assess
+    expect(limited.status).toBe(429);
+    expect(limited.json.code).toBe('AWS_THROTTLED');
+    expect(limited.headers.get('retry-after')).toBe('5');
+    expect(retried.status).toBe(200);
+    await expectConsistent('fault-rate-limit');
+  });
+
+  it('the registry failing to claim: 502, nothing made in AWS, and the retry completes', async () => {
+    // Prepare
+    failNextRegistryWrite('PutItemCommand');
+
+    // Act
+    const { result: failed, calls: creates } = await callsDuring('CreateApiKey', () => create('fault-claim'));
+    const retried = await create('fault-claim');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(creates).toBe(0);
+    expect(retried.status).toBe(200);
+    await expectConsistent('fault-claim');
+  });
+
+  it('the registry failing to release the claim of a refused create: 502, the claim lapses with its lease, and the retry then completes', async () => {
+    // Prepare
+    controlPlane.injectFault('CreateApiKey', badRequest, 1);
+    failNextRegistryWrite('DeleteItemCommand');
+
+    // Act
+    const failed = await create('fault-release');
+    const tooSoon = await create('fault-release');
+    await afterTheLease();
+    const retried = await create('fault-release');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(keysOf('fault-release')).toHaveLength(1);
+    expect(tooSoon.status).toBe(409);
+    expect(retried.status).toBe(200);
+    await expectConsistent('fault-release');
+  });
+
+  it('a long app slug (128 characters) gets a key named within AWS limits, found again by that name', async () => {
+    // Prepare
+    const appSlug = `${'s'.repeat(120)}-12345-7`;
+
+    // Act
+    const created = await create(appSlug);
+    const replayed = await create(appSlug);
+
+    // Assess
+    expect(created.status).toBe(200);
+    expect(replayed.json.apiKeyId).toBe(created.json.apiKeyId);
+    const named = controlPlane.apiKeys().filter((key) => key.name === resourceName({ appKey: appSlug, appName: '', developer: '' }));
+    expect(named.map((key) => key.id)).toEqual([created.json.apiKeyId]);
+    expect(named[0]?.name.length).toBeLessThanOrEqual(128);
+  });
 });
 
 describe('faults during updateCredentials and revokeCredentials', () => {
   afterEach(() => {
     controlPlane.clearFaults();
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
+    dynamodb.middlewareStack.remove('loseNextRegistryAnswer');
   });
 
   it('an added link failing: the other additions are undone, the link removed to make way is put back, and the retry completes', async () => {
@@ -227,6 +412,25 @@ describe('faults during updateCredentials and revokeCredentials', () => {
     expect(retried.status).toBe(204);
     expect(plans.filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId))).toEqual(['2fm68w', '5ip91z']);
     expect((await registry.get('fault-update'))?.usagePlanIds).toEqual(['2fm68w', '5ip91z']);
+  });
+
+  it('the registry failing to record the new grant: 502, and the retry brings the registry in line with AWS', async () => {
+    // Prepare
+    const { json } = await create('fault-record-grant');
+    failNextRegistryWrite('UpdateItemCommand');
+    const update = { ...createRequest({ appSlug: 'fault-record-grant', apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: json.apiKeyId };
+    const linkedPlans = () => ['1el57v', '2fm68w', '3gn79x'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId));
+
+    // Act
+    const failed = await post('/v1/updateCredentials', update);
+    const retried = await post('/v1/updateCredentials', update);
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(retried.status).toBe(204);
+    expect(linkedPlans()).toEqual(['2fm68w']);
+    expect((await registry.get('fault-record-grant'))?.usagePlanIds).toEqual(linkedPlans());
+    await expectConsistent('fault-record-grant');
   });
 
   it('DeleteApiKey failing: 502, the key and its record stay, and the retry revokes', async () => {

@@ -130,6 +130,16 @@ describe('API keys', () => {
     ]);
   });
 
+  it('refuses a key name over 1,024 characters with BadRequestException, as the service does', async () => {
+    // Act
+    const refused = await apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'n'.repeat(1_025) })).catch((e: unknown) => e);
+    const longest = await apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'n'.repeat(1_024) }));
+
+    // Assess
+    expect(refused).toBeInstanceOf(BadRequestException);
+    expect(longest.name).toHaveLength(1_024);
+  });
+
   it('creates keys disabled by default, as the service does', async () => {
     // Act
     const created = await apiGateway.send(new CreateApiKeyCommand({ name: 'quiet' }));
@@ -425,6 +435,21 @@ describe('fault injection', () => {
     expect(delayed.result.name).toBe('Orders API');
     expect(delayed.ms).toBeGreaterThanOrEqual(240);
     expect(prompt.ms).toBeLessThan(200);
+  });
+
+  it('carries out a call whose answer it then drops, or holds back', async () => {
+    // Prepare
+    cp.injectFault('CreateApiKey', { kind: 'drop-answer' });
+    cp.injectFault('CreateApiKey', { kind: 'hang-answer', delayMs: 250 });
+
+    // Act
+    const dropped = await apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'answer-dropped' })).catch((e: unknown) => e);
+    const held = await timed(() => apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'answer-held' })));
+
+    // Assess
+    expect(dropped).not.toHaveProperty('$metadata.httpStatusCode');
+    expect(held.ms).toBeGreaterThanOrEqual(240);
+    expect(cp.apiKeys().map((key) => key.name).sort()).toEqual(['answer-dropped', 'answer-held']);
   });
 
   it('clearFaults drops every pending fault', async () => {

@@ -6,6 +6,7 @@ import {
   badRequest,
   conflict,
   internalError,
+  misconfigured,
   notFound,
   payloadTooLarge,
   throttled,
@@ -269,6 +270,7 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       { name: 'awsFailure', error: awsFailure('creating the API key', new Error('boom')), routes: postRoutes },
       { name: 'unavailable', error: unavailable('QUOTA_EXCEEDED', 'The AWS account has reached its limit of API keys.'), routes: everyRoute },
       { name: 'internalError', error: internalError(), routes: everyRoute },
+      { name: 'misconfigured', error: misconfigured('CREDENTIAL_POLICY scopes', new Error('ScopeDoesNotExistException')), routes: postRoutes },
     ];
     const routeCases = cases.flatMap(({ name, error, routes }) => routes.map((route) => ({ name, error, ...route })));
 

@@ -1,6 +1,6 @@
 import { CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import { handler as create } from '../../../lambda/handlers/create-credentials.t
 import { handler as health } from '../../../lambda/handlers/health.ts';
 import { handler as revoke } from '../../../lambda/handlers/revoke-credentials.ts';
 import { handler as update } from '../../../lambda/handlers/update-credentials.ts';
-import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { appKeyOf } from '#provisioning/app-identity';
+import { aws, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import {
   type BodyCase,
   type BodyRoute,
@@ -143,7 +144,8 @@ const mockSuccessfulAws = (body: Record<string, unknown>) => {
   resetAwsMocks();
   const credentialId = typeof body.apiKeyId === 'string' ? body.apiKeyId : 'key123';
   const owned = {
-    appKey: typeof body.appSlug === 'string' ? body.appSlug : 'app-key-from-name',
+    // The key of the app as the handler sees it: the contract trims appName before it is hashed.
+    appKey: appKeyOf({ ...(body as { appSlug?: string; developer?: string }), appName: typeof body.appName === 'string' ? body.appName.trim() : undefined }) ?? 'no-app-key',
     state: 'ACTIVE',
     credentialType: 'API_KEY',
     credentialId,
@@ -152,8 +154,7 @@ const mockSuccessfulAws = (body: Record<string, unknown>) => {
   aws.dynamodb.on(PutCommand).resolves({});
   aws.dynamodb.on(UpdateCommand).resolves({});
   aws.dynamodb.on(DeleteCommand).resolves({});
-  aws.dynamodb.on(QueryCommand).resolves({ Items: [owned] });
-  aws.dynamodb.on(GetCommand).resolves({ Item: owned });
+  registryHolds(owned);
   aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key123', value: keyValue });
   aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
   aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});

@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambda/handlers/create-credentials.ts';
-import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { aws, awsError, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 
@@ -67,7 +67,7 @@ describe('POST /v1/createCredentials for API keys', () => {
     // Prepare
     aws.dynamodb.on(PutCommand).rejects(conditionFailed());
     const first = { ...createRequest(), appKey: '590d83b5c05f', apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] };
-    aws.dynamodb.on(GetCommand).resolves({ Item: { ...first, state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key-first' } });
+    registryHolds({ ...first, state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key-first' });
     aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'key-first', includeValue: true }).resolves({ id: 'key-first', value: 'first-value-aaaaaaaaaaaaaaaaaaaa' });
 
     // Act
@@ -140,6 +140,22 @@ describe('POST /v1/createCredentials for API keys', () => {
     expect(response.statusCode).toBe(502);
     expect(response.json.message).toMatch(/retry/i);
     expect(aws.dynamodb.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('deletes the key and then releases the claim when the registry cannot record it, answering 502', async () => {
+    // Prepare: the write that turns the claim ACTIVE fails.
+    aws.dynamodb.on(UpdateCommand).rejects(awsError('InternalServerError', 500));
+
+    // Act
+    const response = await call(createRequest());
+
+    // Assess
+    expect(response.statusCode).toBe(502);
+    expect(response.body).not.toContain(keyValue);
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input)).toEqual([{ apiKey: 'key123' }]);
+    const claimToken = aws.dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item?.claimToken;
+    const release = aws.dynamodb.commandCalls(DeleteCommand).map((c) => c.args[0].input);
+    expect(release).toEqual([expect.objectContaining({ Key: { appKey: '590d83b5c05f' }, ExpressionAttributeValues: { ':token': claimToken } })]);
   });
 
   it('answers 503 TIMED_OUT in the contract body a second before the function would time out', async () => {

@@ -1,9 +1,9 @@
 import { CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as revoke } from '../../../lambda/handlers/revoke-credentials.ts';
 import { handler as update } from '../../../lambda/handlers/update-credentials.ts';
-import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { aws, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 
@@ -19,8 +19,7 @@ const callRoute = async (route: 'updateCredentials' | 'revokeCredentials', body:
 describe('POST /v1/updateCredentials', () => {
   beforeEach(() => {
     resetAwsMocks();
-    aws.dynamodb.on(QueryCommand).resolves({ Items: [owned] });
-    aws.dynamodb.on(GetCommand).resolves({ Item: owned });
+    registryHolds(owned);
     aws.dynamodb.on(UpdateCommand).resolves({});
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }, { id: '3gn79x' }] });
     aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
@@ -50,9 +49,6 @@ describe('POST /v1/updateCredentials', () => {
   });
 
   it('answers 404 for a key this webhook did not create, and changes nothing', async () => {
-    // Prepare
-    aws.dynamodb.on(QueryCommand).resolves({ Items: [] });
-
     // Act
     const response = await callRoute('updateCredentials', { ...createRequest(), credentialType: 'API_KEY', apiKeyId: 'someone-elses' });
 
@@ -84,8 +80,7 @@ describe('POST /v1/updateCredentials', () => {
 describe('POST /v1/revokeCredentials', () => {
   beforeEach(() => {
     resetAwsMocks();
-    aws.dynamodb.on(QueryCommand).resolves({ Items: [owned] });
-    aws.dynamodb.on(GetCommand).resolves({ Item: owned });
+    registryHolds(owned);
     aws.dynamodb.on(UpdateCommand).resolves({});
     aws.apiGateway.on(DeleteApiKeyCommand).resolves({});
   });
@@ -102,9 +97,6 @@ describe('POST /v1/revokeCredentials', () => {
   });
 
   it('answers 204 for a key it does not know, and deletes nothing', async () => {
-    // Prepare
-    aws.dynamodb.on(QueryCommand).resolves({ Items: [] });
-
     // Act
     const response = await callRoute('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'not-ours' });
 
@@ -115,8 +107,7 @@ describe('POST /v1/revokeCredentials', () => {
 
   it('answers 204 again for a credential already revoked', async () => {
     // Prepare
-    aws.dynamodb.on(QueryCommand).resolves({ Items: [{ ...owned, state: 'REVOKED' }] });
-    aws.dynamodb.on(GetCommand).resolves({ Item: { ...owned, state: 'REVOKED' } });
+    registryHolds({ ...owned, state: 'REVOKED' });
 
     // Act
     const response = await callRoute('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key123' });

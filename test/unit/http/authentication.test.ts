@@ -8,6 +8,12 @@ import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { basic, createRequest, lambdaContext, portalUser, proxyEvent } from '../../helpers/portal.ts';
 import { issuerKey, startTokenIssuer, unsecuredToken } from '../../helpers/token-issuer.ts';
 
+// The request's log line is part of what is checked. Set before any import: the helpers'
+// imports already create the functions' logger, which keeps the level it starts with.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+});
+
 /**
  * A deployment that enables every function-side scheme at once (Basic, static bearer
  * tokens, an API-key header, OAuth access tokens of one issuer), driven through the real
@@ -26,8 +32,6 @@ Object.assign(process.env, {
   JWT_JWKS_URL: issuer.jwksUrl,
   JWT_AUDIENCES: 'portal-webhook',
   JWT_JWKS_CACHE_SECONDS: '60',
-  // The request's log line is part of what is checked.
-  POWERTOOLS_LOG_LEVEL: 'INFO',
 });
 // Loaded only now: their cold start reads the environment above.
 const { handler: create } = await import('../../../lambda/handlers/create-credentials.ts');

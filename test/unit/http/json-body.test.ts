@@ -46,6 +46,17 @@ describe('jsonBody', () => {
     expect(error?.statusCode).toBe(415);
   });
 
+  it('refuses two Content-Type headers with 415, even when both say JSON: which one the body follows is a guess', async () => {
+    // Prepare
+    const event = proxyEvent({ body: createRequest(), multiValueHeaders: { 'Content-Type': ['application/json', 'application/json'] } });
+
+    // Act
+    const { error } = await parse(event);
+
+    // Assess
+    expect(error?.statusCode).toBe(415);
+  });
+
   it('refuses a body over 64 KB with 413, counting bytes rather than characters', async () => {
     // Prepare: 22,000 three-byte characters are 66,000 bytes.
     const event = proxyEvent({ body: { ...createRequest(), note: '€'.repeat(22_000) } });

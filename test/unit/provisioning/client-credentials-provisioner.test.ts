@@ -122,4 +122,21 @@ describe('ClientCredentialsProvisioner', () => {
     expect(removed).toBe(2);
     expect(cognito.commandCalls(DeleteUserPoolClientCommand).map((c) => c.args[0].input.ClientId).sort()).toEqual(['a', 'c']);
   });
+
+  it('refuses with 422, before any write, more scopes than one app client may hold (50)', async () => {
+    // Prepare
+    const scopes = Array.from({ length: 51 }, (_, index) => `api${index}/read`);
+
+    // Act
+    const created = await provisioner.create(app, grant(...scopes)).catch((error) => error);
+    const regranted = await provisioner.regrant('client1', grant(...scopes)).catch((error) => error);
+    const atTheLimit = await provisioner.create(app, grant(...scopes.slice(0, 50)));
+
+    // Assess
+    expect(created).toMatchObject({ statusCode: 422, code: 'TOO_MANY_SCOPES' });
+    expect(regranted).toMatchObject({ statusCode: 422, code: 'TOO_MANY_SCOPES' });
+    expect(atTheLimit.credentialId).toBe('client1');
+    expect(cognito.commandCalls(CreateUserPoolClientCommand)).toHaveLength(1);
+    expect(cognito.commandCalls(UpdateUserPoolClientCommand)).toHaveLength(0);
+  });
 });
