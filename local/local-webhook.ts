@@ -6,6 +6,7 @@ import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } fro
 import { startCognitoLocal } from './stand-ins/cognito-local.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
 import { startHttpBridge } from './http-bridge.ts';
+import { createHistoryTable } from './history-table.ts';
 import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
 
 export interface LocalWebhookOptions {
@@ -26,6 +27,7 @@ export interface LocalWebhook {
   cognito: { url: string; userPoolId: string; tokenUrl: string; jwksUrl: string; issuer: string };
   dynamoDbUrl: string;
   tableName: string;
+  historyTableName: string;
   close(): Promise<void>;
 }
 
@@ -53,7 +55,9 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     startAwsControlPlane({ seed: options.seed ?? (await loadSeed()) }),
     startCognitoLocal(),
   ]);
+  const historyTableName = 'portal-credentials-history';
   await createRegistryTable(dynamo.url, tableName);
+  await createHistoryTable(dynamo.url, historyTableName);
   const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
   cognitoAdmin.destroy();
@@ -72,6 +76,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoLocal.url,
     REGISTRY_TABLE_NAME: tableName,
+    HISTORY_TABLE_NAME: historyTableName,
     CREDENTIAL_POLICY: JSON.stringify(options.credentialPolicy ?? localCredentialPolicy),
     USER_POOL_ID: userPoolId,
     TOKEN_URL: tokenEndpoint.tokenUrl,
@@ -104,6 +109,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     dynamoDbUrl: dynamo.url,
     tableName,
+    historyTableName,
     close: async () => {
       await bridge.close();
       await Promise.all([controlPlane.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);

@@ -8,7 +8,10 @@
  * Credentials the webhook did not make are listed as foreign and never touched. No secret is read
  * into the output: API key values are never requested, app-client secrets are dropped unread.
  */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { withCaller } from '#history/caller';
 import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
 import { driftKinds } from '../lambda/audit/drift.ts';
 import type { InventoryProgress } from '../lambda/audit/inventory.ts';
@@ -30,6 +33,8 @@ Options:
   --access-token-validity-minutes <n>
                                The deployment's token lifetime, resent when scopes are repaired
                                (Cognito resets what an update omits; default: ACCESS_TOKEN_VALIDITY_MINUTES or 60)
+  --history-table <name>       Record each applied repair in this history table (default: HISTORY_TABLE_NAME)
+  --history-retention-days <n> How long those entries are kept (default: HISTORY_RETENTION_DAYS or 365)
   --lease-seconds <n>          The webhook's claim lease (default: CLAIM_LEASE_SECONDS or 60)
   --region <region>            AWS Region (default: AWS_REGION or your profile's)
   --json                       Print the report as JSON
@@ -44,6 +49,7 @@ Exit codes: 0 no drift (or all of it repaired), 3 drift left, 1 AWS or a repair 
 
 interface AuditCommand {
   target: AuditTarget;
+  history?: { tableName: string; retentionDays: number };
   json: boolean;
   repair: boolean;
   apply: boolean;
@@ -74,6 +80,8 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       'usage-plans': { type: 'string' },
       'access-token-validity-minutes': { type: 'string' },
       'lease-seconds': { type: 'string' },
+      'history-table': { type: 'string' },
+      'history-retention-days': { type: 'string' },
       region: { type: 'string' },
       json: { type: 'boolean', default: false },
       repair: { type: 'boolean', default: false },
@@ -95,7 +103,10 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? '60', '--access-token-validity-minutes');
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const historyTable = values['history-table'] ?? env.HISTORY_TABLE_NAME;
+  const retentionDays = positiveInteger(values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? '365', '--history-retention-days');
   return {
+    ...(historyTable ? { history: { tableName: historyTable, retentionDays } } : {}),
     target: {
       registryTableName: table,
       apiKeys: plans ? { linkableUsagePlanIds: plans } : {},
@@ -196,17 +207,20 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
   const { request } = parsed;
   const audit = new Audit({ ...request.target, ...(options.rateLimited === false ? { rateLimited: false } : {}) });
   const progress = progressDisplay(output, options.terminal ?? false);
+  // The history names the operator and this run, so one run's repairs can be found together.
+  const caller = { source: 'repair', principal: `operator ${userInfo().username}`, requestId: `audit-${randomUUID()}` };
   try {
-    const run = await audit.run({
+    const run = await withCaller(caller, () => audit.run({
       repair: request.repair,
       apply: request.apply,
       ...(request.quiet ? {} : { onProgress: progress.update }),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(request.history ? { history: audit.historyStore(request.history.tableName, request.history.retentionDays) } : {}),
       onRepair: async (result) => {
         if (request.apply) output.stderr(`${repairLine(result)}\n`);
         await options.onRepair?.(result);
       },
-    });
+    }));
     if (!request.quiet) progress.done();
     output.stdout(request.json ? `${JSON.stringify(run, null, 2)}\n` : formatTable(run, { ...request, table: request.target.registryTableName }));
     return exitCodeOf(run, request.apply);

@@ -9,6 +9,8 @@ import { isNotFound } from '#provisioning/aws-failures';
 import { ClientCredentialsProvisioner, type ClientCredentialsSettings } from '#provisioning/client-credentials-provisioner';
 import type { Provisioner } from '#provisioning/provisioner';
 import { Registry } from '#provisioning/registry';
+import { historyEntry, type HistoryRecorder } from '#history/history-entry';
+import { HistoryStore } from '#history/history-store';
 import { type AuditReport, type Drift, findDrift } from './drift.ts';
 import { type InventoryProgress, readInventory } from './inventory.ts';
 import { apiGatewayRates, cognitoRates, RateLimitedCalls } from './rate-limiter.ts';
@@ -35,6 +37,8 @@ export interface AuditOptions {
   onProgress?: (progress: InventoryProgress) => void;
   /** Called after each repair, in order; the history records them. */
   onRepair?: (result: RepairResult) => void | Promise<void>;
+  /** Where each applied repair is recorded. */
+  history?: HistoryRecorder;
   /** Stops repairing between two actions (Ctrl-C): what is done stays done, a later run does the rest. */
   signal?: AbortSignal;
   now?: () => number;
@@ -106,6 +110,10 @@ export class Audit {
         const result = await repair(drift, deps, options.apply ?? false);
         if (!result) continue;
         repairs.push(result);
+        if (result.outcome === 'APPLIED' && result.appKey) {
+          const { appKey, action, credentialType, credentialId, before, after } = result;
+          await options.history?.record(historyEntry({ appKey, action, credentialType, ...(credentialId ? { credentialId } : {}), ...(before ? { before } : {}), ...(after ? { after } : {}) }));
+        }
         await options.onRepair?.(result);
       }
     }
@@ -119,6 +127,11 @@ export class Audit {
       ...named('apigateway', this.apiGatewayCalls),
       ...named('cognito-idp', this.cognitoCalls),
     ].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** The history table on the audit's own DynamoDB client. */
+  historyStore(tableName: string, retentionDays: number): HistoryStore {
+    return new HistoryStore(this.documents, tableName, retentionDays);
   }
 
   destroy(): void {

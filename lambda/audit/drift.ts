@@ -121,7 +121,9 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
       : record.state === 'REVOKED'
         ? 'the registry says this app’s credential was revoked'
         : 'the registry holds another credential for this app';
-    drift.push({ kind: 'ORPHAN', credentialType: credential.credentialType, credentialId: credential.credentialId, detail, ...(record ? { appKey: record.appKey, recordUpdatedAt: record.updatedAt } : {}) });
+    // Without a record, the app its name stands for: a create for that app may yet claim it.
+    const app = record ? { appKey: record.appKey, recordUpdatedAt: record.updatedAt } : credential.name.startsWith('portal-') ? { appKey: credential.name.slice('portal-'.length) } : {};
+    drift.push({ kind: 'ORPHAN', credentialType: credential.credentialType, credentialId: credential.credentialId, detail, ...app });
   }
 
   const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((found) => found.kind === kind).length])) as Record<DriftKind, number>;

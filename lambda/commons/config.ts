@@ -54,6 +54,8 @@ const Environment = z.object({
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), 60),
   CLAIM_LEASE_SECONDS: withDefault(positiveInteger, 60),
   CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(20)), 15),
+  HISTORY_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
+  HISTORY_RETENTION_DAYS: withDefault(positiveInteger, 365),
 });
 
 export type Config = {
@@ -63,6 +65,8 @@ export type Config = {
   /** Present when any API is served with client credentials. */
   cognito?: { userPoolId: string; tokenUrl: string; accessTokenValidityMinutes: number };
   claim: { leaseMs: number; waitMs: number };
+  /** Present when changes are recorded in a history table. */
+  history?: { tableName: string; retentionDays: number };
 };
 
 /** Whether the policy gives any API this credential type (the deployment then needs what that type needs). */
@@ -81,6 +85,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     basicAuth: { secretId: e.BASIC_AUTH_SECRET_ID, realm: e.BASIC_AUTH_REALM, cacheSeconds: e.BASIC_AUTH_CACHE_SECONDS },
     credentialPolicy: e.CREDENTIAL_POLICY,
     claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000 },
+    ...(e.HISTORY_TABLE_NAME ? { history: { tableName: e.HISTORY_TABLE_NAME, retentionDays: e.HISTORY_RETENTION_DAYS } } : {}),
   };
   if (issues(config.credentialPolicy, 'CLIENT_CREDENTIALS')) {
     if (!e.USER_POOL_ID || !e.TOKEN_URL) {

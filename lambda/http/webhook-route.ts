@@ -9,7 +9,9 @@ import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { secretBackedCredentials } from './accepted-credentials.ts';
 import { basicAuth } from './basic-auth.ts';
+import { withCaller } from '#history/caller';
 import { errorResponder } from './error-responder.ts';
+import { callerOf } from './history-caller.ts';
 import { jsonBody, type ParsedBodyEvent } from './json-body.ts';
 import { requestOutcome } from './request-outcome.ts';
 
@@ -40,7 +42,11 @@ const edge = () =>
 export const jsonRoute = <S extends z.ZodMiniType>(
   schema: S,
   handler: (event: ParsedBodyEvent<z.infer<S>>, context: Context) => Promise<APIGatewayProxyResult>,
-) => edge().use(jsonBody(schema)).handler((event, context) => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context));
+) =>
+  edge()
+    .use(jsonBody(schema))
+    // The history names who asked for each change.
+    .handler((event, context) => withCaller(callerOf(event), () => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context)));
 
 /** A route without a body. */
 export const bodilessRoute = (handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) =>

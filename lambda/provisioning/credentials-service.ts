@@ -9,6 +9,7 @@ import type {
   UpdateCredentialsRequest,
 } from '#contract/schemas';
 import { logger } from '#commons/powertools';
+import { type HistoryAction, historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { appIdentityOf, appKeyOf } from './app-identity.ts';
 import { toWebhookError } from './aws-failures.ts';
 import type { CredentialPolicy } from './credential-policy.ts';
@@ -25,6 +26,8 @@ export interface CredentialsServiceOptions {
   waitMs: number;
   pollMs?: number;
   now?: () => number;
+  /** Where every change is recorded; none: not recorded. */
+  history?: HistoryRecorder;
 }
 
 const credentialIdOf = (request: { credentialType: CredentialType; apiKeyId?: string; clientId?: string }) =>
@@ -59,15 +62,15 @@ export class CredentialsService {
   }
 
   create(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
-    return reported('creating the credential', () => this.createOrReplay(request));
+    return this.recordingFailure('CREATE', request, () => reported('creating the credential', () => this.createOrReplay(request)));
   }
 
   update(request: UpdateCredentialsRequest): Promise<void> {
-    return reported('updating the credential', () => this.regrant(request));
+    return this.recordingFailure('UPDATE', request, () => reported('updating the credential', () => this.regrant(request)));
   }
 
   revoke(request: RevokeCredentialsRequest): Promise<void> {
-    return reported('revoking the credential', () => this.remove(request));
+    return this.recordingFailure('REVOKE', request, () => reported('revoking the credential', () => this.remove(request)));
   }
 
   private async createOrReplay(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
@@ -90,6 +93,7 @@ export class CredentialsService {
         // Deleted in AWS behind our back: record that, then issue a new one.
         logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: app.appKey, credentialId: current.credentialId });
         await this.options.registry.markRevoked(current.appKey, { credentialId: current.credentialId }, this.isoNow());
+        await this.options.history?.record(historyEntry({ ...current, action: 'MARK_GONE', before: current }));
       }
       if (current?.state === 'PENDING') {
         if (this.now() >= giveUpAt) throw inProgress();
@@ -122,6 +126,7 @@ export class CredentialsService {
     if (!(await this.options.registry.recordGrant(record.appKey, credentialId, grant, this.isoNow()))) {
       throw conflict('CREDENTIAL_CHANGED', 'The credential was revoked or replaced while it was being updated.');
     }
+    await this.options.history?.record(historyEntry({ ...record, action: 'UPDATE', before: record, after: grant }));
     logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
   }
 
@@ -142,10 +147,12 @@ export class CredentialsService {
       if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
       await provisioner.removeLeftovers(record);
       await this.options.registry.markRevoked(record.appKey, { claimToken }, this.isoNow());
+      await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
       return;
     }
     await provisioner.revoke(record.credentialId as string);
     await this.options.registry.markRevoked(record.appKey, { credentialId: record.credentialId }, this.isoNow());
+    await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
     logger.info('Credential revoked', { appKey: record.appKey, credentialId: record.credentialId });
   }
 
@@ -191,6 +198,9 @@ export class CredentialsService {
       await this.releaseQuietly(app.appKey, claimToken, previous);
       throw error;
     }
+    await this.options.history?.record(
+      historyEntry({ appKey: app.appKey, action: 'CREATE', credentialType: provisioner.credentialType, credentialId: issued.credentialId, after: grant }),
+    );
     logger.info('Credential created', { appKey: app.appKey, credentialType: provisioner.credentialType, credentialId: issued.credentialId });
     return this.respond(provisioner.credentialType, issued);
   }
@@ -247,6 +257,21 @@ export class CredentialsService {
       await this.options.registry.release(appKey, claimToken, previous);
     } catch (error) {
       logger.warn('Could not release the claim; it expires with its lease', { appKey, errorName: (error as Error).name });
+    }
+  }
+
+  /** A change that failed on AWS's side may have happened in part: the history says it was tried. */
+  private async recordingFailure<T>(action: HistoryAction, request: Parameters<typeof appKeyOf>[0] & { credentialType?: CredentialType }, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      const appKey = appKeyOf(request);
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      if (appKey !== undefined && status >= 500) {
+        const outcome = (error as { code?: string }).code ?? 'INTERNAL_ERROR';
+        await this.options.history?.record(historyEntry({ appKey, action, ...(request.credentialType ? { credentialType: request.credentialType } : {}), outcome }));
+      }
+      throw error;
     }
   }
 

@@ -67,7 +67,7 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
         `GONE gone-key ${goneKey}`,
         `GRANT_MISMATCH moved-key ${movedKey}`,
         `GRANT_MISMATCH narrowed-client ${narrowedClient}`,
-        `ORPHAN - ${orphan}`,
+        `ORPHAN never-recorded ${orphan}`,
         `ORPHAN revoked-but-left ${revokedButLeft}`,
         'STUCK_CLAIM stuck-empty -',
         'STUCK_CLAIM stuck-with-key -',
