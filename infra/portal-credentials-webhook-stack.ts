@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
 import { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
@@ -42,6 +43,8 @@ export class PortalCredentialsWebhookStack extends Stack {
       claimWait: Duration.seconds(settings.claim.waitSeconds),
       detailedMetrics: settings.detailedMetrics,
       configureApiGatewayAccount: settings.configureApiGatewayAccount,
+      historyRetention: Duration.days(settings.history.retentionDays),
+      driftAudit: { enabled: settings.driftAudit.enabled, schedule: Schedule.expression(settings.driftAudit.schedule) },
     });
 
     const webhook = this.webhook;
@@ -53,6 +56,11 @@ export class PortalCredentialsWebhookStack extends Stack {
       new CfnOutput(this, 'SampleApiUrl', { value: webhook.sampleApi.api.url, description: 'Sample API: GET orders (API key), GET payments (access token)' });
       new CfnOutput(this, 'SampleUsagePlanId', { value: webhook.sampleApi.usagePlan.usagePlanId, description: 'Usage plan id the portal names to link API keys to the sample API' });
     }
+
+    // What npm run audit, history and verify read.
+    new CfnOutput(this, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (npm run audit -- --table)' });
+    new CfnOutput(this, 'HistoryTableName', { value: webhook.history.table.tableName, description: 'History table (npm run history -- --table)' });
+    if (webhook.userPool) new CfnOutput(this, 'UserPoolId', { value: webhook.userPool.userPoolId, description: 'User pool of issued client credentials (npm run audit -- --user-pool-id)' });
 
     suppressAcceptedFindings(webhook);
   }

@@ -77,6 +77,16 @@ export const Settings = z
     detailedMetrics: z.boolean().default(true),
     /** Set the Region's API Gateway CloudWatch role, which logging needs; false when the account already has one. */
     configureApiGatewayAccount: z.boolean().default(true),
+    /** How long the history of changes keeps each entry. */
+    history: z.strictObject({ retentionDays: z.number().int().min(1).max(3650).default(365) }).prefault({}),
+    /** The scheduled drift audit (report only); `enabled: false` leaves it out of the stack. */
+    driftAudit: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** An EventBridge schedule expression. */
+        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"').default('rate(1 day)'),
+      })
+      .prefault({}),
   })
   .superRefine((settings, ctx) => {
     const policy = settings.credentialPolicy;

@@ -193,6 +193,8 @@ describe('the functions', () => {
       ACCESS_TOKEN_VALIDITY_MINUTES: '60',
       CLAIM_LEASE_SECONDS: '60',
       CLAIM_WAIT_SECONDS: '15',
+      HISTORY_TABLE_NAME: ref(webhook.history.table),
+      HISTORY_RETENTION_DAYS: '365',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -225,6 +227,7 @@ describe('least privilege', () => {
   const samplePlanKeys = (suffix: string) => apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan), `/keys${suffix}`);
   const indexArn = () => ({ 'Fn::Join': ['', [arnOf(stack.webhook.table), '/index/byCredentialId']] });
 
+  const recordHistory = () => ({ Sid: 'RecordHistory', Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: arnOf(stack.webhook.history.table) });
   const expected: Record<WebhookRoute, () => unknown[]> = {
     create: () => [
       readSecret(),
@@ -241,6 +244,7 @@ describe('least privilege', () => {
         Action: ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'],
         Resource: arnOf(stack.webhook.userPool!),
       },
+      recordHistory(),
       ...logsAndTracing('create'),
     ],
     update: () => [
@@ -253,6 +257,7 @@ describe('least privilege', () => {
       { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
       { Sid: 'UnlinkApiKeysFromUsagePlans', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: samplePlanKeys('/*') },
       { Sid: 'UpdateAppClients', Effect: 'Allow', Action: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], Resource: arnOf(stack.webhook.userPool!) },
+      recordHistory(),
       ...logsAndTracing('update'),
     ],
     revoke: () => [
@@ -262,6 +267,7 @@ describe('least privilege', () => {
       { Sid: 'FindLeftoverApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys') },
       { Sid: 'DeleteApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*') },
       { Sid: 'DeleteAppClients', Effect: 'Allow', Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], Resource: arnOf(stack.webhook.userPool!) },
+      recordHistory(),
       ...logsAndTracing('revoke'),
     ],
     // Health proves the secret is readable, and touches nothing else.
@@ -445,9 +451,18 @@ describe('observability and outputs', () => {
     expect(body).toContain(`SEARCH('{PortalCredentialsWebhook} MetricName=\\\\\\"Requests\\\\\\"'`);
   });
 
-  it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and the sample usage plan id', () => {
+  it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and plan id, and what the operator commands read', () => {
     // Assess
-    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['BasicAuthSecretArn', 'SampleApiUrl', 'SampleUsagePlanId', 'TokenUrl', 'WebhookUrl']);
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
+      'BasicAuthSecretArn',
+      'HistoryTableName',
+      'RegistryTableName',
+      'SampleApiUrl',
+      'SampleUsagePlanId',
+      'TokenUrl',
+      'UserPoolId',
+      'WebhookUrl',
+    ]);
     template.hasOutput('BasicAuthSecretArn', { Value: ref(stack.webhook.basicAuthSecret) });
     template.hasOutput('SampleUsagePlanId', { Value: ref(stack.webhook.sampleApi!.usagePlan) });
     template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([ref(stack.webhook.api)])] } });
