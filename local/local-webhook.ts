@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialPolicySettings } from '#commons/config';
@@ -7,6 +8,7 @@ import { startCognitoLocal } from './stand-ins/cognito-local.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
 import { startHttpBridge } from './http-bridge.ts';
 import { createHistoryTable } from './history-table.ts';
+import { startLocalSampleApi } from './sample-api.ts';
 import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
 
 export interface LocalWebhookOptions {
@@ -28,6 +30,8 @@ export interface LocalWebhook {
   dynamoDbUrl: string;
   tableName: string;
   historyTableName: string;
+  /** The sample API as deployed: GET /orders with a key for the Orders API, GET /payments with a token. */
+  sampleApi: { url: string; ordersApiId: string; usagePlanId: string; paymentsApiId: string; paymentsScope: string };
   close(): Promise<void>;
 }
 
@@ -103,15 +107,27 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     },
     { host: options.host, port: options.port },
   );
+  const sampleApiGateway = new APIGatewayClient({ ...localAws, endpoint: controlPlane.url });
+  const sample = { ordersApiId: '5aba4csvd4', usagePlanId: '1el57v', paymentsApiId: 'q8w2e4r6t1', paymentsScope: 'payments/read' };
+  const sampleApi = await startLocalSampleApi({
+    apiGateway: sampleApiGateway,
+    ordersApiId: sample.ordersApiId,
+    issuer: tokenEndpoint.issuer,
+    jwksUrl: tokenEndpoint.jwksUrl,
+    paymentsScope: sample.paymentsScope,
+    ...(options.host ? { host: options.host } : {}),
+  });
   return {
     url: bridge.url,
+    sampleApi: { url: sampleApi.url, ...sample },
     controlPlane,
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     dynamoDbUrl: dynamo.url,
     tableName,
     historyTableName,
     close: async () => {
-      await bridge.close();
+      await Promise.all([bridge.close(), sampleApi.close()]);
+      sampleApiGateway.destroy();
       await Promise.all([controlPlane.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
     },
   };
