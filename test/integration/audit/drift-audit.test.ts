@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
@@ -13,6 +13,7 @@ const { webhook, registry, post } = await startWebhookForTests();
 const { controlPlane } = webhook;
 const aws = outOfBand(webhook);
 const apiGatewayClient = new APIGatewayClient({});
+afterAll(() => apiGatewayClient.destroy());
 
 const createKey = async (appSlug: string, ...plans: string[]) =>
   (await post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(plans.length ? plans : ['1el57v'])) }))).json.apiKeyId as string;
