@@ -73,7 +73,7 @@ const acknowledgeNoWaf = (api: apigateway.RestApi, what: string) =>
   );
 
 export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
-  for (const fn of Object.values(webhook.functions)) {
+  for (const fn of [...Object.values(webhook.functions), ...(webhook.driftAudit ? [webhook.driftAudit.function] : [])]) {
     acknowledgeWildcardResources(fn.role);
     acknowledge(fn, 'AwsSolutions-L1', 'Pinned to nodejs24.x, the runtime the code is bundled (target node24) and tested for; moved deliberately with the toolchain (the `node` dev dependency).');
   }

@@ -3,6 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
 import { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
@@ -27,6 +28,7 @@ export class PortalCredentialsWebhookStack extends Stack {
       credentialPolicy: settings.credentialPolicy,
       usagePlanIds: settings.usagePlanIds,
       ...(settings.registry.tableName ? { registryTable: dynamodb.Table.fromTableName(this, 'ImportedRegistry', settings.registry.tableName) } : {}),
+      ...(settings.history.tableName ? { historyTable: dynamodb.Table.fromTableName(this, 'ImportedHistory', settings.history.tableName) } : {}),
       sampleApi: settings.sampleApi.enabled,
       ...(settings.sampleApi.paymentsScope ? { samplePaymentsScope: settings.sampleApi.paymentsScope } : {}),
       ...(clientCredentials
@@ -48,6 +50,8 @@ export class PortalCredentialsWebhookStack extends Stack {
       detailedMetrics: settings.detailedMetrics,
       configureApiGatewayAccount: settings.configureApiGatewayAccount,
       authentication: webhookAuthentication(settings.authentication),
+      historyRetention: Duration.days(settings.history.retentionDays),
+      driftAudit: { enabled: settings.driftAudit.enabled, schedule: Schedule.expression(settings.driftAudit.schedule) },
     });
 
     const webhook = this.webhook;
@@ -65,6 +69,11 @@ export class PortalCredentialsWebhookStack extends Stack {
       new CfnOutput(this, 'SampleApiUrl', { value: webhook.sampleApi.api.url, description: 'Sample API: GET orders (API key), GET payments (access token)' });
       new CfnOutput(this, 'SampleUsagePlanId', { value: webhook.sampleApi.usagePlan.usagePlanId, description: 'Usage plan id the portal names to link API keys to the sample API' });
     }
+
+    // What npm run audit, history and verify read.
+    new CfnOutput(this, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (npm run audit -- --table)' });
+    new CfnOutput(this, 'HistoryTableName', { value: webhook.history.table.tableName, description: 'History table (npm run history -- --table)' });
+    if (webhook.userPool) new CfnOutput(this, 'UserPoolId', { value: webhook.userPool.userPoolId, description: 'User pool of issued client credentials (npm run audit -- --user-pool-id)' });
 
     suppressAcceptedFindings(webhook);
   }

@@ -15,10 +15,14 @@ import { metricsNamespace, requestDimensions } from '#commons/service';
 import { gatewayErrors } from '#contract/gateway-responses';
 import type { CredentialType } from '#contract/schemas';
 import { credentialIdIndex } from '#provisioning/registry';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import type * as events from 'aws-cdk-lib/aws-events';
 import { jsonAccessLogFormat } from './access-log-format.ts';
 import { defaultDomainPrefix, type ResourceServerPlan, resourceServersFor } from './cognito-names.ts';
 import { manageExecutionLogs } from './execution-logs.ts';
 import { assertEnvironmentFits } from './function-environment.ts';
+import { ChangeHistory } from './change-history.ts';
+import { DriftAudit } from './drift-audit.ts';
 import { functionBundling } from './function-bundling.ts';
 import { routePermissions, type WebhookRoute } from './route-permissions.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
@@ -129,6 +133,11 @@ export interface PortalCredentialsWebhookProps {
    * @default - a new table, kept when the stack is deleted
    */
   readonly registryTable?: dynamodb.ITable;
+  /**
+   * The history table to record into, e.g. the one a torn-down stack kept.
+   * @default a new table, retained when the stack is deleted
+   */
+  readonly historyTable?: dynamodb.ITable;
 
   /**
    * Which credential type each API gets, and the OAuth scopes of client-credential APIs.
@@ -254,6 +263,20 @@ export interface PortalCredentialsWebhookProps {
   readonly configureApiGatewayAccount?: boolean;
 
   /**
+   * How long the history of changes keeps each entry (DynamoDB's TTL deletes it after).
+   *
+   * @default Duration.days(365)
+   */
+  readonly historyRetention?: Duration;
+
+  /**
+   * The scheduled drift audit (report only): its schedule, or `enabled: false` to leave it out.
+   *
+   * @default - daily
+   */
+  readonly driftAudit?: { readonly enabled?: boolean; readonly schedule?: events.Schedule };
+
+  /**
    * What the alarms do when they fire.
    *
    * @default - the alarms only change state
@@ -333,6 +356,12 @@ export class PortalCredentialsWebhook extends Construct {
   /** The alarms and the dashboard. */
   public readonly monitoring: WebhookMonitoring;
 
+  /** The history of every change. Retained when the stack is deleted. */
+  public readonly history: ChangeHistory;
+
+  /** The scheduled drift audit, unless turned off. */
+  public readonly driftAudit?: DriftAudit;
+
   constructor(scope: Construct, id: string, props: PortalCredentialsWebhookProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -367,6 +396,8 @@ export class PortalCredentialsWebhook extends Construct {
     const scopes = [...new Set(apiPolicies.flatMap((api) => api.scopes ?? []))].sort();
 
     this.table = props.registryTable ?? this.createRegistryTable();
+
+    this.history = new ChangeHistory(this, 'History', props.historyTable);
 
     this.basicAuthSecret = new secretsmanager.Secret(this, 'BasicAuthSecret', {
       description: 'Basic-auth pair(s) the Sensedia Developer Portal presents to the credentials webhook: {"username","password"} or a list of them',
@@ -425,6 +456,8 @@ export class PortalCredentialsWebhook extends Construct {
       ...(issues('API_KEY') ? { USAGE_PLAN_IDS: this.usagePlanIds.join(',') } : {}),
       CLAIM_LEASE_SECONDS: String(claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
+      HISTORY_TABLE_NAME: this.history.table.tableName,
+      HISTORY_RETENTION_DAYS: String((props.historyRetention ?? Duration.days(365)).toDays()),
       NODE_OPTIONS: '--enable-source-maps',
       ...this.authentication.environment,
     };
@@ -476,6 +509,7 @@ export class PortalCredentialsWebhook extends Construct {
       });
     };
     this.functions = { create: makeFunction('create'), update: makeFunction('update'), revoke: makeFunction('revoke'), health: makeFunction('health') };
+    for (const changing of [this.functions.create, this.functions.update, this.functions.revoke]) this.history.grantRecord(changing);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
     const throttling = props.throttling ?? { rateLimit: 5, burstLimit: 10 };
@@ -535,6 +569,19 @@ export class PortalCredentialsWebhook extends Construct {
       detailedMetrics: props.detailedMetrics ?? true,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
+
+    if (props.driftAudit?.enabled ?? true) {
+      this.driftAudit = new DriftAudit(this, 'DriftAudit', {
+        environment,
+        registry: this.table,
+        ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
+        ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
+        schedule: props.driftAudit?.schedule ?? Schedule.rate(Duration.days(1)),
+        logRetention,
+        dashboard: this.monitoring.dashboard,
+        ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
+      });
+    }
   }
 
   private createRegistryTable(): dynamodb.Table {

@@ -54,16 +54,16 @@ const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: manag
  * API Gateway's control plane authorizes HTTP verbs on resource paths
  * (`arn:<partition>:apigateway:<region>::/apikeys/<id>`), not operation names.
  */
+/** `/usageplans/<id><suffix>` for each plan, or for every plan when there are too many to list within IAM's policy size. */
+export const usagePlanArns = (apigateway: (path: string) => string, planIds: readonly string[], suffix: string): string[] =>
+  planIds.length > MAX_PLANS_SCOPED_BY_ARN ? [apigateway(`/usageplans/*${suffix}`)] : planIds.map((id) => apigateway(`/usageplans/${id}${suffix}`));
+
 export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.PolicyStatement[] => {
   const statements = [allow('ReadBasicAuthSecret', ['secretsmanager:GetSecretValue'], [r.basicAuthSecretArn])];
   const partition = r.apiKeys?.partition;
   const region = r.apiKeys?.region;
   const apigateway = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
-  /** `/usageplans/<id><suffix>` for each linkable plan, or for every plan when there are too many to list. */
-  const planArns = (suffix: string) => {
-    const planIds = r.apiKeys?.usagePlanIds ?? [];
-    return planIds.length > MAX_PLANS_SCOPED_BY_ARN ? [apigateway(`/usageplans/*${suffix}`)] : planIds.map((id) => apigateway(`/usageplans/${id}${suffix}`));
-  };
+  const planArns = (suffix: string) => usagePlanArns(apigateway, r.apiKeys?.usagePlanIds ?? [], suffix);
   const plans = planArns('');
   const planKeys = planArns('/keys');
   const planKey = planArns('/keys/*');

@@ -137,6 +137,22 @@ export const Settings = z
     configureApiGatewayAccount: z.boolean().default(true),
     /** How callers authenticate to the webhook. */
     authentication: Authentication.prefault({}),
+    /** How long the history of changes keeps each entry. */
+    history: z
+      .strictObject({
+        retentionDays: z.number().int().min(1).max(3650).default(365),
+        /** Record into this existing history table (the one a torn-down stack kept) instead of creating one. */
+        tableName: Registry.shape.tableName,
+      })
+      .prefault({}),
+    /** The scheduled drift audit (report only); `enabled: false` leaves it out of the stack. */
+    driftAudit: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** An EventBridge schedule expression. */
+        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"').default('rate(1 day)'),
+      })
+      .prefault({}),
   })
   .superRefine((settings, ctx) => {
     const policy = settings.credentialPolicy;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialPolicySettings } from '#commons/config';
@@ -7,6 +8,8 @@ import { startCognitoLocal } from './stand-ins/cognito-local.ts';
 import { type CognitoProxy, startCognitoProxy } from './stand-ins/cognito-proxy.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
 import { startHttpBridge } from './http-bridge.ts';
+import { createHistoryTable } from './history-table.ts';
+import { startLocalSampleApi } from './sample-api.ts';
 import { createRegistryTable, startLocalDynamoDb } from './registry-table.ts';
 
 export interface LocalWebhookOptions {
@@ -34,6 +37,9 @@ export interface LocalWebhook {
   caller: { clientId: string; clientSecret: string; scope: string };
   dynamoDbUrl: string;
   tableName: string;
+  historyTableName: string;
+  /** The sample API as deployed: GET /orders with a key for the Orders API, GET /payments with a token. */
+  sampleApi: { url: string; ordersApiId: string; usagePlanId: string; paymentsApiId: string; paymentsScope: string };
   close(): Promise<void>;
 }
 
@@ -64,8 +70,10 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     startAwsControlPlane({ seed: options.seed ?? (await loadSeed()) }),
     startCognitoLocal(),
   ]);
+  const historyTableName = 'portal-credentials-history';
   await createRegistryTable(dynamo.url, tableName);
   const cognitoProxy = await startCognitoProxy(cognitoLocal.url);
+  await createHistoryTable(dynamo.url, historyTableName);
   const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
   const userPoolId = UserPool?.Id as string;
@@ -99,6 +107,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoProxy.url,
     REGISTRY_TABLE_NAME: tableName,
+    HISTORY_TABLE_NAME: historyTableName,
     CREDENTIAL_POLICY: JSON.stringify(options.credentialPolicy ?? localCredentialPolicy),
     USER_POOL_ID: userPoolId,
     TOKEN_URL: tokenEndpoint.tokenUrl,
@@ -132,16 +141,29 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     },
     { host: options.host, port: options.port },
   );
+  const sampleApiGateway = new APIGatewayClient({ ...localAws, endpoint: controlPlane.url });
+  const sample = { ordersApiId: '5aba4csvd4', usagePlanId: '1el57v', paymentsApiId: 'q8w2e4r6t1', paymentsScope: 'payments/read' };
+  const sampleApi = await startLocalSampleApi({
+    apiGateway: sampleApiGateway,
+    ordersApiId: sample.ordersApiId,
+    issuer: tokenEndpoint.issuer,
+    jwksUrl: tokenEndpoint.jwksUrl,
+    paymentsScope: sample.paymentsScope,
+    ...(options.host ? { host: options.host } : {}),
+  });
   return {
     url: bridge.url,
+    sampleApi: { url: sampleApi.url, ...sample },
     controlPlane,
     cognitoProxy,
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     caller,
     dynamoDbUrl: dynamo.url,
     tableName,
+    historyTableName,
     close: async () => {
-      await bridge.close();
+      await Promise.all([bridge.close(), sampleApi.close()]);
+      sampleApiGateway.destroy();
       await Promise.all([controlPlane.close(), cognitoProxy.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
     },
   };

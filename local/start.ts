@@ -54,6 +54,14 @@ ${schemes.map((scheme) => ways[scheme] ?? `${scheme}: see the README`).join('\n\
 Client credentials for the Payments API (q8w2e4r6t1) come from a local Cognito stand-in;
 fetch a token at ${webhook.cognito.tokenUrl}
 
+The sample API (GET orders with an API key for 5aba4csvd4, GET payments with a token carrying payments/read):
+  ${webhook.sampleApi.url}
+
+Prove it all works, end to end:
+  WEBHOOK_USERNAME='${username}' WEBHOOK_PASSWORD='${password}' npm run verify -- --url ${webhook.url} \\
+    --sample-url ${webhook.sampleApi.url} --sample-api-id ${webhook.sampleApi.ordersApiId} --sample-plan-id ${webhook.sampleApi.usagePlanId} \\
+    --payments-api-id ${webhook.sampleApi.paymentsApiId} --scope ${webhook.sampleApi.paymentsScope}
+
 Ctrl-C stops it; nothing is kept between runs.`);
 
 const stop = async () => {

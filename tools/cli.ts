@@ -46,3 +46,6 @@ export const parseOrExit = <T>(parse: () => T | 'help', usage: string, output: C
   }
   return { request: parsed };
 };
+
+/** The audit found drift it did not (or may not) repair. */
+export const EXIT_DRIFT = 3;

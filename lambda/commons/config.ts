@@ -101,6 +101,8 @@ const Environment = z.object({
   JWT_CLIENT_IDS: withDefault(commaList(z.string().check(z.minLength(1))), []),
   JWT_SCOPE: withDefault(oauthScope, 'webhook/invoke'),
   JWT_JWKS_CACHE_SECONDS: withDefault(positiveInteger, 600),
+  HISTORY_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
+  HISTORY_RETENTION_DAYS: withDefault(positiveInteger, 365),
 });
 
 export type Config = {
@@ -111,6 +113,8 @@ export type Config = {
   cognito?: { userPoolId: string; tokenUrl: string; accessTokenValidityMinutes: number };
   claim: { leaseMs: number; waitMs: number };
   authentication: AuthenticationConfig;
+  /** Present when changes are recorded in a history table. */
+  history?: { tableName: string; retentionDays: number };
 };
 
 export type AuthenticationConfig = {
@@ -153,6 +157,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     credentialPolicy: e.USAGE_PLAN_IDS ? { ...e.CREDENTIAL_POLICY, usagePlanIds: e.USAGE_PLAN_IDS } : e.CREDENTIAL_POLICY,
     claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000 },
     authentication: authenticationConfig(e),
+    ...(e.HISTORY_TABLE_NAME ? { history: { tableName: e.HISTORY_TABLE_NAME, retentionDays: e.HISTORY_RETENTION_DAYS } } : {}),
   };
   if (issues(config.credentialPolicy, 'CLIENT_CREDENTIALS')) {
     if (!e.USER_POOL_ID || !e.TOKEN_URL) {

@@ -10,7 +10,9 @@ import { settings } from '#commons/settings';
 import { secretBackedCredentials } from './accepted-credentials.ts';
 import { accessTokenVerifier } from './authentication/access-tokens.ts';
 import { authentication } from './authentication/authenticate.ts';
+import { withCaller } from '#history/caller';
 import { errorResponder } from './error-responder.ts';
+import { callerOf } from './history-caller.ts';
 import { jsonBody, type ParsedBodyEvent } from './json-body.ts';
 import { requestOutcome } from './request-outcome.ts';
 
@@ -44,7 +46,11 @@ const edge = () =>
 export const jsonRoute = <S extends z.ZodMiniType>(
   schema: S,
   handler: (event: ParsedBodyEvent<z.infer<S>>, context: Context) => Promise<APIGatewayProxyResult>,
-) => edge().use(jsonBody(schema)).handler((event, context) => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context));
+) =>
+  edge()
+    .use(jsonBody(schema))
+    // The history names who asked for each change.
+    .handler((event, context) => withCaller(callerOf(event), () => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context)));
 
 /** A route without a body. */
 export const bodilessRoute = (handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) =>

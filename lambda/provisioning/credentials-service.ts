@@ -9,6 +9,7 @@ import type {
   UpdateCredentialsRequest,
 } from '#contract/schemas';
 import { logger } from '#commons/powertools';
+import { type HistoryAction, historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { appIdentityOf, appKeyOf } from './app-identity.ts';
 import { toWebhookError } from './aws-failures.ts';
 import type { CredentialPolicy } from './credential-policy.ts';
@@ -25,6 +26,8 @@ export interface CredentialsServiceOptions {
   waitMs: number;
   pollMs?: number;
   now?: () => number;
+  /** Where every change is recorded; none: not recorded. */
+  history?: HistoryRecorder;
 }
 
 const credentialIdOf = (request: { credentialType: CredentialType; apiKeyId?: string; clientId?: string }) =>
@@ -69,15 +72,15 @@ export class CredentialsService {
   }
 
   create(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
-    return reported('creating the credential', () => this.createOrReplay(request));
+    return this.recordingFailure('CREATE', request, () => reported('creating the credential', () => this.createOrReplay(request)));
   }
 
   update(request: UpdateCredentialsRequest): Promise<void> {
-    return reported('updating the credential', () => this.regrant(request));
+    return this.recordingFailure('UPDATE', request, () => reported('updating the credential', () => this.regrant(request)));
   }
 
   revoke(request: RevokeCredentialsRequest): Promise<void> {
-    return reported('revoking the credential', () => this.remove(request));
+    return this.recordingFailure('REVOKE', request, () => reported('revoking the credential', () => this.remove(request)));
   }
 
   private async createOrReplay(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
@@ -135,9 +138,11 @@ export class CredentialsService {
     if (!issued) {
       logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: record.appKey, credentialId });
       await this.recordRevoked(record.appKey, claimToken);
+      await this.options.history?.record(historyEntry({ ...record, action: 'MARK_GONE', before: record }));
       return undefined;
     }
     await this.recordGrant(record.appKey, claimToken, grant);
+    await this.options.history?.record(historyEntry({ ...record, action: 'UPDATE', before: record, after: grant }));
     logger.info('Credential brought in line with a repeated create', { appKey: record.appKey, credentialId, ...grant });
     return this.respond(record.credentialType, issued);
   }
@@ -177,6 +182,7 @@ export class CredentialsService {
       this.noteTakeover(hold.tookOver, record.appKey);
       await this.underHold(record.appKey, claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
       await this.recordGrant(record.appKey, claimToken, grant);
+      await this.options.history?.record(historyEntry({ ...record, action: 'UPDATE', before: record, after: grant }));
       logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
       return;
     }
@@ -208,6 +214,7 @@ export class CredentialsService {
       this.noteTakeover(hold.tookOver, record.appKey);
       await this.underHold(record.appKey, claimToken, () => provisioner.revoke(credentialId));
       await this.recordRevoked(record.appKey, claimToken);
+      await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
       logger.info('Credential revoked', { appKey: record.appKey, credentialId });
       return;
     }
@@ -223,6 +230,7 @@ export class CredentialsService {
     if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
     await provisioner.removeLeftovers(record);
     await this.options.registry.markRevoked(record.appKey, claimToken, this.isoNow());
+    await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
   }
 
   private async issue(
@@ -267,6 +275,9 @@ export class CredentialsService {
       await this.releaseQuietly(app.appKey, claimToken, previous);
       throw error;
     }
+    await this.options.history?.record(
+      historyEntry({ appKey: app.appKey, action: 'CREATE', credentialType: provisioner.credentialType, credentialId: issued.credentialId, after: grant }),
+    );
     logger.info('Credential created', { appKey: app.appKey, credentialType: provisioner.credentialType, credentialId: issued.credentialId });
     return this.respond(provisioner.credentialType, issued);
   }
@@ -400,6 +411,21 @@ export class CredentialsService {
       await this.options.registry.release(appKey, claimToken, previous);
     } catch (error) {
       logger.warn('Could not release the claim; it expires with its lease', { appKey, errorName: (error as Error).name });
+    }
+  }
+
+  /** A change that failed on AWS's side may have happened in part: the history says it was tried. */
+  private async recordingFailure<T>(action: HistoryAction, request: Parameters<typeof appKeyOf>[0] & { credentialType?: CredentialType }, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      const appKey = appKeyOf(request);
+      const status = (error as { statusCode?: number }).statusCode ?? 500;
+      if (appKey !== undefined && status >= 500) {
+        const outcome = (error as { code?: string }).code ?? 'INTERNAL_ERROR';
+        await this.options.history?.record(historyEntry({ appKey, action, ...(request.credentialType ? { credentialType: request.credentialType } : {}), outcome }));
+      }
+      throw error;
     }
   }
 

@@ -2,11 +2,13 @@ import { apiGateway } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
 import { cognito } from '#clients/cognito';
 import { issues } from '#commons/config';
+import { logger } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
 import { ClientCredentialsProvisioner } from './client-credentials-provisioner.ts';
 import { CredentialPolicy } from './credential-policy.ts';
 import { CredentialsService } from './credentials-service.ts';
+import { HistoryStore } from '#history/history-store';
 import { Registry } from './registry.ts';
 import { UsagePlanCatalog } from './usage-plan-catalog.ts';
 
@@ -23,4 +25,11 @@ export const credentials = new CredentialsService({
   ],
   leaseMs: settings.claim.leaseMs,
   waitMs: settings.claim.waitMs,
+  ...(settings.history
+    ? {
+        history: new HistoryStore(dynamodb, settings.history.tableName, settings.history.retentionDays, (entry, error) =>
+          logger.error('Could not record a change in the history', { entry, errorName: (error as Error).name }),
+        ),
+      }
+    : {}),
 });

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CredentialType } from '#contract/schemas';
 import type { AppIdentity, Grant } from './provisioner.ts';
 
@@ -184,6 +184,30 @@ export class Registry {
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':revoked': 'REVOKED', ':now': now, ':token': claimToken },
+      }),
+    );
+  }
+
+  /** Every record, one page at a time (consistent reads): what the audit compares AWS with. */
+  async *scan(pageSize = 1000): AsyncGenerator<CredentialRecord[]> {
+    for await (const page of paginateScan({ client: this.documents, pageSize }, { TableName: this.tableName, ConsistentRead: true })) {
+      yield (page.Items ?? []) as CredentialRecord[];
+    }
+  }
+
+  /**
+   * Takes over one expired claim, and only that one: unlike `claim`, it fails if the record
+   * changed since it was read (another call took the claim, revoked, or finished the create).
+   */
+  async takeOverClaim(stuck: CredentialRecord & { claimToken: string }, claimToken: string, leaseExpiresAt: number, now: number): Promise<boolean> {
+    return this.conditionally(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { appKey: stuck.appKey },
+        UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease',
+        ConditionExpression: '#state = :pending AND claimToken = :stuck AND leaseExpiresAt < :now',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':token': claimToken, ':lease': leaseExpiresAt, ':pending': 'PENDING', ':stuck': stuck.claimToken, ':now': now },
       }),
     );
   }

@@ -22,10 +22,15 @@ export interface AuthenticationOptions {
 }
 
 /** Who called, as the log names them: never a secret or a token. */
-interface Authenticated {
+export interface Authenticated {
   scheme: AuthenticationScheme;
   principal: string;
 }
+
+const authenticatedEvents = new WeakMap<APIGatewayProxyEvent, Authenticated>();
+
+/** Who the authentication middleware let this request in as; undefined before it ran or when it refused. */
+export const authenticatedCaller = (event: APIGatewayProxyEvent): Authenticated | undefined => authenticatedEvents.get(event);
 
 class Refusal {
   constructor(
@@ -119,6 +124,7 @@ export const authentication = (options: AuthenticationOptions): MiddlewareObj<AP
         throw unauthorized(challengeHeader(challenge, bearerError), unauthorizedMessage(challenge));
       }
       logger.appendKeys({ authentication: outcome });
+      authenticatedEvents.set(event, outcome);
     },
   };
 };

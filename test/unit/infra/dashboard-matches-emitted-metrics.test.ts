@@ -1,6 +1,8 @@
+import { GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { lambdaContext, proxyEvent } from '../../helpers/portal.ts';
 import { buildStack, testEnv } from '../../helpers/webhook-stack.ts';
 
@@ -9,6 +11,7 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 });
 const { handler: health } = await import('../../../lambda/handlers/health.ts');
+const { handler: audit } = await import('../../../lambda/handlers/audit.ts');
 
 interface EmittedMetric {
   namespace: string;
@@ -50,11 +53,16 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
   let template: Template;
   let emitted: EmittedMetric[];
   beforeAll(async () => {
-    // Prepare + Act: a request answered 204 and one refused 401, each ending with its metric.
+    // Prepare + Act: a request answered 204 and one refused 401, each ending with its metric,
+    // and a scheduled audit of an empty registry and Region.
     resetAwsMocks();
+    aws.dynamodb.on(ScanCommand).resolves({ Items: [] });
+    aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
+    aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
     emitted = await metricsEmittedDuring(async () => {
       await health(proxyEvent({ method: 'GET', path: '/v1/health' }), lambdaContext);
       await health(proxyEvent({ method: 'GET', path: '/v1/health', headers: { Authorization: 'Basic d3Jvbmc6d3Jvbmc=' } }), lambdaContext);
+      await audit();
     });
     template = Template.fromStack(buildStack({ bundle: false, env: testEnv }).stack);
   }, 60_000);

@@ -182,6 +182,8 @@ describe('the functions', () => {
       ACCESS_TOKEN_VALIDITY_MINUTES: '60',
       CLAIM_LEASE_SECONDS: '60',
       CLAIM_WAIT_SECONDS: '15',
+      HISTORY_TABLE_NAME: ref(webhook.history.table),
+      HISTORY_RETENTION_DAYS: '365',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });
@@ -238,6 +240,7 @@ describe('least privilege', () => {
   const readOwnApiKeys = () => ({ Sid: 'ReadOwnApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*'), Condition: ownKeysOnly });
   const deleteOwnApiKeys = () => ({ Sid: 'DeleteOwnApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*'), Condition: ownKeysOnly });
 
+  const recordHistory = () => ({ Sid: 'RecordHistory', Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: arnOf(stack.webhook.history.table) });
   const expected: Record<WebhookRoute, () => unknown[]> = {
     create: () => [
       readSecret(),
@@ -272,6 +275,7 @@ describe('least privilege', () => {
         ],
         Resource: arnOf(stack.webhook.userPool!),
       },
+      recordHistory(),
       ...logsAndTracing('create'),
     ],
     update: () => [
@@ -286,6 +290,7 @@ describe('least privilege', () => {
       { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
       { Sid: 'UnlinkApiKeysFromUsagePlans', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: samplePlanKeys('/*') },
       { Sid: 'UpdateAppClients', Effect: 'Allow', Action: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], Resource: arnOf(stack.webhook.userPool!) },
+      recordHistory(),
       ...logsAndTracing('update'),
     ],
     revoke: () => [
@@ -295,6 +300,7 @@ describe('least privilege', () => {
       listApiKeys(),
       deleteOwnApiKeys(),
       { Sid: 'DeleteAppClients', Effect: 'Allow', Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], Resource: arnOf(stack.webhook.userPool!) },
+      recordHistory(),
       ...logsAndTracing('revoke'),
     ],
     // Health proves the secret is readable, and touches nothing else.
@@ -478,9 +484,18 @@ describe('observability and outputs', () => {
     expect(body).toContain(`SEARCH('{PortalCredentialsWebhook,service,route,outcome,credentialType} MetricName=\\\\\\"Requests\\\\\\"'`);
   });
 
-  it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and the sample usage plan id', () => {
+  it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and plan id, and what the operator commands read', () => {
     // Assess
-    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['BasicAuthSecretArn', 'SampleApiUrl', 'SampleUsagePlanId', 'TokenUrl', 'WebhookUrl']);
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
+      'BasicAuthSecretArn',
+      'HistoryTableName',
+      'RegistryTableName',
+      'SampleApiUrl',
+      'SampleUsagePlanId',
+      'TokenUrl',
+      'UserPoolId',
+      'WebhookUrl',
+    ]);
     template.hasOutput('BasicAuthSecretArn', { Value: ref(stack.webhook.basicAuthSecret) });
     template.hasOutput('SampleUsagePlanId', { Value: ref(stack.webhook.sampleApi!.usagePlan) });
     template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([ref(stack.webhook.api)])] } });

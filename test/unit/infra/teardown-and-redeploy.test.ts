@@ -26,7 +26,8 @@ describe('what a teardown keeps', () => {
       'AWS::Cognito::UserPool',
       'AWS::Cognito::UserPoolDomain',
       'AWS::Cognito::UserPoolResourceServer',
-      'AWS::DynamoDB::Table',
+      'AWS::DynamoDB::Table', // the registry
+      'AWS::DynamoDB::Table', // the history
       'AWS::IAM::Role',
     ]);
   });
@@ -60,6 +61,7 @@ describe('a redeploy onto the table and pool a teardown kept', () => {
   const redeploy = (settings: Record<string, unknown>) => ({
     ...settings,
     registry: { tableName: 'PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ' },
+    history: { tableName: 'PortalCredentialsWebhook-WebhookHistoryTable5E6F7A8B-XYZ' },
     clientCredentials: { userPoolId: 'eu-west-1_Kept123', domainPrefix: 'portalcredentialswebhook-123456789012', existingDomain: true, existingResourceServers: true },
   });
 
@@ -74,6 +76,7 @@ describe('a redeploy onto the table and pool a teardown kept', () => {
       Environment: {
         Variables: Match.objectLike({
           REGISTRY_TABLE_NAME: 'PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ',
+          HISTORY_TABLE_NAME: 'PortalCredentialsWebhook-WebhookHistoryTable5E6F7A8B-XYZ',
           USER_POOL_ID: 'eu-west-1_Kept123',
           TOKEN_URL: 'https://portalcredentialswebhook-123456789012.auth.eu-west-1.amazoncognito.com/oauth2/token',
         }),

@@ -1,0 +1,119 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { driftKinds } from '#audit/drift';
+import { metricsNamespace, serviceName } from '#commons/service';
+import { functionBundling } from './function-bundling.ts';
+import { usagePlanArns } from './route-permissions.ts';
+
+export interface DriftAuditProps {
+  /** The functions' environment: the audit reads the same settings. */
+  readonly environment: Record<string, string>;
+  readonly registry: dynamodb.ITable;
+  /** Set when the deployment issues API keys: the plans whose links are read. */
+  readonly usagePlanIds?: readonly string[];
+  /** Set when the deployment issues client credentials. */
+  readonly userPoolArn?: string;
+  /** When the audit runs. */
+  readonly schedule: events.Schedule;
+  readonly logRetention: logs.RetentionDays;
+  /** Where the drift graph goes. */
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+}
+
+const allow = (sid: string, actions: string[], resources: string[]) => new iam.PolicyStatement({ sid, actions, resources });
+
+/**
+ * The daily drift audit: a function that reads the registry and AWS (never changes them),
+ * publishes the drift found as metrics, alarms when any is found, and graphs it.
+ */
+export class DriftAudit extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly alarm: cloudwatch.Alarm;
+  public readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: DriftAuditProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Portal credentials webhook, drift audit: reads the registry and the credentials, changes nothing',
+    });
+    // A consistent Scan of the registry; no write: the scheduled audit only reports.
+    role.addToPolicy(allow('ReadRegistry', ['dynamodb:Scan'], [props.registry.tableArn]));
+    if (props.usagePlanIds) {
+      const apigateway = (path: string) => `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
+      role.addToPolicy(allow('ReadApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]));
+      role.addToPolicy(allow('ReadUsagePlanLinks', ['apigateway:GET'], usagePlanArns(apigateway, props.usagePlanIds, '/keys')));
+    }
+    if (props.userPoolArn) {
+      role.addToPolicy(allow('ReadAppClients', ['cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient'], [props.userPoolArn]));
+    }
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    logGroup.grantWrite(role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'Portal credentials webhook: daily drift audit (report only)',
+      entry: fileURLToPath(new URL('../lambda/handlers/audit.ts', import.meta.url)),
+      handler: 'handler',
+      projectRoot: fileURLToPath(new URL('..', import.meta.url)),
+      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      // Paced under AWS's rate limits: 10,000 keys and 1,000 app clients take a few minutes.
+      timeout: Duration.minutes(15),
+      tracing: lambda.Tracing.ACTIVE,
+      role,
+      logGroup,
+      environment: props.environment,
+      bundling: functionBundling,
+    });
+
+    this.rule = new events.Rule(this, 'Schedule', {
+      description: 'Runs the credentials webhook drift audit',
+      schedule: props.schedule,
+      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
+    });
+
+    const period = Duration.days(1);
+    const drift = Object.fromEntries(
+      driftKinds.map((kind) => [
+        kind.toLowerCase(),
+        new cloudwatch.Metric({ namespace: metricsNamespace, metricName: 'Drift', dimensionsMap: { service: serviceName, kind }, statistic: 'Maximum', period, label: kind }),
+      ]),
+    );
+    const total = new cloudwatch.MathExpression({ expression: Object.keys(drift).join(' + '), usingMetrics: drift, period, label: 'all drift' });
+    this.alarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
+      alarmDescription: 'The drift audit found credentials that differ between the registry and AWS: run npm run audit to see them',
+      metric: total,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      // No datapoint means the audit did not run; its function's errors say why.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const failed = new cloudwatch.Alarm(this, 'AuditErrorsAlarm', {
+      alarmDescription: 'The drift audit failed',
+      metric: this.function.metricErrors({ period }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmAction) for (const alarm of [this.alarm, failed]) alarm.addAlarmAction(props.alarmAction);
+
+    props.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Drift found by the daily audit', left: Object.values(drift), width: 16, view: cloudwatch.GraphWidgetView.BAR }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Drift audit', alarms: [this.alarm, failed], width: 8 }),
+    );
+  }
+}

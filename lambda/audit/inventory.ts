@@ -1,0 +1,202 @@
+import { type APIGatewayClient, paginateGetApiKeys, paginateGetUsagePlanKeys, paginateGetUsagePlans } from '@aws-sdk/client-api-gateway';
+import {
+  type CognitoIdentityProviderClient,
+  DescribeUserPoolClientCommand,
+  paginateListUserPoolClients,
+} from '@aws-sdk/client-cognito-identity-provider';
+import type { CredentialType } from '#contract/schemas';
+import { managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
+import { isNotFound } from '#provisioning/aws-failures';
+import type { CredentialRecord, Registry } from '#provisioning/registry';
+
+/** An API key the webhook tagged as its own (or that the registry names). Never its value. */
+export interface InventoryApiKey {
+  credentialType: 'API_KEY';
+  credentialId: string;
+  name: string;
+  enabled: boolean;
+  /** The plans (among those the audit reads) the key is linked to. */
+  usagePlanIds: string[];
+}
+
+/** An app client of the pool named as the webhook names them (or that the registry names). Never its secret. */
+export interface InventoryAppClient {
+  credentialType: 'CLIENT_CREDENTIALS';
+  credentialId: string;
+  name: string;
+  scopes: string[];
+  clientCredentialsFlow: boolean;
+}
+
+export type InventoryCredential = InventoryApiKey | InventoryAppClient;
+
+/** A credential the webhook did not make: listed, never touched. */
+export interface ForeignCredential {
+  credentialType: CredentialType;
+  credentialId: string;
+  name: string;
+}
+
+export interface Inventory {
+  /** When the registry was read (epoch ms): claims are judged against this instant. */
+  readAt: number;
+  records: CredentialRecord[];
+  credentials: InventoryCredential[];
+  foreign: ForeignCredential[];
+  /** The usage plans whose links were read; links to any other plan are not the webhook's business. */
+  usagePlanIds: string[];
+  /** Which credential types were read from AWS (a deployment reads only the ones it issues). */
+  checkedTypes: CredentialType[];
+}
+
+export interface InventoryProgress {
+  step: 'registry' | 'api keys' | 'usage plan links' | 'app clients' | 'app client details';
+  done: number;
+  /** Known for the steps that work through a list already read. */
+  total?: number;
+}
+
+export interface InventorySources {
+  registry: Registry;
+  /** Present when the deployment issues API keys. */
+  apiKeys?: { client: APIGatewayClient; linkableUsagePlanIds?: readonly string[] };
+  /** Present when the deployment issues client credentials. */
+  appClients?: { client: CognitoIdentityProviderClient; userPoolId: string };
+  onProgress?: (progress: InventoryProgress) => void;
+  now?: () => number;
+}
+
+/** Every name the webhook gives a credential starts so (see `resourceName`). */
+const webhookNamePrefix = 'portal-';
+/** Describes run a few at a time: the rate limiter, not this, sets the pace. */
+const describeConcurrency = 4;
+
+/**
+ * Reads everything the audit compares, every page of it: the registry first, then AWS,
+ * so that a claim seen expired in the registry cannot still be creating what AWS shows.
+ */
+export const readInventory = async (sources: InventorySources): Promise<Inventory> => {
+  const progress = sources.onProgress ?? (() => {});
+  const readAt = (sources.now ?? Date.now)();
+  const records: CredentialRecord[] = [];
+  for await (const page of sources.registry.scan()) {
+    records.push(...page);
+    progress({ step: 'registry', done: records.length });
+  }
+  const referenced = new Set(records.flatMap((record) => (record.credentialId ? [record.credentialId] : [])));
+  const inventory: Inventory = { readAt, records, credentials: [], foreign: [], usagePlanIds: [], checkedTypes: [] };
+  if (sources.apiKeys) await readApiKeys(sources.apiKeys, referenced, inventory, progress);
+  if (sources.appClients) await readAppClients(sources.appClients, referenced, inventory, progress);
+  return inventory;
+};
+
+const readApiKeys = async (
+  source: NonNullable<InventorySources['apiKeys']>,
+  referenced: Set<string>,
+  inventory: Inventory,
+  progress: (progress: InventoryProgress) => void,
+) => {
+  const { client } = source;
+  const keys: InventoryApiKey[] = [];
+  let seen = 0;
+  // includeValues stays false: the audit never reads a key's value.
+  for await (const page of paginateGetApiKeys({ client, pageSize: 500 }, {})) {
+    for (const key of page.items ?? []) {
+      if (!key.id) continue;
+      const name = key.name ?? '';
+      if (key.tags?.[managedByTag] === managedByValue || referenced.has(key.id)) {
+        keys.push({ credentialType: 'API_KEY', credentialId: key.id, name, enabled: key.enabled !== false, usagePlanIds: [] });
+      } else inventory.foreign.push({ credentialType: 'API_KEY', credentialId: key.id, name });
+    }
+    seen += page.items?.length ?? 0;
+    progress({ step: 'api keys', done: seen });
+  }
+
+  // One listing per plan rather than one per key: plans are few (300 per Region at most).
+  const planIds: string[] = [];
+  if (source.linkableUsagePlanIds) planIds.push(...source.linkableUsagePlanIds);
+  else for await (const page of paginateGetUsagePlans({ client, pageSize: 500 }, {})) planIds.push(...(page.items ?? []).flatMap((plan) => (plan.id ? [plan.id] : [])));
+  const byId = new Map(keys.map((key) => [key.credentialId, key]));
+  for (const [index, usagePlanId] of planIds.entries()) {
+    try {
+      for await (const page of paginateGetUsagePlanKeys({ client, pageSize: 500 }, { usagePlanId })) {
+        for (const link of page.items ?? []) if (link.id) byId.get(link.id)?.usagePlanIds.push(usagePlanId);
+      }
+    } catch (error) {
+      // A plan deleted by hand links nothing; keys recorded with it show up as drift.
+      if (!isNotFound(error)) throw error;
+    }
+    progress({ step: 'usage plan links', done: index + 1, total: planIds.length });
+  }
+  inventory.usagePlanIds = planIds;
+  inventory.credentials.push(...keys);
+  inventory.checkedTypes.push('API_KEY');
+};
+
+const readAppClients = async (
+  source: NonNullable<InventorySources['appClients']>,
+  referenced: Set<string>,
+  inventory: Inventory,
+  progress: (progress: InventoryProgress) => void,
+) => {
+  const { client, userPoolId } = source;
+  const candidates: { id: string; name: string }[] = [];
+  let seen = 0;
+  for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: userPoolId })) {
+    for (const listed of page.UserPoolClients ?? []) {
+      if (!listed.ClientId) continue;
+      const name = listed.ClientName ?? '';
+      if (name.startsWith(webhookNamePrefix) || referenced.has(listed.ClientId)) candidates.push({ id: listed.ClientId, name });
+      else inventory.foreign.push({ credentialType: 'CLIENT_CREDENTIALS', credentialId: listed.ClientId, name });
+    }
+    seen += page.UserPoolClients?.length ?? 0;
+    progress({ step: 'app clients', done: seen });
+  }
+
+  // Cognito lists names only: scopes and flows need one describe per client.
+  let described = 0;
+  const clients = await mapWithConcurrency(candidates, describeConcurrency, async ({ id, name }) => {
+    const details = await describe(client, userPoolId, id);
+    progress({ step: 'app client details', done: ++described, total: candidates.length });
+    if (!details) return undefined; // deleted since it was listed
+    // The answer carries the client's secret: only these fields are kept.
+    const appClient: InventoryAppClient = {
+      credentialType: 'CLIENT_CREDENTIALS',
+      credentialId: id,
+      name,
+      scopes: [...(details.AllowedOAuthScopes ?? [])],
+      clientCredentialsFlow: details.AllowedOAuthFlows?.includes('client_credentials') ?? false,
+    };
+    return appClient;
+  });
+  for (const appClient of clients) {
+    if (!appClient) continue;
+    // Named like ours but not made for client credentials: someone else's client.
+    if (appClient.clientCredentialsFlow || referenced.has(appClient.credentialId)) inventory.credentials.push(appClient);
+    else inventory.foreign.push({ credentialType: 'CLIENT_CREDENTIALS', credentialId: appClient.credentialId, name: appClient.name });
+  }
+  inventory.checkedTypes.push('CLIENT_CREDENTIALS');
+};
+
+const describe = async (client: CognitoIdentityProviderClient, userPoolId: string, clientId: string) => {
+  try {
+    const { UserPoolClient } = await client.send(new DescribeUserPoolClientCommand({ UserPoolId: userPoolId, ClientId: clientId }));
+    return UserPoolClient;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+};
+
+const mapWithConcurrency = async <T, R>(items: readonly T[], concurrency: number, run: (item: T) => Promise<R>): Promise<R[]> => {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+};

@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import type { CredentialType } from '#contract/schemas';
+import type { Grant, Provisioner } from '#provisioning/provisioner';
+import type { CredentialRecord, Registry } from '#provisioning/registry';
+import { type Drift, reportOnly } from './drift.ts';
+
+/**
+ * DELETE_ORPHAN: delete a credential no record holds. MARK_REVOKED: record that an active
+ * credential is gone. REGRANT: bring plans or scopes back to the registry's. FINISH_CLAIM:
+ * a dead create left exactly one credential: record it as the app's. RELEASE_CLAIM: delete
+ * what a dead create left and mark the app revoked, so the portal's next create starts clean.
+ */
+export type RepairKind = 'DELETE_ORPHAN' | 'MARK_REVOKED' | 'REGRANT' | 'FINISH_CLAIM' | 'RELEASE_CLAIM';
+
+/**
+ * PLANNED: dry run. APPLIED: done. SKIPPED: the state changed since the audit read it
+ * (a portal call, another repair), so nothing was done: audit again. FAILED: AWS refused or failed.
+ */
+export type RepairOutcome = 'PLANNED' | 'APPLIED' | 'SKIPPED' | 'FAILED';
+
+export interface RepairResult {
+  action: RepairKind;
+  credentialType: CredentialType;
+  appKey?: string;
+  credentialId?: string;
+  outcome: RepairOutcome;
+  /** What was (or would be) done, or why not. */
+  detail: string;
+  /** The grant before and after, for the history. */
+  before?: Grant;
+  after?: Grant;
+}
+
+/** What one repair needs: the registry, and the same provisioners the webhook uses. */
+export interface RepairDependencies {
+  registry: Registry;
+  provisioners: ReadonlyMap<CredentialType, Provisioner>;
+  /** Whether a credential still exists in AWS (a direct read, never a listing). */
+  exists(credentialType: CredentialType, credentialId: string): Promise<boolean>;
+  /** How long a taken-over claim protects the repair; the webhook's own lease. */
+  leaseMs: number;
+  now?: () => number;
+}
+
+export const repairKindOf = (drift: Drift): RepairKind | undefined => {
+  if (reportOnly.has(drift.kind)) return undefined;
+  switch (drift.kind) {
+    case 'ORPHAN':
+      return 'DELETE_ORPHAN';
+    case 'GONE':
+      return 'MARK_REVOKED';
+    case 'GRANT_MISMATCH':
+      return 'REGRANT';
+    case 'STUCK_CLAIM':
+      return drift.leftovers?.length === 1 ? 'FINISH_CLAIM' : 'RELEASE_CLAIM';
+    default:
+      return undefined;
+  }
+};
+
+const grantOf = (record: CredentialRecord): Grant => ({ apiIds: record.apiIds ?? [], usagePlanIds: record.usagePlanIds ?? [], scopes: record.scopes ?? [] });
+
+class Skip extends Error {}
+
+/**
+ * Repairs one finding. Every repair reads the registry again first and acts only if the
+ * finding still holds, and every step is safe to repeat: an interrupted run is resumed by
+ * auditing and repairing again.
+ */
+export const repair = async (drift: Drift, deps: RepairDependencies, apply: boolean): Promise<RepairResult | undefined> => {
+  const action = repairKindOf(drift);
+  if (!action) return undefined;
+  const result: RepairResult = {
+    action,
+    credentialType: drift.credentialType,
+    ...(drift.appKey ? { appKey: drift.appKey } : {}),
+    ...(drift.credentialId ? { credentialId: drift.credentialId } : {}),
+    outcome: apply ? 'APPLIED' : 'PLANNED',
+    detail: plannedDetail(action, drift),
+  };
+  if (!apply) return result;
+  try {
+    const done = await repairs[action](drift, deps);
+    return { ...result, ...done };
+  } catch (error) {
+    if (error instanceof Skip) return { ...result, outcome: 'SKIPPED', detail: error.message };
+    const name = (error as Error)?.name ?? 'Error';
+    const code = (error as { code?: string }).code;
+    return { ...result, outcome: 'FAILED', detail: `${plannedDetail(action, drift)} failed: ${code ?? name}` };
+  }
+};
+
+const plannedDetail = (action: RepairKind, drift: Drift): string => {
+  switch (action) {
+    case 'DELETE_ORPHAN':
+      return `delete ${drift.credentialId}`;
+    case 'MARK_REVOKED':
+      return 'mark the registry record revoked';
+    case 'REGRANT':
+      return `set ${drift.credentialType === 'API_KEY' ? 'usage plans' : 'scopes'} back to [${drift.recorded?.join(', ')}]`;
+    case 'FINISH_CLAIM':
+      return `record ${drift.leftovers?.[0]} as the app's credential and grant it what the claim asked for`;
+    case 'RELEASE_CLAIM':
+      return `delete ${drift.leftovers?.length ? drift.leftovers.join(', ') : 'nothing'} and mark the claim revoked`;
+  }
+};
+
+type Done = Partial<RepairResult>;
+
+const provisionerOf = (deps: RepairDependencies, type: CredentialType) => {
+  const provisioner = deps.provisioners.get(type);
+  if (!provisioner) throw new Skip(`this deployment does not issue ${type}`);
+  return provisioner;
+};
+
+const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Promise<Done>> = {
+  async DELETE_ORPHAN(drift, deps) {
+    const credentialId = drift.credentialId as string;
+    // Whatever record could hold it now: by id, and by the app its name stands for.
+    const appKey = drift.appKey;
+    const [byId, byApp] = await Promise.all([deps.registry.findByCredentialId(credentialId), appKey ? deps.registry.get(appKey) : undefined]);
+    for (const record of [byId, byApp]) {
+      if (record?.state === 'ACTIVE' && record.credentialId === credentialId) throw new Skip('the registry now holds it: not an orphan any more');
+      if (record?.state === 'PENDING' && record.credentialType === drift.credentialType) throw new Skip('a create for this app is in progress: audit again later');
+    }
+    await provisionerOf(deps, drift.credentialType).revoke(credentialId);
+    return { detail: `deleted ${credentialId}` };
+  },
+
+  async MARK_REVOKED(drift, deps) {
+    const credentialId = drift.credentialId as string;
+    if (await deps.exists(drift.credentialType, credentialId)) throw new Skip('it exists in AWS after all: not gone');
+    const { record, claimToken } = await hold(drift, deps);
+    if (!(await deps.registry.markRevoked(record.appKey, claimToken, iso(deps)))) throw new Skip('the registry record changed since the audit');
+    return { detail: 'marked revoked: the portal’s next create for this app issues a new credential', before: grantOf(record) };
+  },
+
+  async REGRANT(drift, deps) {
+    const credentialId = drift.credentialId as string;
+    const { record, claimToken } = await hold(drift, deps);
+    if (record.updatedAt !== drift.recordUpdatedAt) {
+      await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps));
+      throw new Skip('the credential was updated since the audit');
+    }
+    // Held like a portal change: no update or revoke of this app runs until the grant is recorded again.
+    await provisionerOf(deps, drift.credentialType).regrant(credentialId, grantOf(record));
+    if (!(await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps)))) throw new Skip('the hold was taken over meanwhile');
+    const actualGrant = { apiIds: record.apiIds ?? [], usagePlanIds: [] as string[], scopes: [] as string[] };
+    if (drift.credentialType === 'API_KEY') actualGrant.usagePlanIds = drift.actual ?? [];
+    else actualGrant.scopes = drift.actual ?? [];
+    return { detail: plannedDetail('REGRANT', drift), before: actualGrant, after: grantOf(record) };
+  },
+
+  async FINISH_CLAIM(drift, deps) {
+    const { record, claimToken } = await takeOver(drift, deps);
+    const credentialId = drift.leftovers?.[0] as string;
+    if (!(await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps)))) throw new Skip('the claim was taken over meanwhile');
+    await provisionerOf(deps, record.credentialType).regrant(credentialId, grantOf(record));
+    return { credentialId, detail: `recorded ${credentialId} as the app's credential, granted as the claim asked`, after: grantOf(record) };
+  },
+
+  async RELEASE_CLAIM(drift, deps) {
+    const { record, claimToken } = await takeOver(drift, deps);
+    const provisioner = provisionerOf(deps, record.credentialType);
+    // The claim is ours until its lease ends: if a delete fails, the next audit (or create) takes it over again.
+    for (const credentialId of drift.leftovers ?? []) await provisioner.revoke(credentialId);
+    if (!(await deps.registry.markRevoked(record.appKey, claimToken, iso(deps)))) throw new Skip('the claim was taken over meanwhile');
+    return { detail: `deleted ${drift.leftovers?.length ?? 0} leftover(s) and marked the claim revoked` };
+  },
+};
+
+/** Holds the app's issued credential as a portal change would, so that none runs while the repair does. */
+const hold = async (drift: Drift, deps: RepairDependencies) => {
+  const now = (deps.now ?? Date.now)();
+  const credentialId = drift.credentialId as string;
+  const record = await deps.registry.get(drift.appKey as string);
+  if (record?.state !== 'ACTIVE' || record.credentialId !== credentialId) throw new Skip('the registry record changed since the audit');
+  const claimToken = randomUUID();
+  const held = await deps.registry.hold(record.appKey, credentialId, { claimToken, leaseExpiresAt: now + deps.leaseMs }, now);
+  if (!held.held) throw new Skip('a change of this app is in progress: audit again later');
+  return { record, claimToken };
+};
+
+/** Takes the dead create's claim, so that no portal create for this app runs while the repair does. */
+const takeOver = async (drift: Drift, deps: RepairDependencies) => {
+  const now = (deps.now ?? Date.now)();
+  const record = await deps.registry.get(drift.appKey as string);
+  if (record?.state !== 'PENDING' || !record.claimToken || (record.leaseExpiresAt ?? 0) >= now) throw new Skip('the claim is no longer stuck');
+  // Another create that took over and died since would have left what the audit did not see.
+  if (record.updatedAt !== drift.recordUpdatedAt) throw new Skip('the claim changed since the audit');
+  const claimToken = randomUUID();
+  if (!(await deps.registry.takeOverClaim({ ...record, claimToken: record.claimToken }, claimToken, now + deps.leaseMs, now))) {
+    throw new Skip('the claim was taken over meanwhile');
+  }
+  return { record, claimToken };
+};
+
+const iso = (deps: RepairDependencies) => new Date((deps.now ?? Date.now)()).toISOString();

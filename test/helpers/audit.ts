@@ -1,0 +1,58 @@
+import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, DescribeUserPoolClientCommand, UpdateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { afterAll } from 'vitest';
+import { appKeyTag, managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
+import type { LocalWebhook } from '../../local/local-webhook.ts';
+import { main } from '../../tools/audit.ts';
+
+const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/** Changes made to AWS behind the webhook's back, as a person with console access would. */
+export const outOfBand = (webhook: LocalWebhook) => {
+  const apiGateway = new APIGatewayClient({ ...localAws, endpoint: webhook.controlPlane.url });
+  const cognito = new CognitoIdentityProviderClient({ ...localAws, endpoint: webhook.cognito.url });
+  afterAll(() => {
+    apiGateway.destroy();
+    cognito.destroy();
+  });
+  const UserPoolId = webhook.cognito.userPoolId;
+  return {
+    /** A key shaped as the webhook makes them (name and tags), or any other key. */
+    createKey: async (name: string, tags: Record<string, string> = {}) =>
+      (await apiGateway.send(new CreateApiKeyCommand({ name, enabled: true, tags }))).id as string,
+    createWebhookLikeKey: async (appKey: string) =>
+      (await apiGateway.send(new CreateApiKeyCommand({ name: `portal-${appKey}`, enabled: true, tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey } }))).id as string,
+    deleteKey: (apiKey: string) => apiGateway.send(new DeleteApiKeyCommand({ apiKey })),
+    disableKey: (apiKey: string) => apiGateway.send(new UpdateApiKeyCommand({ apiKey, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] })),
+    link: (keyId: string, usagePlanId: string) => apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' })),
+    unlink: (keyId: string, usagePlanId: string) => apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId })),
+    createClient: async (name: string, flows: ('client_credentials' | 'code')[] = []) =>
+      (
+        await cognito.send(
+          new CreateUserPoolClientCommand({ UserPoolId, ClientName: name, GenerateSecret: true, AllowedOAuthFlows: flows, AllowedOAuthFlowsUserPoolClient: flows.length > 0 }),
+        )
+      ).UserPoolClient?.ClientId as string,
+    setScopes: (ClientId: string, scopes: string[]) =>
+      cognito.send(new UpdateUserPoolClientCommand({ UserPoolId, ClientId, AllowedOAuthFlows: ['client_credentials'], AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthScopes: scopes })),
+    scopesOf: async (ClientId: string) => (await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId, ClientId }))).UserPoolClient?.AllowedOAuthScopes ?? [],
+    clientExists: async (ClientId: string) => {
+      try {
+        await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId, ClientId }));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+};
+
+/** `npm run audit` in-process, with the local webhook's environment; stdout, stderr and the exit code. */
+export const runAuditCommand = async (webhook: LocalWebhook, ...args: string[]) => {
+  let stdout = '';
+  let stderr = '';
+  const exitCode = await main(['--table', webhook.tableName, '--user-pool-id', webhook.cognito.userPoolId, ...args], process.env, {
+    output: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
+    rateLimited: false,
+  });
+  return { exitCode, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
+};

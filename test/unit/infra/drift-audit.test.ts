@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
+import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, Record<string, unknown>> };
+
+/** The stack from cdk.json's settings, changed as a platform team would; functions not bundled (templates only). */
+const synthesize = (change: Record<string, unknown> = {}) => {
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const settings = parseSettings({ ...cdkJson.context[SETTINGS_CONTEXT_KEY], ...change });
+  const stack = new PortalCredentialsWebhookStack(app, 'Webhook', { settings, env: { account: '123456789012', region: 'eu-west-1' } });
+  const logicalId = (construct: IConstruct) => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
+  return { stack, template: Template.fromStack(stack), logicalId };
+};
+
+describe('the scheduled drift audit in the stack', () => {
+  const { stack, template, logicalId } = synthesize();
+  const audit = stack.webhook.driftAudit!;
+
+  it('runs the audit function daily from an EventBridge schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(audit.function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('drift audit'), Timeout: 900, Runtime: 'nodejs24.x' });
+  });
+
+  it('lets the audit read the registry, the API keys, the plans’ links and the app clients, and change nothing', () => {
+    const roleId = (template.toJSON().Resources[logicalId(audit.function)].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+      (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
+    );
+    const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[] }[]);
+    const actions = statements.flatMap((statement) => [statement.Action].flat());
+    expect(statements.map((statement) => statement.Sid).filter(Boolean).sort()).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadRegistry', 'ReadUsagePlanLinks']);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Scan', 'apigateway:GET', 'cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient']));
+    // Logs and traces aside, nothing that writes.
+    const writes = actions.filter((action) => !/^(logs|xray):/.test(action) && !/:(Get|Scan|List|Describe)/.test(action) && action !== 'apigateway:GET');
+    expect(writes).toEqual([]);
+  });
+
+  it('alarms when the audit finds any drift, and when it fails', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'orphan + gone + grant_mismatch + stuck_claim + disabled_key' }),
+        Match.objectLike({
+          Id: 'stuck_claim',
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'PortalCredentialsWebhook', MetricName: 'Drift', Dimensions: Match.arrayWith([{ Name: 'kind', Value: 'STUCK_CLAIM' }]) },
+            Period: 86_400,
+          }),
+        }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: 'The drift audit failed',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(audit.function) } }],
+    });
+  });
+
+  it('shows the drift counts and the audit’s alarms on the dashboard', () => {
+    const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(body).toContain('Drift found by the daily audit');
+    expect(body).toContain('DISABLED_KEY');
+    expect(body).toContain(logicalId(audit.alarm));
+  });
+
+  it('keeps a history table by app and time, expiring entries by TTL after the configured retention, retained with the stack', () => {
+    const { template: kept, stack: keptStack } = synthesize({ history: { retentionDays: 90 } });
+    kept.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      Properties: Match.objectLike({
+        KeySchema: [
+          { AttributeName: 'appKey', KeyType: 'HASH' },
+          { AttributeName: 'sortKey', KeyType: 'RANGE' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
+    });
+    const createFunction = kept.toJSON().Resources[keptStack.getLogicalId(keptStack.webhook.functions.create.node.defaultChild as CfnElement)];
+    expect(createFunction.Properties.Environment.Variables.HISTORY_RETENTION_DAYS).toBe('90');
+  }, 30_000);
+});
+
+describe('turning the audit off in cdk.json', () => {
+  it('leaves out the function, its schedule and its alarms', () => {
+    const { template, stack } = synthesize({ driftAudit: { enabled: false } });
+    expect(stack.webhook.driftAudit).toBeUndefined();
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    expect(JSON.stringify(template.toJSON())).not.toContain('drift audit');
+  }, 30_000);
+
+  it('takes another schedule, and refuses one EventBridge would not', () => {
+    synthesize({ driftAudit: { schedule: 'cron(0 6 * * ? *)' } }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 6 * * ? *)' });
+    expect(() => synthesize({ driftAudit: { schedule: 'daily' } })).toThrow(/driftAudit\.schedule: must be an EventBridge schedule/);
+  }, 30_000);
+});

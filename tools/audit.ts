@@ -1,0 +1,249 @@
+/**
+ * Compares what the webhook's registry records with what exists in AWS, and repairs the drift.
+ *
+ *   npm run audit -- --table NAME [--user-pool-id ID] [--usage-plans a,b] [--json] [--repair [--apply]]
+ *
+ * Reads every page (progress on stderr), prints a table (or JSON) on stdout. Exit codes:
+ * 0 no drift (or all of it repaired), 3 drift left, 1 AWS failed or a repair failed, 2 wrong usage.
+ * Credentials the webhook did not make are listed as foreign and never touched. No secret is read
+ * into the output: API key values are never requested, app-client secrets are dropped unread.
+ */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { withCaller } from '#history/caller';
+import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
+import { driftKinds } from '../lambda/audit/drift.ts';
+import type { InventoryProgress } from '../lambda/audit/inventory.ts';
+import type { RepairResult } from '../lambda/audit/repair.ts';
+import { type CliOutput, EXIT_DRIFT, EXIT_FAILED, EXIT_OK, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
+
+export const USAGE = `Usage: npm run audit -- --table <registry table> [options]
+
+Compares the webhook's registry with AWS and reports, per app: orphans (made by the webhook,
+not held by the registry), credentials gone from AWS, usage plans or scopes that differ, creates
+stuck past their claim's lease, and API keys disabled outside the webhook. Credentials the webhook
+did not make are listed as foreign and never touched.
+
+Options:
+  --table <name>               The registry table (default: REGISTRY_TABLE_NAME)
+  --user-pool-id <id>          Also audit the pool's app clients (default: USER_POOL_ID)
+  --usage-plans <a,b,...>      The usage plans the deployment links keys to (default: CREDENTIAL_POLICY's
+                               usagePlanIds; without either, every plan of the account is read)
+  --access-token-validity-minutes <n>
+                               The deployment's token lifetime, resent when scopes are repaired
+                               (Cognito resets what an update omits; default: ACCESS_TOKEN_VALIDITY_MINUTES or 60)
+  --history-table <name>       Record each applied repair in this history table (default: HISTORY_TABLE_NAME)
+  --history-retention-days <n> How long those entries are kept (default: HISTORY_RETENTION_DAYS or 365)
+  --lease-seconds <n>          The webhook's claim lease (default: CLAIM_LEASE_SECONDS or 60)
+  --region <region>            AWS Region (default: AWS_REGION or your profile's)
+  --json                       Print the report as JSON
+  --repair                     Say what the repair would do (dry run)
+  --apply                      With --repair: do it. Each action is printed as it is done; Ctrl-C stops
+                               between two actions, and running again resumes
+  --quiet                      No progress display
+  -h, --help                   Show this help
+
+Exit codes: 0 no drift (or all of it repaired), 3 drift left, 1 AWS or a repair failed, 2 wrong usage.
+`;
+
+interface AuditCommand {
+  target: AuditTarget;
+  history?: { tableName: string; retentionDays: number };
+  json: boolean;
+  repair: boolean;
+  apply: boolean;
+  quiet: boolean;
+}
+
+const positiveInteger = (text: string, flag: string) => {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${flag} must be a positive whole number, not "${text}"`);
+  return value;
+};
+
+const usagePlansFromPolicy = (policy: string | undefined): string[] | undefined => {
+  if (!policy) return undefined;
+  try {
+    return (JSON.parse(policy) as { usagePlanIds?: string[] }).usagePlanIds;
+  } catch {
+    throw new Error('CREDENTIAL_POLICY is not valid JSON');
+  }
+};
+
+export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv): AuditCommand | 'help' => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: {
+      table: { type: 'string' },
+      'user-pool-id': { type: 'string' },
+      'usage-plans': { type: 'string' },
+      'access-token-validity-minutes': { type: 'string' },
+      'lease-seconds': { type: 'string' },
+      'history-table': { type: 'string' },
+      'history-retention-days': { type: 'string' },
+      region: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      repair: { type: 'boolean', default: false },
+      apply: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+  const table = values.table ?? env.REGISTRY_TABLE_NAME;
+  if (!table) throw new Error('--table is required (or set REGISTRY_TABLE_NAME)');
+  if (values.apply && !values.repair) throw new Error('--apply goes with --repair');
+  const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
+  if (userPoolId !== undefined && !/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
+  const plans = values['usage-plans'] !== undefined ? values['usage-plans'].split(',').map((plan) => plan.trim()).filter(Boolean) : usagePlansFromPolicy(env.CREDENTIAL_POLICY);
+  const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? '60', '--access-token-validity-minutes');
+  if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
+  const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const historyTable = values['history-table'] ?? env.HISTORY_TABLE_NAME;
+  const retentionDays = positiveInteger(values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? '365', '--history-retention-days');
+  return {
+    ...(historyTable ? { history: { tableName: historyTable, retentionDays } } : {}),
+    target: {
+      registryTableName: table,
+      apiKeys: plans ? { linkableUsagePlanIds: plans } : {},
+      ...(userPoolId ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity } } : {}),
+      leaseMs: positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? '60', '--lease-seconds') * 1000,
+      ...(region ? { region } : {}),
+    },
+    json: values.json,
+    repair: values.repair,
+    apply: values.apply,
+    quiet: values.quiet,
+  };
+};
+
+/** One line per step on a log; on a terminal, one line rewritten in place. */
+export const progressDisplay = (output: CliOutput, terminal: boolean) => {
+  let current: InventoryProgress | undefined;
+  let shownAt = 0;
+  const line = (progress: InventoryProgress) =>
+    `reading ${progress.step}: ${progress.done.toLocaleString('en-US')}${progress.total === undefined ? '' : ` of ${progress.total.toLocaleString('en-US')}`}`;
+  return {
+    update(progress: InventoryProgress) {
+      if (current && current.step !== progress.step && !terminal) output.stderr(`${line(current)}\n`);
+      current = progress;
+      if (terminal && Date.now() - shownAt > 100) {
+        shownAt = Date.now();
+        output.stderr(`\r\x1b[2K${line(progress)}`);
+      }
+    },
+    done() {
+      if (current) output.stderr(terminal ? `\r\x1b[2K${line(current)}\n` : `${line(current)}\n`);
+    },
+  };
+};
+
+const pad = (rows: string[][]) => {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
+};
+
+export const repairLine = (result: RepairResult) =>
+  `${result.outcome.padEnd(7)} ${result.action} ${result.appKey ?? '-'} ${result.credentialId ?? '-'}: ${result.detail}`;
+
+/** The report as a person reads it. */
+export const formatTable = (run: AuditRun, options: { repair: boolean; apply: boolean; table: string }): string => {
+  const { report } = run;
+  const lines: string[] = [];
+  const { totals } = report;
+  lines.push(
+    `Audit of ${options.table} at ${report.checkedAt}: ${totals.records} registry records, ${totals.apiKeys} API keys and ` +
+      `${totals.appClients} app clients made by the webhook, ${totals.foreign} foreign credentials (listed, never touched)`,
+    '',
+  );
+  if (report.drift.length === 0) lines.push('No drift: the registry and AWS agree.');
+  else {
+    lines.push(pad([['APP', 'DRIFT', 'TYPE', 'CREDENTIAL', 'DETAIL'], ...report.drift.map((d) => [d.appKey ?? '-', d.kind, d.credentialType, d.credentialId ?? '-', d.detail])]));
+  }
+  lines.push('', `Drift: ${driftKinds.map((kind) => `${report.counts[kind]} ${kind}`).join(', ')}`);
+  if (report.foreign.length > 0) {
+    const shown = report.foreign.slice(0, 10);
+    lines.push('', `Foreign (not made by the webhook, never touched): ${report.foreign.length}`);
+    lines.push(...shown.map((f) => `  ${f.credentialType} ${f.credentialId} ${f.name}`));
+    if (report.foreign.length > shown.length) lines.push(`  … and ${report.foreign.length - shown.length} more (--json lists all)`);
+  }
+  if (options.repair) {
+    lines.push('', options.apply ? 'Repairs:' : 'Repairs (dry run; add --apply to do them):');
+    if (run.repairs.length === 0) lines.push('  nothing to repair');
+    lines.push(...run.repairs.map((result) => `  ${repairLine(result)}`));
+    if (run.notStarted > 0) lines.push(`  stopped: ${run.notStarted} repair(s) not started; run again to resume`);
+  }
+  const total = Object.values(run.calls).reduce((sum, count) => sum + count, 0);
+  lines.push('', `AWS calls: ${total} (${Object.entries(run.calls).map(([operation, count]) => `${operation} ${count}`).join(', ')})`);
+  return `${lines.join('\n')}\n`;
+};
+
+export const exitCodeOf = (run: AuditRun, apply: boolean): number => {
+  if (run.repairs.some((result) => result.outcome === 'FAILED')) return EXIT_FAILED;
+  if (!apply) return run.report.drift.length > 0 ? EXIT_DRIFT : EXIT_OK;
+  const repaired = run.repairs.filter((result) => result.outcome === 'APPLIED').length;
+  return repaired < run.report.drift.length ? EXIT_DRIFT : EXIT_OK;
+};
+
+export interface AuditCommandOptions {
+  output?: CliOutput;
+  /** Whether stderr is a terminal (progress rewritten in place). */
+  terminal?: boolean;
+  signal?: AbortSignal;
+  /** Tests run against stand-ins, which need no pacing. */
+  rateLimited?: boolean;
+  onRepair?: (result: RepairResult) => void | Promise<void>;
+}
+
+/** Runs the command and returns its exit code; never throws. */
+export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = process.env, options: AuditCommandOptions = {}): Promise<number> => {
+  const output = options.output ?? processOutput;
+  const parsed = parseOrExit(() => parseCommandLine(args, env), USAGE, output);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  const { request } = parsed;
+  const audit = new Audit({ ...request.target, ...(options.rateLimited === false ? { rateLimited: false } : {}) });
+  const progress = progressDisplay(output, options.terminal ?? false);
+  // The history names the operator and this run, so one run's repairs can be found together.
+  const caller = { source: 'repair', principal: `operator ${userInfo().username}`, requestId: `audit-${randomUUID()}` };
+  try {
+    const run = await withCaller(caller, () => audit.run({
+      repair: request.repair,
+      apply: request.apply,
+      ...(request.quiet ? {} : { onProgress: progress.update }),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(request.history ? { history: audit.historyStore(request.history.tableName, request.history.retentionDays) } : {}),
+      onRepair: async (result) => {
+        if (request.apply) output.stderr(`${repairLine(result)}\n`);
+        await options.onRepair?.(result);
+      },
+    }));
+    if (!request.quiet) progress.done();
+    output.stdout(request.json ? `${JSON.stringify(run, null, 2)}\n` : formatTable(run, { ...request, table: request.target.registryTableName }));
+    return exitCodeOf(run, request.apply);
+  } catch (error) {
+    const name = (error as Error)?.name ?? 'Error';
+    const hint = /CredentialsProviderError|region is missing/i.test(`${name} ${(error as Error)?.message}`)
+      ? 'set AWS credentials and --region (or AWS_REGION)'
+      : name === 'ResourceNotFoundException'
+        ? 'check --table, --user-pool-id and --region'
+        : 'check the names, the Region and that your credentials may read them';
+    output.stderr(`error: the audit could not read ${name === 'Error' ? 'AWS' : `(${name})`}: ${hint}\n`);
+    return EXIT_FAILED;
+  } finally {
+    audit.destroy();
+  }
+};
+
+if (isEntryPoint(import.meta.url)) {
+  const stop = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\nstopping after the repair in progress; run again to resume\n');
+    stop.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
+  process.exitCode = await main(process.argv.slice(2), process.env, { terminal: process.stderr.isTTY, signal: stop.signal });
+}
