@@ -350,7 +350,7 @@ export class CredentialsService {
   }
 
   /** A hold taken from a change that crashed: AWS may differ from the record, and this call reconciles it. */
-  private noteTakeover(tookOver: boolean, appKey: string) {
+  private noteTakeover(tookOver: boolean | undefined, appKey: string) {
     if (tookOver) logger.warn('Took over the expired hold of a change that did not finish', { appKey });
   }
 

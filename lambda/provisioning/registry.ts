@@ -22,23 +22,49 @@ export interface CredentialRecord extends AppIdentity, Grant {
   revokedAt?: string;
 }
 
+/**
+ * `previous`: the record the claim replaced, none when the app had none. When that is unknown (the
+ * write was applied by an attempt whose answer was lost), this claim with its lease run out: the most
+ * cautious guess, a crashed create, so that its leftovers are looked for and, put back by `release`,
+ * it leaves an expired claim that the next call takes over.
+ */
 export type ClaimOutcome =
   | { claimed: true; previous?: CredentialRecord }
   | { claimed: false; current?: CredentialRecord };
 
-/** `tookOver`: the app was held by a call whose lease ran out (it crashed or timed out midway). */
-export type HoldOutcome = { held: true; tookOver: boolean } | { held: false; current?: CredentialRecord };
+/**
+ * `tookOver`: the app was held by a call whose lease ran out (it crashed or timed out midway);
+ * undefined when unknown (the hold was applied by an attempt whose answer was lost).
+ */
+export type HoldOutcome = { held: true; tookOver?: boolean } | { held: false; current?: CredentialRecord };
 
 export const credentialIdIndex = 'byCredentialId';
 
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 
+const sameList = (a: readonly string[] = [], b: readonly string[] = []) => a.length === b.length && a.every((item, index) => item === b[index]);
+
+/** Whether `current` is `expected` as it was written: the same state, holder, lease and last change. */
+const sameVersion = (current: CredentialRecord | undefined, expected: CredentialRecord) =>
+  current !== undefined &&
+  current.state === expected.state &&
+  current.credentialId === expected.credentialId &&
+  current.claimToken === expected.claimToken &&
+  current.leaseExpiresAt === expected.leaseExpiresAt &&
+  current.updatedAt === expected.updatedAt;
+
 /**
  * The DynamoDB table of credentials this webhook created: the proof of ownership,
  * and the lock that lets one call at a time change an app (a claim or hold with a
  * lease, taken by conditional write). Keyed by app key, with a sparse index on the
  * credential id.
+ *
+ * The SDK retries a write whose answer was lost (a time-out), and its first attempt may have
+ * been applied: the retry then fails its condition. So a write whose condition fails reads the
+ * record, and counts as done when the record shows that write's own effect (its claim token, the
+ * credential id, grant or time it wrote). Should another call have changed the record since, the
+ * write answers "not ours": cautious, never mistaken about what the record holds.
  */
 export class Registry {
   constructor(
@@ -92,13 +118,15 @@ export class Registry {
       return { claimed: true, previous: Attributes as CredentialRecord | undefined };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return { claimed: false, current: await this.get(pending.appKey) };
+      const current = await this.get(pending.appKey);
+      if (current?.claimToken === pending.claimToken) return { claimed: true, previous: { ...pending, leaseExpiresAt: 0 } };
+      return { claimed: false, current };
     }
   }
 
   /** Turns our claim into the issued credential; false when the claim is no longer ours. */
   async activate(appKey: string, claimToken: string, credentialId: string, now: string): Promise<boolean> {
-    const turned = await this.conditionally(
+    return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
@@ -107,21 +135,23 @@ export class Registry {
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':active': 'ACTIVE', ':id': credentialId, ':now': now, ':token': claimToken },
       }),
+      // AWS never reuses a credential id: only this call can have recorded it.
+      { appKey, applied: (current) => current?.state === 'ACTIVE' && current.credentialId === credentialId },
     );
-    if (turned) return true;
-    // The SDK retries a write whose answer was lost (a time-out): its first attempt may already have turned the claim.
-    const current = await this.get(appKey);
-    return current?.state === 'ACTIVE' && current.credentialId === credentialId;
   }
 
   /** Gives the claim up after a failed create: the previous record comes back, or none. */
   async release(appKey: string, claimToken: string, previous?: CredentialRecord): Promise<boolean> {
     const condition = { ConditionExpression: 'claimToken = :token', ExpressionAttributeValues: { ':token': claimToken } };
-    return this.conditionally(
-      previous
-        ? new PutCommand({ TableName: this.tableName, Item: previous, ...condition })
-        : new DeleteCommand({ TableName: this.tableName, Key: { appKey }, ...condition }),
-    );
+    return previous
+      ? this.conditionally(new PutCommand({ TableName: this.tableName, Item: previous, ...condition }), {
+          appKey,
+          applied: (current) => sameVersion(current, previous),
+        })
+      : this.conditionally(new DeleteCommand({ TableName: this.tableName, Key: { appKey }, ...condition }), {
+          appKey,
+          applied: (current) => current === undefined,
+        });
   }
 
   /**
@@ -144,7 +174,9 @@ export class Registry {
       return { held: true, tookOver: Attributes?.claimToken !== undefined };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return { held: false, current: await this.get(appKey) };
+      const current = await this.get(appKey);
+      if (current?.claimToken === claim.claimToken) return { held: true };
+      return { held: false, current };
     }
   }
 
@@ -171,6 +203,16 @@ export class Registry {
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeValues: { ':apis': grant.apiIds, ':plans': grant.usagePlanIds, ':scopes': grant.scopes, ':now': now, ':token': claimToken },
       }),
+      {
+        appKey,
+        applied: (current) =>
+          current?.state === 'ACTIVE' &&
+          current.claimToken === undefined &&
+          current.updatedAt === now &&
+          sameList(current.apiIds, grant.apiIds) &&
+          sameList(current.usagePlanIds, grant.usagePlanIds) &&
+          sameList(current.scopes, grant.scopes),
+      },
     );
   }
 
@@ -185,6 +227,7 @@ export class Registry {
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':revoked': 'REVOKED', ':now': now, ':token': claimToken },
       }),
+      { appKey, applied: (current) => current?.state === 'REVOKED' && current.claimToken === undefined && current.revokedAt === now },
     );
   }
 
@@ -209,16 +252,25 @@ export class Registry {
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: { ':token': claimToken, ':lease': leaseExpiresAt, ':pending': 'PENDING', ':stuck': stuck.claimToken, ':now': now },
       }),
+      { appKey: stuck.appKey, applied: (current) => current?.claimToken === claimToken },
     );
   }
 
-  private async conditionally(command: UpdateCommand | PutCommand | DeleteCommand): Promise<boolean> {
+  /**
+   * Sends a conditional write of one app's record: true when applied. When its condition fails,
+   * true all the same if `retried.applied` finds the write's own effect in the record (an earlier
+   * attempt whose answer was lost applied it).
+   */
+  private async conditionally(
+    command: UpdateCommand | PutCommand | DeleteCommand,
+    retried?: { appKey: string; applied: (current: CredentialRecord | undefined) => boolean },
+  ): Promise<boolean> {
     try {
       await this.documents.send(command as never);
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
     }
+    return retried ? retried.applied(await this.get(retried.appKey)) : false;
   }
 }

@@ -6,6 +6,7 @@ import { type Grant, type IssuedCredential, LeftoversError, type Provisioner } f
 import type { Registry } from '#provisioning/registry';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 import { lagIndexes } from '../../helpers/lagging-index.ts';
+import { loseNextAnswer, updating } from '../../helpers/lost-answers.ts';
 import { startRegistryDatabase } from '../../helpers/registry.ts';
 import { seededUsagePlans } from '../../helpers/usage-plans.ts';
 
@@ -564,6 +565,135 @@ describe('CredentialsService', () => {
       // Assess
       expect(failure).toMatchObject({ statusCode: 404, code: 'CREDENTIAL_NOT_FOUND' });
       expect(provisioner.regrant).not.toHaveBeenCalled();
+    });
+  });
+  describe('a registry write applied, its answer lost, and retried by the SDK', () => {
+    /** Until the test ends, the registry's next `command` that `matches` is carried out but answered by a time-out. */
+    const loseNext = (command: string, matches?: (input: Record<string, unknown>) => boolean) => {
+      const fault = loseNextAnswer(database.documents, command, matches);
+      onTestFinished(fault.remove);
+      return fault;
+    };
+
+    /** The registry equals AWS (the fake provisioner's map): the recorded credential and grant, or none; nobody holding the app. */
+    const expectRegistryEqualsAws = async () => {
+      const record = await registry.get('590d83b5c05f');
+      expect(record?.claimToken).toBeUndefined();
+      if (record?.state !== 'ACTIVE') return expect([...provisioner.live.keys()]).toEqual([]);
+      expect([...provisioner.live.keys()]).toEqual([record.credentialId]);
+      expect(provisioner.live.get(record.credentialId as string)?.usagePlanIds).toEqual(record.usagePlanIds);
+    };
+
+    it('a create whose claim was applied issues, after looking for what an earlier create may have left', async () => {
+      // Prepare
+      const fault = loseNext('PutItemCommand');
+
+      // Act
+      const answer = (await service().create(createRequest())) as { apiKeyId: string };
+
+      // Assess
+      expect(fault.fired).toBe(true);
+      expect(provisioner.create).toHaveBeenCalledTimes(1);
+      expect(provisioner.removeLeftovers).toHaveBeenCalledTimes(1);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: answer.apiKeyId });
+      await expectRegistryEqualsAws();
+    });
+
+    it('a create whose claim was applied, then failed, leaves an expired claim: the retry takes it over at once and issues', async () => {
+      // Prepare
+      loseNext('PutItemCommand');
+      provisioner.create.mockRejectedValueOnce(Object.assign(new Error('refused'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+      const impatient = service({ waitMs: 0 });
+
+      // Act
+      const failure = await impatient.create(createRequest()).catch((error: WebhookError) => error);
+      const retried = (await impatient.create(createRequest())) as { apiKeyId: string };
+
+      // Assess
+      expect(failure).toMatchObject({ statusCode: 502 });
+      expect(provisioner.removeLeftovers).toHaveBeenCalledTimes(2);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: retried.apiKeyId });
+      await expectRegistryEqualsAws();
+    });
+
+    it('a create whose activation was applied answers with the credential and keeps it', async () => {
+      // Prepare
+      const fault = loseNext('UpdateItemCommand', updating(':active'));
+
+      // Act
+      const answer = (await service().create(createRequest())) as { apiKeyId: string };
+
+      // Assess
+      expect(fault.fired).toBe(true);
+      expect(provisioner.revoke).not.toHaveBeenCalled();
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: answer.apiKeyId });
+      await expectRegistryEqualsAws();
+    });
+
+    it.each([
+      ['hold', updating('SET claimToken')],
+      ['recorded grant', updating('SET apiIds')],
+    ])('an update whose %s was applied completes, and the registry records the grant AWS has', async (_write, matches) => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      const fault = loseNext('UpdateItemCommand', matches);
+
+      // Act
+      await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId });
+
+      // Assess
+      expect(fault.fired).toBe(true);
+      expect(provisioner.regrant).toHaveBeenCalledTimes(1);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: apiKeyId, usagePlanIds: ['2fm68w'] });
+      await expectRegistryEqualsAws();
+    });
+
+    it.each([
+      ['hold', updating('SET claimToken')],
+      ['revocation', updating(':revoked')],
+    ])('a revoke whose %s was applied completes, and the registry records the credential revoked', async (_write, matches) => {
+      // Prepare
+      const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
+      const fault = loseNext('UpdateItemCommand', matches);
+
+      // Act
+      await service().revoke({ credentialType: 'API_KEY', apiKeyId });
+
+      // Assess
+      expect(fault.fired).toBe(true);
+      expect(provisioner.revoke).toHaveBeenCalledTimes(1);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'REVOKED', credentialId: apiKeyId });
+      await expectRegistryEqualsAws();
+    });
+
+    it('a repeated create with changed plans whose hold was applied brings the grant in line and answers the same credential', async () => {
+      // Prepare
+      const first = await service().create(createRequest());
+      const fault = loseNext('UpdateItemCommand', updating('SET claimToken'));
+
+      // Act
+      const second = await service().create(createRequest({ apis: withPlans('2fm68w') }));
+
+      // Assess
+      expect(fault.fired).toBe(true);
+      expect(second).toEqual(first);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', usagePlanIds: ['2fm68w'] });
+      await expectRegistryEqualsAws();
+    });
+
+    it('a revoke of a crashed create whose claim was applied removes the leftovers and records the revocation', async () => {
+      // Prepare
+      provisioner.live.set('orphan', { apiIds: [], usagePlanIds: [], scopes: [] });
+      await registry.claim(crashedClaim(clock - 1), clock);
+      const fault = loseNext('PutItemCommand');
+
+      // Act
+      await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' });
+
+      // Assess
+      expect(fault.fired).toBe(true);
+      expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'REVOKED' });
+      await expectRegistryEqualsAws();
     });
   });
 });
