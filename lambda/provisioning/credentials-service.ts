@@ -243,9 +243,10 @@ export class CredentialsService {
     const { registry } = this.options;
     let issued: IssuedCredential;
     try {
+      // The claim replaced an expired one, or may have (see ClaimOutcome): look for what its create left.
       if (previous?.state === 'PENDING') {
         const removed = await this.provisionerFor(previous.credentialType).removeLeftovers(app);
-        logger.warn('Took over an expired claim', { appKey: app.appKey, leftoversRemoved: removed });
+        logger.warn('Took over a claim whose create may not have finished', { appKey: app.appKey, leftoversRemoved: removed });
       }
       issued = await provisioner.create(app, grant);
     } catch (error) {

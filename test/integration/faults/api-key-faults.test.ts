@@ -1,9 +1,9 @@
 import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import type { FinalizeRequestMiddleware } from '@smithy/types';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
 import { resourceName } from '#provisioning/provisioner';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
+import { loseNextAnswer } from '../../helpers/lost-answers.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 
 // Short lease and wait, so that recovery after a crash can be seen within a test.
@@ -45,18 +45,8 @@ const failNextRegistryWrite = (
   );
 };
 
-/** The registry's next write of the given kind is carried out, but its answer is lost as in a time-out: the SDK retries it. */
-const loseNextRegistryAnswer = (command: 'UpdateItemCommand') => {
-  let armed = true;
-  const loseAnswer: FinalizeRequestMiddleware<object, object> = (next, context) => async (args) => {
-    if (!armed || context.commandName !== command) return next(args);
-    armed = false;
-    await next(args);
-    throw Object.assign(new Error('Simulated time-out after the write'), { name: 'TimeoutError' });
-  };
-  // Below the SDK's retries, as a network failure would be.
-  dynamodb.middlewareStack.addRelativeTo(loseAnswer as never, { relation: 'after', toMiddleware: 'retryMiddleware', name: 'loseNextRegistryAnswer', override: true });
-};
+/** Until the test ends, the registry's next write of the given kind is carried out, but its answer is lost as in a time-out: the SDK retries it. */
+const loseNextRegistryAnswer = (command: 'UpdateItemCommand') => onTestFinished(loseNextAnswer(dynamodb, command).remove);
 
 /** After any failure: AWS and the registry agree, and the app holds at most one key. */
 const expectConsistent = async (appSlug: string) => {
@@ -71,7 +61,6 @@ describe('faults during createCredentials', () => {
   afterEach(() => {
     controlPlane.clearFaults();
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
-    dynamodb.middlewareStack.remove('loseNextRegistryAnswer');
   });
 
   it('CreateApiKey failing with 5xx after the claim: 502, the claim kept (the key may exist), and the retry after its lease completes', async () => {
@@ -391,7 +380,6 @@ describe('faults during updateCredentials and revokeCredentials', () => {
   afterEach(() => {
     controlPlane.clearFaults();
     dynamodb.middlewareStack.remove('failNextRegistryWrite');
-    dynamodb.middlewareStack.remove('loseNextRegistryAnswer');
   });
 
   it('an added link failing: the other additions are undone, the link removed to make way is put back, and the retry completes', async () => {
