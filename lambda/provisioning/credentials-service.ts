@@ -72,18 +72,18 @@ export class CredentialsService {
   }
 
   create(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
-    return this.recordingFailure('CREATE', request, () => reported('creating the credential', () => this.createOrReplay(request)));
+    return this.recordingFailure('CREATE', request, () => reported('creating the credential', () => this.createOrReturnExisting(request)));
   }
 
   update(request: UpdateCredentialsRequest): Promise<void> {
-    return this.recordingFailure('UPDATE', request, () => reported('updating the credential', () => this.regrant(request)));
+    return this.recordingFailure('UPDATE', request, () => reported('updating the credential', () => this.updateGrant(request)));
   }
 
   revoke(request: RevokeCredentialsRequest): Promise<void> {
-    return this.recordingFailure('REVOKE', request, () => reported('revoking the credential', () => this.remove(request)));
+    return this.recordingFailure('REVOKE', request, () => reported('revoking the credential', () => this.revokeCredential(request)));
   }
 
-  private async createOrReplay(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
+  private async createOrReturnExisting(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
     const app = appIdentityOf(request);
     const { credentialType, grant } = await this.options.policy.resolve(request.apis);
     const provisioner = this.provisionerFor(credentialType);
@@ -103,8 +103,8 @@ export class CredentialsService {
         continue;
       }
       if (current?.state === 'ACTIVE') {
-        const replayed = await this.replay(current, grant);
-        if (replayed) return replayed;
+        const existing = await this.returnExisting(current, grant);
+        if (existing) return existing;
       }
       if (++surprises >= maxTurnsWithoutWaiting) throw stateChanging();
     }
@@ -116,7 +116,7 @@ export class CredentialsService {
    * brings the grant in line, as an update would. Undefined when the credential turned out to be
    * gone (its record is then revoked, so that the next turn issues a new one) or the app changed.
    */
-  private async replay(record: CredentialRecord, grant: Grant): Promise<CreateCredentialsResponse | undefined> {
+  private async returnExisting(record: CredentialRecord, grant: Grant): Promise<CreateCredentialsResponse | undefined> {
     const { registry } = this.options;
     const provisioner = this.provisionerFor(record.credentialType);
     const credentialId = record.credentialId as string;
@@ -147,7 +147,7 @@ export class CredentialsService {
     return this.respond(record.credentialType, issued);
   }
 
-  private async regrant(request: UpdateCredentialsRequest): Promise<void> {
+  private async updateGrant(request: UpdateCredentialsRequest): Promise<void> {
     const giveUpAt = this.now() + this.options.waitMs;
     let resolved: { credentialType: CredentialType; grant: Grant } | undefined;
     for (;;) {
@@ -188,7 +188,7 @@ export class CredentialsService {
     }
   }
 
-  private async remove(request: RevokeCredentialsRequest): Promise<void> {
+  private async revokeCredential(request: RevokeCredentialsRequest): Promise<void> {
     const giveUpAt = this.now() + this.options.waitMs;
     for (;;) {
       const record = await this.locate(request);
@@ -202,7 +202,7 @@ export class CredentialsService {
         await this.awaitTurn(giveUpAt, record.state === 'PENDING' ? createInProgress : changeInProgress);
         continue;
       }
-      if (record.state === 'PENDING') return this.removeCrashedCreate(record, provisioner);
+      if (record.state === 'PENDING') return this.revokeCrashedCreate(record, provisioner);
 
       const credentialId = record.credentialId as string;
       const claimToken = randomUUID();
@@ -224,7 +224,7 @@ export class CredentialsService {
    * The create that held this claim died. Take its claim first, so that no create can issue
    * while its leftovers are deleted; if the cleanup fails, the claim stays for the next call.
    */
-  private async removeCrashedCreate(record: CredentialRecord, provisioner: Provisioner): Promise<void> {
+  private async revokeCrashedCreate(record: CredentialRecord, provisioner: Provisioner): Promise<void> {
     const claimToken = randomUUID();
     const taken = await this.options.registry.claim({ ...record, ...this.lease(claimToken) }, this.now());
     if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
@@ -252,7 +252,7 @@ export class CredentialsService {
     } catch (error) {
       // What AWS may still hold keeps the claim: once its lease expires, the next call cleans it
       // up. Otherwise the app goes back to how it was (an earlier expired claim included).
-      if (!(error instanceof LeftoversError)) await this.releaseQuietly(app.appKey, claimToken, previous);
+      if (!(error instanceof LeftoversError)) await this.releaseClaimQuietly(app.appKey, claimToken, previous);
       throw error;
     }
 
@@ -273,7 +273,7 @@ export class CredentialsService {
         });
         throw new LeftoversError(error, rollbackFailure);
       }
-      await this.releaseQuietly(app.appKey, claimToken, previous);
+      await this.releaseClaimQuietly(app.appKey, claimToken, previous);
       throw error;
     }
     await this.options.history?.record(
@@ -365,7 +365,7 @@ export class CredentialsService {
       return await change();
     } catch (error) {
       if (error instanceof LeftoversError) logger.warn('A change could not be undone; the app stays held until its lease ends', { appKey });
-      else await this.letGoQuietly(appKey, claimToken);
+      else await this.releaseHoldQuietly(appKey, claimToken);
       throw error;
     }
   }
@@ -393,23 +393,23 @@ export class CredentialsService {
     try {
       recorded = await this.options.registry.markRevoked(appKey, claimToken, this.isoNow());
     } catch (error) {
-      await this.letGoQuietly(appKey, claimToken);
+      await this.releaseHoldQuietly(appKey, claimToken);
       throw error;
     }
     if (!recorded) throw claimLost();
   }
 
-  private async letGoQuietly(appKey: string, claimToken: string) {
+  private async releaseHoldQuietly(appKey: string, claimToken: string) {
     try {
-      await this.options.registry.letGo(appKey, claimToken);
+      await this.options.registry.releaseHold(appKey, claimToken);
     } catch (error) {
       logger.warn('Could not give up the hold; it expires with its lease', { appKey, errorName: (error as Error).name });
     }
   }
 
-  private async releaseQuietly(appKey: string, claimToken: string, previous: CredentialRecord | undefined) {
+  private async releaseClaimQuietly(appKey: string, claimToken: string, previous: CredentialRecord | undefined) {
     try {
-      await this.options.registry.release(appKey, claimToken, previous);
+      await this.options.registry.releaseClaim(appKey, claimToken, previous);
     } catch (error) {
       logger.warn('Could not release the claim; it expires with its lease', { appKey, errorName: (error as Error).name });
     }

@@ -25,7 +25,7 @@ export interface CredentialRecord extends AppIdentity, Grant {
 /**
  * `previous`: the record the claim replaced, none when the app had none. When that is unknown (the
  * write was applied by an attempt whose answer was lost), this claim with its lease run out: the most
- * cautious guess, a crashed create, so that its leftovers are looked for and, put back by `release`,
+ * cautious guess, a crashed create, so that its leftovers are looked for and, put back by `releaseClaim`,
  * it leaves an expired claim that the next call takes over.
  */
 export type ClaimOutcome =
@@ -141,7 +141,7 @@ export class Registry {
   }
 
   /** Gives the claim up after a failed create: the previous record comes back, or none. */
-  async release(appKey: string, claimToken: string, previous?: CredentialRecord): Promise<boolean> {
+  async releaseClaim(appKey: string, claimToken: string, previous?: CredentialRecord): Promise<boolean> {
     const condition = { ConditionExpression: 'claimToken = :token', ExpressionAttributeValues: { ':token': claimToken } };
     return previous
       ? this.conditionally(new PutCommand({ TableName: this.tableName, Item: previous, ...condition }), {
@@ -181,7 +181,7 @@ export class Registry {
   }
 
   /** Gives up a hold that changed nothing. */
-  async letGo(appKey: string, claimToken: string): Promise<boolean> {
+  async releaseHold(appKey: string, claimToken: string): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,

@@ -36,7 +36,7 @@ describe('Registry', () => {
       // Act
       const first = await registry.hold(app.appKey, 'key1', lease('first', now + 60_000), now);
       const second = await registry.hold(app.appKey, 'key1', lease('second', now + 60_000), now);
-      await registry.letGo(app.appKey, 'first');
+      await registry.releaseHold(app.appKey, 'first');
       const third = await registry.hold(app.appKey, 'key1', lease('third', now + 60_000), now);
 
       // Assess
@@ -155,7 +155,7 @@ describe('Registry', () => {
       const outcome = await registry.claim(pending('mine'), now);
 
       // Act
-      const released = await registry.release(app.appKey, 'mine', outcome.claimed ? outcome.previous : undefined);
+      const released = await registry.releaseClaim(app.appKey, 'mine', outcome.claimed ? outcome.previous : undefined);
       const next = await registry.claim(pending('next'), now);
 
       // Assess
@@ -250,20 +250,20 @@ describe('Registry', () => {
       expect(record?.claimToken).toBeUndefined();
     });
 
-    it('release: a claim already deleted counts as released', async () => {
+    it('releaseClaim: a claim already deleted counts as released', async () => {
       // Prepare
       await registry.claim(pending('mine'), now);
       const fault = loseNext('DeleteItemCommand');
 
       // Act
-      const released = await registry.release(app.appKey, 'mine');
+      const released = await registry.releaseClaim(app.appKey, 'mine');
 
       // Assess
       expect([fault.fired, released]).toEqual([true, true]);
       expect(await registry.get(app.appKey)).toBeUndefined();
     });
 
-    it('release: the previous record already put back counts as released', async () => {
+    it('releaseClaim: the previous record already put back counts as released', async () => {
       // Prepare: a revoked credential, then a create's claim over it.
       await issued(registry, 'key1');
       await registry.hold(app.appKey, 'key1', lease('revoker', now + 60_000), now);
@@ -272,7 +272,7 @@ describe('Registry', () => {
       const fault = loseNext('PutItemCommand');
 
       // Act
-      const released = await registry.release(app.appKey, 'mine', claim.claimed ? claim.previous : undefined);
+      const released = await registry.releaseClaim(app.appKey, 'mine', claim.claimed ? claim.previous : undefined);
 
       // Assess
       expect([fault.fired, released]).toEqual([true, true]);
