@@ -10,7 +10,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
+import { CredentialPolicySettings, issuesCredentialType } from '#commons/config';
 import { metricsNamespace, requestDimensions } from '#commons/service';
 import { gatewayErrors } from '#contract/gateway-responses';
 import type { CredentialType } from '#contract/schemas';
@@ -392,7 +392,8 @@ export class PortalCredentialsWebhook extends Construct {
       throw new Error('credentialPolicy is built into the functions\' bundles at synth: its REST API ids and scopes must be plain strings, not tokens');
     }
     const apiPolicies = Object.values(policy.apis);
-    const issues = (type: CredentialType) => policyIssues(policy, type);
+    const issuesApiKeys = issuesCredentialType(policy, 'API_KEY');
+    const issuesClientCredentials = issuesCredentialType(policy, 'CLIENT_CREDENTIALS');
     const scopes = [...new Set(apiPolicies.flatMap((api) => api.scopes ?? []))].sort();
 
     this.table = props.registryTable ?? this.createRegistryTable();
@@ -411,7 +412,7 @@ export class PortalCredentialsWebhook extends Construct {
       },
     });
 
-    if (issues('CLIENT_CREDENTIALS')) {
+    if (issuesClientCredentials) {
       const options = props.clientCredentials ?? {};
       const userPool = options.userPool ?? this.createUserPool();
       const domainPrefix = options.domainPrefix ?? defaultDomainPrefix(stack.stackName, stack.account);
@@ -443,7 +444,7 @@ export class PortalCredentialsWebhook extends Construct {
     this.authentication = new WebhookAuthentication(this, 'Authentication', { ...props.authentication, realm, ...(this.userPool ? { userPool: this.userPool } : {}) });
 
     this.usagePlanIds = [...(props.usagePlanIds ?? []), ...(this.sampleApi ? [this.sampleApi.usagePlan.usagePlanId] : [])];
-    if (issues('API_KEY') && this.usagePlanIds.length === 0) {
+    if (issuesApiKeys && this.usagePlanIds.length === 0) {
       throw new Error('usagePlanIds must name at least one usage plan when API keys are issued and the sample API is not deployed');
     }
 
@@ -453,7 +454,7 @@ export class PortalCredentialsWebhook extends Construct {
       BASIC_AUTH_REALM: realm,
       BASIC_AUTH_CACHE_SECONDS: String((props.basicAuthCacheTtl ?? Duration.minutes(5)).toSeconds()),
       // The usage plans the role may link, so that any other plan is refused with 422 before AWS is called.
-      ...(issues('API_KEY') ? { USAGE_PLAN_IDS: this.usagePlanIds.join(',') } : {}),
+      ...(issuesApiKeys ? { USAGE_PLAN_IDS: this.usagePlanIds.join(',') } : {}),
       CLAIM_LEASE_SECONDS: String(claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
       HISTORY_TABLE_NAME: this.history.table.tableName,
@@ -475,7 +476,7 @@ export class PortalCredentialsWebhook extends Construct {
       basicAuthSecretArn: this.basicAuthSecret.secretArn,
       tableArn: this.table.tableArn,
       credentialIdIndexArn: `${this.table.tableArn}/index/${credentialIdIndex}`,
-      ...(issues('API_KEY') ? { apiKeys: { partition: stack.partition, region: stack.region, usagePlanIds: this.usagePlanIds } } : {}),
+      ...(issuesApiKeys ? { apiKeys: { partition: stack.partition, region: stack.region, usagePlanIds: this.usagePlanIds } } : {}),
       ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
     };
     const makeFunction = (route: WebhookRoute) => {
@@ -574,7 +575,7 @@ export class PortalCredentialsWebhook extends Construct {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
         registry: this.table,
-        ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
+        ...(issuesApiKeys ? { usagePlanIds: this.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
         schedule: props.driftAudit?.schedule ?? Schedule.rate(Duration.days(1)),
         logRetention,

@@ -138,7 +138,7 @@ export type AuthenticationConfig = {
 };
 
 /** Whether the policy gives any API this credential type (the deployment then needs what that type needs). */
-export const issues = (policy: Pick<CredentialPolicySettings, 'defaultType' | 'apis'>, type: CredentialType) =>
+export const issuesCredentialType = (policy: Pick<CredentialPolicySettings, 'defaultType' | 'apis'>, type: CredentialType) =>
   policy.defaultType === type || Object.values(policy.apis).some((api) => api.type === type);
 
 export const loadConfig = (env: Record<string, string | undefined> = process.env): Config => {
@@ -159,7 +159,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     authentication: authenticationConfig(e),
     ...(e.HISTORY_TABLE_NAME ? { history: { tableName: e.HISTORY_TABLE_NAME, retentionDays: e.HISTORY_RETENTION_DAYS } } : {}),
   };
-  if (issues(config.credentialPolicy, 'CLIENT_CREDENTIALS')) {
+  if (issuesCredentialType(config.credentialPolicy, 'CLIENT_CREDENTIALS')) {
     if (!e.USER_POOL_ID || !e.TOKEN_URL) {
       throw new Error('Invalid webhook configuration: USER_POOL_ID and TOKEN_URL are required when CREDENTIAL_POLICY uses CLIENT_CREDENTIALS');
     }

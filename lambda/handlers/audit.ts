@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Audit } from '#audit/audit';
 import { driftKinds } from '#audit/drift';
-import { issues } from '#commons/config';
+import { issuesCredentialType } from '#commons/config';
 import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
 
@@ -10,7 +10,7 @@ const { credentialPolicy } = settings;
 /** The same audit as `npm run audit`, on the deployment's own settings. */
 const audit = new Audit({
   registryTableName: settings.registryTableName,
-  ...(issues(credentialPolicy, 'API_KEY') ? { apiKeys: credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {} } : {}),
+  ...(issuesCredentialType(credentialPolicy, 'API_KEY') ? { apiKeys: credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {} } : {}),
   ...(settings.cognito ? { appClients: settings.cognito } : {}),
   leaseMs: settings.claim.leaseMs,
 });

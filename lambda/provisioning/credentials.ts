@@ -1,7 +1,7 @@
 import { apiGateway } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
 import { cognito } from '#clients/cognito';
-import { issues } from '#commons/config';
+import { issuesCredentialType } from '#commons/config';
 import { logger } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
@@ -20,7 +20,7 @@ export const credentials = new CredentialsService({
   registry: new Registry(dynamodb, settings.registryTableName),
   policy: new CredentialPolicy(credentialPolicy, usagePlans),
   provisioners: [
-    ...(issues(credentialPolicy, 'API_KEY') ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds)] : []),
+    ...(issuesCredentialType(credentialPolicy, 'API_KEY') ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds)] : []),
     ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, settings.cognito)] : []),
   ],
   leaseMs: settings.claim.leaseMs,
