@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
+import { functionDefaults } from '#commons/defaults';
 import { metricsNamespace, requestDimensions } from '#commons/service';
 import { gatewayErrors } from '#contract/gateway-responses';
 import type { CredentialType } from '#contract/schemas';
@@ -27,6 +28,7 @@ import { functionBundling } from './function-bundling.ts';
 import { routePermissions, type WebhookRoute } from './route-permissions.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
 import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
+import { webhookDefaults } from './webhook-defaults.ts';
 import { WebhookMonitoring } from './webhook-monitoring.ts';
 
 /**
@@ -36,6 +38,9 @@ import { WebhookMonitoring } from './webhook-monitoring.ts';
  */
 export const WEBHOOK_FUNCTION_TIMEOUT_SECONDS = 25;
 
+/** What is wrong with a claim lease, if anything: it must outlast the function holding the claim, so a running create never loses it. */
+export const claimLeaseProblem = (leaseSeconds: number): string | undefined =>
+  leaseSeconds > WEBHOOK_FUNCTION_TIMEOUT_SECONDS ? undefined : `must exceed the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`;
 
 /** How credentials for one REST API are issued. */
 export interface ApiCredentialPolicy {
@@ -366,15 +371,14 @@ export class PortalCredentialsWebhook extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const timeout = Duration.seconds(WEBHOOK_FUNCTION_TIMEOUT_SECONDS);
-    const claimLease = props.claimLease ?? Duration.seconds(60);
-    const claimWait = props.claimWait ?? Duration.seconds(15);
-    const realm = props.basicAuthRealm ?? 'portal-credentials-webhook';
-    const stageName = props.stageName ?? 'prod';
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const claimLease = props.claimLease ?? Duration.seconds(functionDefaults.claimLeaseSeconds);
+    const claimWait = props.claimWait ?? Duration.seconds(functionDefaults.claimWaitSeconds);
+    const realm = props.basicAuthRealm ?? functionDefaults.basicAuthRealm;
+    const stageName = props.stageName ?? webhookDefaults.stageName;
+    const logRetention = props.logRetention ?? webhookDefaults.logRetention;
 
-    if (claimLease.toSeconds() <= timeout.toSeconds()) {
-      throw new Error(`claimLease (${claimLease.toSeconds()} s) must exceed the functions' timeout (${timeout.toSeconds()} s)`);
-    }
+    const leaseProblem = claimLeaseProblem(claimLease.toSeconds());
+    if (leaseProblem) throw new Error(`claimLease (${claimLease.toSeconds()} s) ${leaseProblem}`);
     if (claimWait.toSeconds() >= timeout.toSeconds()) {
       throw new Error(`claimWait (${claimWait.toSeconds()} s) must be shorter than the functions' timeout (${timeout.toSeconds()} s)`);
     }
@@ -428,7 +432,7 @@ export class PortalCredentialsWebhook extends Construct {
       this.userPool = userPool;
     }
 
-    if (props.sampleApi ?? true) {
+    if (props.sampleApi ?? webhookDefaults.sampleApi) {
       const paymentsScope = this.userPool ? (props.samplePaymentsScope ?? scopes[0]) : undefined;
       if (paymentsScope !== undefined && !scopes.includes(paymentsScope)) {
         throw new Error(`samplePaymentsScope "${paymentsScope}" is not one of the credential policy's scopes`);
@@ -451,20 +455,20 @@ export class PortalCredentialsWebhook extends Construct {
       REGISTRY_TABLE_NAME: this.table.tableName,
       BASIC_AUTH_SECRET_ID: this.basicAuthSecret.secretArn,
       BASIC_AUTH_REALM: realm,
-      BASIC_AUTH_CACHE_SECONDS: String((props.basicAuthCacheTtl ?? Duration.minutes(5)).toSeconds()),
+      BASIC_AUTH_CACHE_SECONDS: String((props.basicAuthCacheTtl ?? Duration.seconds(functionDefaults.basicAuthCacheSeconds)).toSeconds()),
       // The usage plans the role may link, so that any other plan is refused with 422 before AWS is called.
       ...(issues('API_KEY') ? { USAGE_PLAN_IDS: this.usagePlanIds.join(',') } : {}),
       CLAIM_LEASE_SECONDS: String(claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
       HISTORY_TABLE_NAME: this.history.table.tableName,
-      HISTORY_RETENTION_DAYS: String((props.historyRetention ?? Duration.days(365)).toDays()),
+      HISTORY_RETENTION_DAYS: String((props.historyRetention ?? Duration.days(functionDefaults.historyRetentionDays)).toDays()),
       NODE_OPTIONS: '--enable-source-maps',
       ...this.authentication.environment,
     };
     if (this.userPool && this.tokenUrl) {
       environment.USER_POOL_ID = this.userPool.userPoolId;
       environment.TOKEN_URL = this.tokenUrl;
-      environment.ACCESS_TOKEN_VALIDITY_MINUTES = String((props.clientCredentials?.accessTokenValidity ?? Duration.minutes(60)).toMinutes());
+      environment.ACCESS_TOKEN_VALIDITY_MINUTES = String((props.clientCredentials?.accessTokenValidity ?? Duration.minutes(functionDefaults.accessTokenValidityMinutes)).toMinutes());
     }
     assertEnvironmentFits(environment);
     // The policy grows with the portal's APIs (about 80 bytes each), so it is built into the bundle
@@ -499,7 +503,7 @@ export class PortalCredentialsWebhook extends Construct {
         // Lambda gives CPU in proportion to memory: 512 MB keeps cold starts (bundled
         // SDK clients, zod schemas), which the portal's user waits for, short, at a cost
         // that stays negligible for a few portal calls a day.
-        memorySize: props.memorySize ?? 512,
+        memorySize: props.memorySize ?? webhookDefaults.memorySize,
         timeout,
         tracing: lambda.Tracing.ACTIVE,
         role,
@@ -512,7 +516,7 @@ export class PortalCredentialsWebhook extends Construct {
     for (const changing of [this.functions.create, this.functions.update, this.functions.revoke]) this.history.grantRecord(changing);
 
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const throttling = props.throttling ?? { rateLimit: 5, burstLimit: 10 };
+    const throttling = props.throttling ?? webhookDefaults.throttling;
     this.api = new apigateway.RestApi(this, 'Api', {
       restApiName: `${stack.stackName}-webhook`,
       description: 'Credentials webhook of the Sensedia Developer Portal',
@@ -528,7 +532,7 @@ export class PortalCredentialsWebhook extends Construct {
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         // Never log bodies: createCredentials answers with the secret.
         dataTraceEnabled: false,
-        metricsEnabled: props.detailedMetrics ?? true,
+        metricsEnabled: props.detailedMetrics ?? webhookDefaults.detailedMetrics,
         tracingEnabled: true,
       },
     });
@@ -552,7 +556,7 @@ export class PortalCredentialsWebhook extends Construct {
     this.addGatewayResponses();
     this.authentication.protect(this.api);
 
-    if (props.configureApiGatewayAccount ?? true) this.configureApiGatewayAccount();
+    if (props.configureApiGatewayAccount ?? webhookDefaults.configureApiGatewayAccount) this.configureApiGatewayAccount();
 
     this.monitoring = new WebhookMonitoring(this, 'Monitoring', {
       api: this.api,
@@ -566,17 +570,17 @@ export class PortalCredentialsWebhook extends Construct {
       // Powertools adds `service` to every metric.
       requestDimensions: ['service', ...requestDimensions],
       dashboardName: `${stack.stackName}-webhook`,
-      detailedMetrics: props.detailedMetrics ?? true,
+      detailedMetrics: props.detailedMetrics ?? webhookDefaults.detailedMetrics,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
 
-    if (props.driftAudit?.enabled ?? true) {
+    if (props.driftAudit?.enabled ?? webhookDefaults.driftAudit) {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
         registry: this.table,
         ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
-        schedule: props.driftAudit?.schedule ?? Schedule.rate(Duration.days(1)),
+        schedule: props.driftAudit?.schedule ?? Schedule.expression(webhookDefaults.driftAuditSchedule),
         logRetention,
         dashboard: this.monitoring.dashboard,
         ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
