@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope } from '#commons/config';
+import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope, userPoolIdPattern } from '#commons/config';
 import { functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
 import { claimLeaseProblem } from './portal-credentials-webhook.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
@@ -28,7 +28,7 @@ const Throttling = z.strictObject({
 
 const ClientCredentials = z.strictObject({
   /** Import this existing user pool instead of creating one. */
-  userPoolId: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user-pool id such as "us-east-1_AbC123"').optional(),
+  userPoolId: z.string().regex(userPoolIdPattern, 'must be a user-pool id such as "us-east-1_AbC123"').optional(),
   /** The `<prefix>.auth.<region>.amazoncognito.com` domain; unique per Region across all AWS accounts. */
   domainPrefix: z
     .string()

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { gatewayErrors, gatewayPayloadLimit } from '#contract/gateway-responses';
+import { strictUtf8 } from '#http/strict-utf8';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -12,7 +13,6 @@ export type Routes = Record<string, ProxyHandler>;
 
 /** Lambda refuses a synchronous invocation whose event exceeds 6 MB; API Gateway then answers 413 with its own body. */
 const invocationPayloadLimit = 6 * 1024 * 1024;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // The functions share this process and answer concurrently, as on Lambda Managed Instances, whose
 // runtime keeps each invocation's context in an async-local InvokeStore. Powertools reads it from

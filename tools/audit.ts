@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { userPoolIdPattern } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
 import { withCaller } from '#history/caller';
 import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
@@ -99,7 +100,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   if (!table) throw new Error('--table is required (or set REGISTRY_TABLE_NAME)');
   if (values.apply && !values.repair) throw new Error('--apply goes with --repair');
   const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
-  if (userPoolId !== undefined && !/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
+  if (userPoolId !== undefined && !userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
   const plans = values['usage-plans'] !== undefined ? values['usage-plans'].split(',').map((plan) => plan.trim()).filter(Boolean) : usagePlansFromPolicy(env.CREDENTIAL_POLICY);
   const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes), '--access-token-validity-minutes');
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');

@@ -22,6 +22,7 @@ import {
   ListUserPoolClientSecretsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { awsClientSettings } from '#clients/retry-settings';
+import { userPoolIdPattern } from '#commons/config';
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE };
 
@@ -253,7 +254,6 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-const POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
 const CLIENT_ID = /^[\w+]+$/;
 
 /** Throws an Error whose message is meant for the user. */
@@ -278,7 +278,7 @@ function parseCommandLine(args: readonly string[]): StepRequest | 'help' {
   const userPoolId = values['user-pool-id'];
   const clientId = values['client-id'];
   if (!userPoolId) throw new Error('--user-pool-id is required');
-  if (!POOL_ID.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id (like us-east-1_AbCdEfGhI)`);
+  if (!userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id (like us-east-1_AbCdEfGhI)`);
   if (!clientId) throw new Error('--client-id is required');
   if (!CLIENT_ID.test(clientId)) throw new Error(`--client-id "${clientId}" is not an app client id`);
   if (step === 'retire' && !values.keep) throw new Error('retire needs --keep <secret id>: the secret the developer uses now');

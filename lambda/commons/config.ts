@@ -81,6 +81,9 @@ const uniqueSchemes = z.array(AuthenticationScheme).check(
   ),
 );
 
+/** Cognito's pattern of a user-pool id (`us-east-1_AbC123`), from its API model. */
+export const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
+
 const Environment = z.object({
   REGISTRY_TABLE_NAME: z.string().check(z.minLength(1)),
   BASIC_AUTH_SECRET_ID: z.string().check(z.minLength(1)),
@@ -89,7 +92,7 @@ const Environment = z.object({
   CREDENTIAL_POLICY: withDefault(jsonText(CredentialPolicySettings), { defaultType: 'API_KEY', apis: {} }),
   /** `id1,id2`: the usage plans API keys may join, as the stack sets them. */
   USAGE_PLAN_IDS: z.optional(commaList(z.string().check(z.regex(/^[\w-]+$/, 'must be a usage plan id')))),
-  USER_POOL_ID: z.optional(z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/))),
+  USER_POOL_ID: z.optional(z.string().check(z.regex(userPoolIdPattern))),
   TOKEN_URL: z.optional(z.url()),
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), defaults.accessTokenValidityMinutes),
   CLAIM_LEASE_SECONDS: withDefault(positiveInteger, defaults.claimLeaseSeconds),
