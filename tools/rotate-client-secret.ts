@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { awsClientSettings } from '#clients/retry-settings';
 import { userPoolIdPattern } from '#commons/config';
+import { isNetworkError } from '#commons/network-errors';
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE };
 
@@ -323,8 +324,6 @@ function hintFor(awsErrorName: string, operation: string): string {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
-
 /** One line, never a stack trace; the new secret, if one was made, is scrubbed from it. */
 function describeFailure(error: unknown, secret: string | undefined): string {
   let line: string;
@@ -334,7 +333,7 @@ function describeFailure(error: unknown, secret: string | undefined): string {
     const cause = error.cause as { message?: unknown } | undefined;
     const awsMessage = typeof cause?.message === 'string' && cause.message && cause.message !== error.awsErrorName ? ` (${cause.message})` : '';
     const regionMissing = typeof cause?.message === 'string' && /region is missing/i.test(cause.message);
-    const unreachable = NETWORK_CODES.has(String((cause as { code?: unknown } | undefined)?.code));
+    const unreachable = isNetworkError(cause);
     const hint = regionMissing
       ? 'pass --region or set AWS_REGION'
       : unreachable
