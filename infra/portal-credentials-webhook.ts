@@ -10,6 +10,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type * as z from 'zod/mini';
 import { CredentialPolicySettings, issues as policyIssues } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
 import { metricsNamespace, requestDimensions } from '#commons/service';
@@ -41,41 +42,6 @@ export const WEBHOOK_FUNCTION_TIMEOUT_SECONDS = 25;
 /** What is wrong with a claim lease, if anything: it must outlast the function holding the claim, so a running create never loses it. */
 export const claimLeaseProblem = (leaseSeconds: number): string | undefined =>
   leaseSeconds > WEBHOOK_FUNCTION_TIMEOUT_SECONDS ? undefined : `must exceed the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`;
-
-/** How credentials for one REST API are issued. */
-export interface ApiCredentialPolicy {
-  /**
-   * The credential type for this API.
-   *
-   * @default - the policy's `defaultType`
-   */
-  readonly type?: CredentialType;
-
-  /**
-   * The OAuth scopes (`resource-server-id/scope-name`) a client needs to call this API.
-   * Each resource server named here is created on the user pool with these scopes.
-   *
-   * @default - none: client credentials cannot be issued for this API
-   */
-  readonly scopes?: string[];
-}
-
-/** Which credential type each REST API gets. */
-export interface CredentialPolicy {
-  /**
-   * The credential type of APIs not listed in `apis`.
-   *
-   * @default 'API_KEY'
-   */
-  readonly defaultType?: CredentialType;
-
-  /**
-   * Per REST API id, its credential type and scopes.
-   *
-   * @default {}
-   */
-  readonly apis?: Record<string, ApiCredentialPolicy>;
-}
 
 /** Where client credentials live and how their tokens are fetched. */
 export interface ClientCredentialsOptions {
@@ -145,12 +111,13 @@ export interface PortalCredentialsWebhookProps {
   readonly historyTable?: dynamodb.ITable;
 
   /**
-   * Which credential type each API gets, and the OAuth scopes of client-credential APIs.
-   * Cognito resources are deployed only when some API uses `CLIENT_CREDENTIALS`.
+   * Which credential type each API gets, and the OAuth scopes of client-credential APIs: the
+   * functions' own policy settings (`CREDENTIAL_POLICY`), but for the usage plans, which are
+   * `usagePlanIds`. Cognito resources are deployed only when some API uses `CLIENT_CREDENTIALS`.
    *
    * @default - API keys for every API
    */
-  readonly credentialPolicy?: CredentialPolicy;
+  readonly credentialPolicy?: Omit<z.input<typeof CredentialPolicySettings>, 'usagePlanIds'>;
 
   /**
    * The usage plans the portal may link API keys to. The functions may link keys to

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AuthenticationScheme } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
+import { serviceName } from '#commons/service';
 import { challengeHeader, type ChallengeSettings, unauthorizedMessage } from '#http/authentication/challenges';
 import { webhookDefaults } from './webhook-defaults.ts';
 
@@ -136,7 +137,7 @@ export class WebhookAuthentication extends Construct {
       const invoke = new cognito.ResourceServerScope({ scopeName, scopeDescription: 'Call the portal credentials webhook' });
       const server = props.userPool.addResourceServer('WebhookResourceServer', {
         identifier: requiredScope.slice(0, slash),
-        userPoolResourceServerName: 'portal-credentials-webhook',
+        userPoolResourceServerName: serviceName,
         scopes: [invoke],
       });
       this.callerClient = new cognito.UserPoolClient(this, 'CallerClient', {

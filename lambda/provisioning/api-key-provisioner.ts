@@ -9,13 +9,14 @@ import {
   paginateGetApiKeys,
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
+import { serviceName } from '#commons/service';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName, resourceNamePrefix } from './provisioner.ts';
 import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 export const managedByTag = 'managed-by';
-export const managedByValue = 'portal-credentials-webhook';
+export const managedByValue = serviceName;
 export const appKeyTag = 'portal-app-key';
 
 // API Gateway tag values allow letters, digits, spaces and _ . : / = + - @ only.
