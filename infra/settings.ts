@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isIP } from 'node:net';
 import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope, userPoolIdPattern } from '#commons/config';
 import { functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
-import { claimLeaseProblem } from './portal-credentials-webhook.ts';
+import { claimLeaseProblem } from './webhook-functions.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
 
 /**

@@ -11,7 +11,11 @@ export const webhookDefaults = {
   throttling: { rateLimit: 5, burstLimit: 10 },
   /** Function and access logs. */
   logRetention: RetentionDays.ONE_MONTH,
-  /** Memory of each function, in MB. */
+  /**
+   * Memory of each function, in MB. Lambda gives CPU in proportion to memory: 512 MB keeps cold starts
+   * (bundled SDK clients, zod schemas), which the portal's user waits for, short, at a cost that stays
+   * negligible for a few portal calls a day.
+   */
   memorySize: 512,
   sampleApi: true,
   detailedMetrics: true,
