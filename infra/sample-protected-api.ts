@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { jsonAccessLogFormat } from './access-log-format.ts';
 import { manageExecutionLogs } from './execution-logs.ts';
+import { webhookDefaults } from './webhook-defaults.ts';
 
 export interface SampleProtectedApiProps {
   /**
@@ -58,7 +59,7 @@ export class SampleProtectedApi extends Construct {
     }
 
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const stageName = props.stageName ?? 'prod';
+    const stageName = props.stageName ?? webhookDefaults.stageName;
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention, removalPolicy: RemovalPolicy.DESTROY });
 
     this.api = new apigateway.RestApi(this, 'Api', {

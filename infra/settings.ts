@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope } from '#commons/config';
-import { WEBHOOK_FUNCTION_TIMEOUT_SECONDS } from './portal-credentials-webhook.ts';
+import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope, userPoolIdPattern } from '#commons/config';
+import { functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
+import { claimLeaseProblem } from './webhook-functions.ts';
+import { webhookDefaults } from './webhook-defaults.ts';
 
 /**
  * The deployment's settings, read from the `portalCredentialsWebhook` key of the
@@ -19,14 +21,14 @@ const awsId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be an identifier 
 
 const Throttling = z.strictObject({
   /** Steady requests per second the stage lets through. */
-  rateLimit: z.number().positive().max(10_000).default(5),
+  rateLimit: z.number().positive().max(10_000).default(webhookDefaults.throttling.rateLimit),
   /** Requests the stage lets through at once. */
-  burstLimit: z.number().int().positive().max(5_000).default(10),
+  burstLimit: z.number().int().positive().max(5_000).default(webhookDefaults.throttling.burstLimit),
 });
 
 const ClientCredentials = z.strictObject({
   /** Import this existing user pool instead of creating one. */
-  userPoolId: z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must be a user-pool id such as "us-east-1_AbC123"').optional(),
+  userPoolId: z.string().regex(userPoolIdPattern, 'must be a user-pool id such as "us-east-1_AbC123"').optional(),
   /** The `<prefix>.auth.<region>.amazoncognito.com` domain; unique per Region across all AWS accounts. */
   domainPrefix: z
     .string()
@@ -38,7 +40,7 @@ const ClientCredentials = z.strictObject({
   /** True when the imported pool already has the resource servers the scopes name (a redeploy onto a kept pool). */
   existingResourceServers: z.boolean().default(false),
   /** Lifetime of the access tokens the issued clients get. */
-  accessTokenValidityMinutes: z.number().int().min(5).max(1440).default(60),
+  accessTokenValidityMinutes: z.number().int().min(5).max(1440).default(functionDefaults.accessTokenValidityMinutes),
 });
 
 const Registry = z.strictObject({
@@ -48,7 +50,7 @@ const Registry = z.strictObject({
 
 const SampleApi = z.strictObject({
   /** Deploy the sample protected API (GET /orders with an API key, GET /payments with a token). */
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(webhookDefaults.sampleApi),
   /** The scope GET /payments requires; one of the credential policy's scopes. */
   paymentsScope: z.string().optional(),
 });
@@ -58,11 +60,14 @@ const Claim = z.strictObject({
   leaseSeconds: z
     .number()
     .int()
-    .gt(WEBHOOK_FUNCTION_TIMEOUT_SECONDS, `must exceed the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`)
+    .superRefine((seconds, ctx) => {
+      const problem = claimLeaseProblem(seconds);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .max(900)
-    .default(60),
+    .default(functionDefaults.claimLeaseSeconds),
   /** How long a repeated create waits for a concurrent one before answering 409. */
-  waitSeconds: z.number().min(0).max(20).default(15),
+  waitSeconds: z.number().min(0).max(maxClaimWaitSeconds).default(functionDefaults.claimWaitSeconds),
 });
 
 /** An IPv4 or IPv6 address, optionally with a prefix length (`203.0.113.0/24`). */
@@ -83,7 +88,7 @@ const AccessTokens = z.strictObject({
   /** Accepted client ids (`client_id`, `azp`, `cid` or `appid`). */
   clientIds: z.array(z.string().min(1)).default([]),
   /** How long a function keeps the JWKS (a token naming an unknown key fetches it at once). */
-  jwksCacheSeconds: z.number().int().min(60).max(86_400).default(600),
+  jwksCacheSeconds: z.number().int().min(60).max(86_400).default(functionDefaults.jwksCacheSeconds),
 });
 
 const Authentication = z.strictObject({
@@ -91,20 +96,20 @@ const Authentication = z.strictObject({
   schemes: z
     .array(z.enum(authenticationSchemes))
     .min(1)
-    .default(['basic'])
+    .default([...functionDefaults.authSchemes])
     .refine((schemes) => new Set(schemes).size === schemes.length, 'must not name a scheme twice')
     .refine(
       (schemes) => !schemes.some((scheme) => gatewaySchemes.includes(scheme)) || schemes.length === 1,
       'cognito and iam are checked by API Gateway, one authorization type per route: each must be the only scheme',
     ),
   /** The header `apiKey` callers send their key in. */
-  apiKeyHeader: z.string().pipe(z.custom<string>((value) => apiKeyHeaderName.safeParse(value).success, 'must be an HTTP header name other than Authorization, without quotes')).default('X-Webhook-Key'),
+  apiKeyHeader: z.string().pipe(z.custom<string>((value) => apiKeyHeaderName.safeParse(value).success, 'must be an HTTP header name other than Authorization, without quotes')).default(functionDefaults.apiKeyHeader),
   /** The scope `jwt` and `cognito` tokens must hold. */
-  scope: z.string().pipe(z.custom<string>((value) => oauthScope.safeParse(value).success, 'must be one OAuth scope (no spaces or quotes)')).default('webhook/invoke'),
+  scope: z.string().pipe(z.custom<string>((value) => oauthScope.safeParse(value).success, 'must be one OAuth scope (no spaces or quotes)')).default(functionDefaults.scope),
   /** The issuer whose access tokens `jwt` accepts. */
   accessTokens: AccessTokens.optional(),
   /** Lifetime of the `cognito` caller client's access tokens. */
-  callerAccessTokenValidityMinutes: z.number().int().min(5).max(1440).default(60),
+  callerAccessTokenValidityMinutes: z.number().int().min(5).max(1440).default(webhookDefaults.callerAccessTokenValidityMinutes),
   /** `iam`: who may assume the caller role (an account id or an IAM ARN); by default this account's principals. */
   callerPrincipal: z
     .string()
@@ -117,12 +122,12 @@ const Authentication = z.strictObject({
 export const Settings = z
   .strictObject({
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name').default('PortalCredentialsWebhook'),
-    stageName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits or "_"').default('prod'),
+    stageName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits or "_"').default(webhookDefaults.stageName),
     throttling: Throttling.prefault({}),
     logRetentionDays: z
       .number()
       .refine((days) => retentionDays.includes(days), `must be one of ${retentionDays.join(', ')}`)
-      .default(30),
+      .default(webhookDefaults.logRetention),
     /** Exactly what the functions receive as CREDENTIAL_POLICY, validated by the same schema as at cold start. */
     credentialPolicy: z.prefault(CredentialPolicySettings, {}),
     /** Usage plans the portal may link API keys to, besides the sample API's plan. */
@@ -132,15 +137,15 @@ export const Settings = z
     sampleApi: SampleApi.prefault({}),
     claim: Claim.prefault({}),
     /** Per-route API Gateway metrics for the dashboard (billed as custom metrics). */
-    detailedMetrics: z.boolean().default(true),
+    detailedMetrics: z.boolean().default(webhookDefaults.detailedMetrics),
     /** Set the Region's API Gateway CloudWatch role, which logging needs; false when the account already has one. */
-    configureApiGatewayAccount: z.boolean().default(true),
+    configureApiGatewayAccount: z.boolean().default(webhookDefaults.configureApiGatewayAccount),
     /** How callers authenticate to the webhook. */
     authentication: Authentication.prefault({}),
     /** How long the history of changes keeps each entry. */
     history: z
       .strictObject({
-        retentionDays: z.number().int().min(1).max(3650).default(365),
+        retentionDays: z.number().int().min(1).max(3650).default(functionDefaults.historyRetentionDays),
         /** Record into this existing history table (the one a torn-down stack kept) instead of creating one. */
         tableName: Registry.shape.tableName,
       })
@@ -148,9 +153,9 @@ export const Settings = z
     /** The scheduled drift audit (report only); `enabled: false` leaves it out of the stack. */
     driftAudit: z
       .strictObject({
-        enabled: z.boolean().default(true),
+        enabled: z.boolean().default(webhookDefaults.driftAudit),
         /** An EventBridge schedule expression. */
-        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"').default('rate(1 day)'),
+        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"').default(webhookDefaults.driftAuditSchedule),
       })
       .prefault({}),
   })

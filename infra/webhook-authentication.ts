@@ -4,7 +4,10 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AuthenticationScheme } from '#commons/config';
+import { functionDefaults } from '#commons/defaults';
+import { serviceName } from '#commons/service';
 import { challengeHeader, type ChallengeSettings, unauthorizedMessage } from '#http/authentication/challenges';
+import { webhookDefaults } from './webhook-defaults.ts';
 
 /** Access tokens of an issuer other than the stack's pool (Okta, Auth0, Keycloak, Entra ID), verified by the functions. */
 export interface AccessTokenIssuer {
@@ -89,10 +92,10 @@ export class WebhookAuthentication extends Construct {
 
   constructor(scope: Construct, id: string, props: WebhookAuthenticationProps) {
     super(scope, id);
-    const schemes = props.schemes ?? ['basic'];
+    const schemes = props.schemes ?? [...functionDefaults.authSchemes];
     const has = (scheme: AuthenticationScheme) => schemes.includes(scheme);
-    const apiKeyHeader = props.apiKeyHeader ?? 'X-Webhook-Key';
-    const requiredScope = props.scope ?? 'webhook/invoke';
+    const apiKeyHeader = props.apiKeyHeader ?? functionDefaults.apiKeyHeader;
+    const requiredScope = props.scope ?? functionDefaults.scope;
     this.schemes = schemes;
     this.sourceIpAllowList = props.sourceIpAllowList ?? [];
 
@@ -109,7 +112,7 @@ export class WebhookAuthentication extends Construct {
     this.challenge = challengeHeader(challengeSettings);
     this.unauthorizedMessage = unauthorizedMessage(challengeSettings);
 
-    if (schemes.join() !== 'basic') this.environment.AUTH_SCHEMES = schemes.join(',');
+    if (schemes.join() !== functionDefaults.authSchemes.join()) this.environment.AUTH_SCHEMES = schemes.join(',');
     if (has('apiKey')) this.environment.API_KEY_HEADER = apiKeyHeader;
     if (has('jwt') || has('cognito')) this.environment.JWT_SCOPE = requiredScope;
     if (has('jwt') && props.accessTokens) {
@@ -134,7 +137,7 @@ export class WebhookAuthentication extends Construct {
       const invoke = new cognito.ResourceServerScope({ scopeName, scopeDescription: 'Call the portal credentials webhook' });
       const server = props.userPool.addResourceServer('WebhookResourceServer', {
         identifier: requiredScope.slice(0, slash),
-        userPoolResourceServerName: 'portal-credentials-webhook',
+        userPoolResourceServerName: serviceName,
         scopes: [invoke],
       });
       this.callerClient = new cognito.UserPoolClient(this, 'CallerClient', {
@@ -143,7 +146,7 @@ export class WebhookAuthentication extends Construct {
         generateSecret: true,
         authFlows: {},
         oAuth: { flows: { clientCredentials: true }, scopes: [cognito.OAuthScope.resourceServer(server, invoke)] },
-        accessTokenValidity: props.callerAccessTokenValidity ?? Duration.minutes(60),
+        accessTokenValidity: props.callerAccessTokenValidity ?? Duration.minutes(webhookDefaults.callerAccessTokenValidityMinutes),
         enableTokenRevocation: true,
         preventUserExistenceErrors: true,
       });

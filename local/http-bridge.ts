@@ -4,6 +4,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { gatewayErrors, gatewayPayloadLimit } from '#contract/gateway-responses';
+import { strictUtf8 } from '#http/strict-utf8';
+import { headerMaps } from './header-maps.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -12,7 +14,6 @@ export type Routes = Record<string, ProxyHandler>;
 
 /** Lambda refuses a synchronous invocation whose event exceeds 6 MB; API Gateway then answers 413 with its own body. */
 const invocationPayloadLimit = 6 * 1024 * 1024;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // The functions share this process and answer concurrently, as on Lambda Managed Instances, whose
 // runtime keeps each invocation's context in an async-local InvokeStore. Powertools reads it from
@@ -33,18 +34,10 @@ const readBody = (request: IncomingMessage): Promise<Buffer | undefined> =>
     request.on('error', reject);
   });
 
-/** Header maps as API Gateway builds them: `headers` keeps the last value, `multiValueHeaders` all of them. */
-const headerMaps = (rawHeaders: string[]) => {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index] as string;
-    const value = rawHeaders[index + 1] as string;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  return { headers, multiValueHeaders };
-};
+/** Node's raw headers (name, value, name, value, …) as header lines. */
+function* headerLines(rawHeaders: string[]): Generator<[string, string]> {
+  for (let index = 0; index < rawHeaders.length; index += 2) yield [rawHeaders[index] as string, rawHeaders[index + 1] as string];
+}
 
 /** Text bodies pass as text; bytes that are not UTF-8 pass base64-encoded, as API Gateway does for binary. */
 const encodeBody = (bytes: Buffer) => {
@@ -72,7 +65,7 @@ const toProxyEvent = (request: IncomingMessage, bytes: Buffer, path: string, que
   resource: path,
   path,
   httpMethod: request.method as string,
-  ...headerMaps(request.rawHeaders),
+  ...headerMaps(headerLines(request.rawHeaders)),
   queryStringParameters: query,
   multiValueQueryStringParameters: null,
   pathParameters: null,

@@ -3,6 +3,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CredentialPolicySettings } from '#commons/config';
+import { functionDefaults } from '#commons/defaults';
 import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from './stand-ins/cognito-local.ts';
 import { type CognitoProxy, startCognitoProxy } from './stand-ins/cognito-proxy.ts';
@@ -78,7 +79,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
   const userPoolId = UserPool?.Id as string;
   // What the stack's caller client is on AWS: client credentials only, the webhook's scope only.
-  const callerScope = 'webhook/invoke';
+  const callerScope = functionDefaults.scope;
   const { UserPoolClient: callerClient } = await cognitoAdmin.send(
     new CreateUserPoolClientCommand({
       UserPoolId: userPoolId,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { functionDefaults } from '#commons/defaults';
 import { startLocalWebhook } from './local-webhook.ts';
 
 /** `npm start`: the webhook on this machine, no AWS account needed. */
@@ -7,10 +8,10 @@ const password = process.env.WEBHOOK_PASSWORD ?? randomBytes(18).toString('base6
 const port = Number(process.env.PORT ?? 3000);
 
 // AUTH_SCHEMES (as deployed, e.g. "basic,bearer,apiKey,jwt" or "cognito") chooses how callers authenticate.
-const schemes = (process.env.AUTH_SCHEMES ?? 'basic').split(',').map((scheme) => scheme.trim());
+const schemes = (process.env.AUTH_SCHEMES ?? functionDefaults.authSchemes.join(',')).split(',').map((scheme) => scheme.trim());
 const bearerToken = process.env.WEBHOOK_BEARER_TOKEN ?? randomBytes(30).toString('base64url');
 const apiKey = process.env.WEBHOOK_API_KEY ?? randomBytes(30).toString('base64url');
-const apiKeyHeader = process.env.API_KEY_HEADER ?? 'X-Webhook-Key';
+const apiKeyHeader = process.env.API_KEY_HEADER ?? functionDefaults.apiKeyHeader;
 
 // CREDENTIAL_POLICY (JSON, as deployed) switches which APIs get which credential type.
 const policy = process.env.CREDENTIAL_POLICY;

@@ -11,6 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { userPoolIdPattern } from '#commons/config';
+import { functionDefaults } from '#commons/defaults';
 import { withCaller } from '#history/caller';
 import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
 import { driftKinds } from '../lambda/audit/drift.ts';
@@ -32,10 +34,10 @@ Options:
                                usagePlanIds; without either, every plan of the account is read)
   --access-token-validity-minutes <n>
                                The deployment's token lifetime, resent when scopes are repaired
-                               (Cognito resets what an update omits; default: ACCESS_TOKEN_VALIDITY_MINUTES or 60)
+                               (Cognito resets what an update omits; default: ACCESS_TOKEN_VALIDITY_MINUTES or ${functionDefaults.accessTokenValidityMinutes})
   --history-table <name>       Record each applied repair in this history table (default: HISTORY_TABLE_NAME)
-  --history-retention-days <n> How long those entries are kept (default: HISTORY_RETENTION_DAYS or 365)
-  --lease-seconds <n>          The webhook's claim lease (default: CLAIM_LEASE_SECONDS or 60)
+  --history-retention-days <n> How long those entries are kept (default: HISTORY_RETENTION_DAYS or ${functionDefaults.historyRetentionDays})
+  --lease-seconds <n>          The webhook's claim lease (default: CLAIM_LEASE_SECONDS or ${functionDefaults.claimLeaseSeconds})
   --region <region>            AWS Region (default: AWS_REGION or your profile's)
   --json                       Print the report as JSON
   --repair                     Say what the repair would do (dry run)
@@ -98,20 +100,20 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   if (!table) throw new Error('--table is required (or set REGISTRY_TABLE_NAME)');
   if (values.apply && !values.repair) throw new Error('--apply goes with --repair');
   const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
-  if (userPoolId !== undefined && !/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
+  if (userPoolId !== undefined && !userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
   const plans = values['usage-plans'] !== undefined ? values['usage-plans'].split(',').map((plan) => plan.trim()).filter(Boolean) : usagePlansFromPolicy(env.CREDENTIAL_POLICY);
-  const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? '60', '--access-token-validity-minutes');
+  const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes), '--access-token-validity-minutes');
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const historyTable = values['history-table'] ?? env.HISTORY_TABLE_NAME;
-  const retentionDays = positiveInteger(values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? '365', '--history-retention-days');
+  const retentionDays = positiveInteger(values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? String(functionDefaults.historyRetentionDays), '--history-retention-days');
   return {
     ...(historyTable ? { history: { tableName: historyTable, retentionDays } } : {}),
     target: {
       registryTableName: table,
       apiKeys: plans ? { linkableUsagePlanIds: plans } : {},
       ...(userPoolId ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity } } : {}),
-      leaseMs: positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? '60', '--lease-seconds') * 1000,
+      leaseMs: positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds), '--lease-seconds') * 1000,
       ...(region ? { region } : {}),
     },
     json: values.json,

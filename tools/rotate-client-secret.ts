@@ -22,6 +22,8 @@ import {
   ListUserPoolClientSecretsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { awsClientSettings } from '#clients/retry-settings';
+import { userPoolIdPattern } from '#commons/config';
+import { isNetworkError } from '#commons/network-errors';
 
 export { EXIT_FAILED, EXIT_OK, EXIT_USAGE };
 
@@ -253,7 +255,6 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
-const POOL_ID = /^[\w-]+_[0-9a-zA-Z]+$/;
 const CLIENT_ID = /^[\w+]+$/;
 
 /** Throws an Error whose message is meant for the user. */
@@ -278,7 +279,7 @@ function parseCommandLine(args: readonly string[]): StepRequest | 'help' {
   const userPoolId = values['user-pool-id'];
   const clientId = values['client-id'];
   if (!userPoolId) throw new Error('--user-pool-id is required');
-  if (!POOL_ID.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id (like us-east-1_AbCdEfGhI)`);
+  if (!userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id (like us-east-1_AbCdEfGhI)`);
   if (!clientId) throw new Error('--client-id is required');
   if (!CLIENT_ID.test(clientId)) throw new Error(`--client-id "${clientId}" is not an app client id`);
   if (step === 'retire' && !values.keep) throw new Error('retire needs --keep <secret id>: the secret the developer uses now');
@@ -323,8 +324,6 @@ function hintFor(awsErrorName: string, operation: string): string {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']);
-
 /** One line, never a stack trace; the new secret, if one was made, is scrubbed from it. */
 function describeFailure(error: unknown, secret: string | undefined): string {
   let line: string;
@@ -334,7 +333,7 @@ function describeFailure(error: unknown, secret: string | undefined): string {
     const cause = error.cause as { message?: unknown } | undefined;
     const awsMessage = typeof cause?.message === 'string' && cause.message && cause.message !== error.awsErrorName ? ` (${cause.message})` : '';
     const regionMissing = typeof cause?.message === 'string' && /region is missing/i.test(cause.message);
-    const unreachable = NETWORK_CODES.has(String((cause as { code?: unknown } | undefined)?.code));
+    const unreachable = isNetworkError(cause);
     const hint = regionMissing
       ? 'pass --region or set AWS_REGION'
       : unreachable

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CredentialType } from '#contract/schemas';
+import { functionDefaults as defaults, maxClaimWaitSeconds } from './defaults.ts';
 
 /**
  * The deployment's settings, read from the environment once per container and
@@ -80,29 +81,32 @@ const uniqueSchemes = z.array(AuthenticationScheme).check(
   ),
 );
 
+/** Cognito's pattern of a user-pool id (`us-east-1_AbC123`), from its API model. */
+export const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
+
 const Environment = z.object({
   REGISTRY_TABLE_NAME: z.string().check(z.minLength(1)),
   BASIC_AUTH_SECRET_ID: z.string().check(z.minLength(1)),
-  BASIC_AUTH_REALM: withDefault(z.string().check(z.regex(/^[^"\\]+$/)), 'portal-credentials-webhook'),
-  BASIC_AUTH_CACHE_SECONDS: withDefault(positiveInteger, 300),
+  BASIC_AUTH_REALM: withDefault(z.string().check(z.regex(/^[^"\\]+$/)), defaults.basicAuthRealm),
+  BASIC_AUTH_CACHE_SECONDS: withDefault(positiveInteger, defaults.basicAuthCacheSeconds),
   CREDENTIAL_POLICY: withDefault(jsonText(CredentialPolicySettings), { defaultType: 'API_KEY', apis: {} }),
   /** `id1,id2`: the usage plans API keys may join, as the stack sets them. */
   USAGE_PLAN_IDS: z.optional(commaList(z.string().check(z.regex(/^[\w-]+$/, 'must be a usage plan id')))),
-  USER_POOL_ID: z.optional(z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/))),
+  USER_POOL_ID: z.optional(z.string().check(z.regex(userPoolIdPattern))),
   TOKEN_URL: z.optional(z.url()),
-  ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), 60),
-  CLAIM_LEASE_SECONDS: withDefault(positiveInteger, 60),
-  CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(20)), 15),
-  AUTH_SCHEMES: withDefault(z.pipe(commaList(AuthenticationScheme), uniqueSchemes), ['basic']),
-  API_KEY_HEADER: withDefault(apiKeyHeaderName, 'X-Webhook-Key'),
+  ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), defaults.accessTokenValidityMinutes),
+  CLAIM_LEASE_SECONDS: withDefault(positiveInteger, defaults.claimLeaseSeconds),
+  CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(maxClaimWaitSeconds)), defaults.claimWaitSeconds),
+  AUTH_SCHEMES: withDefault(z.pipe(commaList(AuthenticationScheme), uniqueSchemes), [...defaults.authSchemes]),
+  API_KEY_HEADER: withDefault(apiKeyHeaderName, defaults.apiKeyHeader),
   JWT_ISSUER: z.optional(z.url()),
   JWT_JWKS_URL: z.optional(z.url()),
   JWT_AUDIENCES: withDefault(commaList(z.string().check(z.minLength(1))), []),
   JWT_CLIENT_IDS: withDefault(commaList(z.string().check(z.minLength(1))), []),
-  JWT_SCOPE: withDefault(oauthScope, 'webhook/invoke'),
-  JWT_JWKS_CACHE_SECONDS: withDefault(positiveInteger, 600),
+  JWT_SCOPE: withDefault(oauthScope, defaults.scope),
+  JWT_JWKS_CACHE_SECONDS: withDefault(positiveInteger, defaults.jwksCacheSeconds),
   HISTORY_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
-  HISTORY_RETENTION_DAYS: withDefault(positiveInteger, 365),
+  HISTORY_RETENTION_DAYS: withDefault(positiveInteger, defaults.historyRetentionDays),
 });
 
 export type Config = {

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { strictUtf8 } from './strict-utf8.ts';
 
 export interface BasicCredential {
   username: string;
@@ -10,7 +11,6 @@ export interface BasicCredential {
 // RFC 7617: scheme is case-insensitive, then (RFC 7235's 1*SP) one or more spaces, no other
 // whitespace, and a base64 token (RFC 4648 alphabet, padded).
 const basicHeader = /^basic +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Every Authorization value the event carries, whatever the letter case of the header names. */
 const authorizationValues = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>) => {

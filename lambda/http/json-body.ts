@@ -2,12 +2,12 @@ import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '#contract/errors';
+import { strictUtf8 } from './strict-utf8.ts';
 
 /** The portal's bodies are a few hundred bytes; 64 KB leaves room and bounds the parser's work. */
 export const maxBodyBytes = 64 * 1024;
 
 const jsonMediaType = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // JSON.parse makes "__proto__" an own property, but copying such an object later can
 // replace a prototype: drop the key while parsing.

@@ -9,13 +9,14 @@ import {
   paginateGetApiKeys,
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
+import { serviceName } from '#commons/service';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
 import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName, resourceNamePrefix } from './provisioner.ts';
-import { type ApiStage, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
+import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 export const managedByTag = 'managed-by';
-export const managedByValue = 'portal-credentials-webhook';
+export const managedByValue = serviceName;
 export const appKeyTag = 'portal-app-key';
 
 // API Gateway tag values allow letters, digits, spaces and _ . : / = + - @ only.
@@ -58,9 +59,6 @@ const inOrder = async (steps: readonly Step[]) => {
     }
   }
 };
-
-/** API Gateway lets one API key join at most 10 usage plans. */
-const maxUsagePlansPerKey = 10;
 
 const stageTaken = (holder: string, usagePlanId: string, next: string) =>
   conflict(

@@ -1,5 +1,6 @@
 import { attemptMayHaveActed, failedAttemptMayHaveActed } from '#clients/attempt-outcomes';
 import { awsFailure, misconfigured, throttled, unavailable, WebhookError } from '#contract/errors';
+import { isNetworkError } from '#commons/network-errors';
 import { logger } from '#commons/powertools';
 import { LeftoversError } from './provisioner.ts';
 
@@ -28,13 +29,11 @@ export const isAccessDenied = (error: unknown) =>
   ['AccessDeniedException', 'UnauthorizedException'].includes((error as Error)?.name) ||
   (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 403;
 
-const networkCodes = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
-
 /** An error from an AWS call (service answer, or a network failure the SDK gave up on), as opposed to a bug of ours. */
 const isAwsFailure = (error: unknown): boolean => {
   if (!(error instanceof Error)) return false;
-  const { $metadata, $fault, code } = error as { $metadata?: unknown; $fault?: unknown; code?: string };
-  return $metadata !== undefined || $fault !== undefined || error.name === 'TimeoutError' || networkCodes.has(code ?? '');
+  const { $metadata, $fault } = error as { $metadata?: unknown; $fault?: unknown };
+  return $metadata !== undefined || $fault !== undefined || error.name === 'TimeoutError' || isNetworkError(error);
 };
 
 /**

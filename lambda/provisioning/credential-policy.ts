@@ -2,10 +2,7 @@ import { unprocessable, type WebhookError } from '#contract/errors';
 import type { ApiRef, CredentialType } from '#contract/schemas';
 import type { CredentialPolicySettings } from '#commons/config';
 import type { Grant } from './provisioner.ts';
-import { type ApiStage, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
-
-/** API Gateway lets one API key join at most 10 usage plans. */
-const maxUsagePlansPerKey = 10;
+import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 type StagesByPlan = ReadonlyMap<string, readonly ApiStage[] | undefined>;
 

@@ -10,6 +10,9 @@ export interface ApiStage {
 /** Plans change rarely, but an operator's change should show within a minute. */
 const defaultTtlMs = 60_000;
 
+/** API Gateway lets one API key join at most 10 usage plans (its quota "usage plans per API key"). */
+export const maxUsagePlansPerKey = 10;
+
 export const sameStage = (a: ApiStage, b: ApiStage) => a.apiId === b.apiId && a.stage === b.stage;
 
 /**

@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Fault, FaultQueue } from './aws-control-plane.ts';
+import { type Fault, FaultQueue } from './faults-and-throttles.ts';
 
 export interface CognitoProxy {
   /** Endpoint for the SDK, e.g. http://127.0.0.1:PORT. */

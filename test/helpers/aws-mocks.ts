@@ -23,9 +23,7 @@ export const resetAwsMocks = () => {
   aws.apiGateway.on(GetUsagePlanCommand).callsFake(usagePlanFromSeed);
 };
 
-/** An AWS service error as the SDK raises it. */
-export const awsError = (name: string, httpStatusCode = 400) =>
-  Object.assign(new Error(`${name}: simulated for account 123456789012`), { name, $fault: 'client', $metadata: { httpStatusCode } });
+export { awsError, conditionFailed } from './aws-errors.ts';
 
 /**
  * The registry answers as DynamoDB would holding these records: a read by app key finds

@@ -1,4 +1,7 @@
 import fc from 'fast-check';
+import { headerMaps } from '../../local/header-maps.ts';
+import { isObject, type JsonObject } from './json.ts';
+import { validatorAt } from './openapi.ts';
 import { basic, portalUser, rotatedUser } from './portal.ts';
 
 /**
@@ -14,8 +17,6 @@ import { basic, portalUser, rotatedUser } from './portal.ts';
 export type BodyRoute = 'createCredentials' | 'updateCredentials' | 'revokeCredentials';
 export type Route = BodyRoute | 'health';
 export const bodyRoutes: readonly BodyRoute[] = ['createCredentials', 'updateCredentials', 'revokeCredentials'];
-
-type JsonObject = Record<string, unknown>;
 
 /** The contract's body limit: "larger than 64 KB (65,536 bytes) is refused with 413". */
 export const bodyLimitBytes = 65_536;
@@ -63,8 +64,6 @@ const assignOwn = (target: object, source: object) => {
   for (const key of Object.keys(source)) defineOwn(target, key, (source as JsonObject)[key]);
 };
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** A deep copy made through JSON, so own "__proto__" keys survive and nothing is shared between runs. */
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -83,8 +82,9 @@ const badIdCharacters = [
 ];
 const badSlugCharacters = badIdCharacters.filter((character) => character !== '.');
 
-const awsIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
-const slugPattern = /^[A-Za-z0-9._-]{1,128}$/;
+/** The contract's own schemas of an identifier and a slug (pattern and lengths), from `openapi/webhook.yaml`. */
+const isAwsId = validatorAt('#/components/schemas/AwsId');
+const isSlug = validatorAt('#/components/schemas/AppSlug');
 
 export const awsId = fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/);
 const slug = fc.stringMatching(/^[A-Za-z0-9._-]{1,40}$/);
@@ -117,7 +117,7 @@ const invalidAwsId = fc.oneof(
   blank,
   withBadCharacter('A-Za-z0-9_-', badIdCharacters),
   fc.stringMatching(/^[A-Za-z0-9_-]{129,400}$/),
-  fc.string({ unit: 'binary', maxLength: 30 }).filter((text) => !awsIdPattern.test(text)),
+  fc.string({ unit: 'binary', maxLength: 30 }).filter((text) => !isAwsId(text)),
   fc.constantFrom('../../etc/passwd', '..', 'a b', 'a/b', '%2e%2e%2f', 'key123\0', ' key123', 'key123 ', 'key123\n', 'ＫＥＹ', 'arn:aws:apigateway:us-east-1::/apikeys/x'),
 );
 
@@ -125,7 +125,7 @@ const invalidSlug = fc.oneof(
   blank,
   withBadCharacter('A-Za-z0-9._-', badSlugCharacters),
   fc.stringMatching(/^[A-Za-z0-9._-]{129,400}$/),
-  fc.string({ unit: 'binary', maxLength: 30 }).filter((text) => !slugPattern.test(text)),
+  fc.string({ unit: 'binary', maxLength: 30 }).filter((text) => !isSlug(text)),
 );
 
 /** Strings that are not e-mail addresses, or are longer than the contract's 254 characters. */
@@ -585,17 +585,6 @@ const harmlessHeaders = fc.array(
   fc.tuple(fc.constantFrom('User-Agent', 'Accept', 'X-Forwarded-For', 'X-Amzn-Trace-Id', 'Host', 'X-Request-Id'), fc.string({ maxLength: 30 })),
   { maxLength: 3 },
 );
-
-/** The two maps API Gateway builds from header lines in order: `headers` keeps the last value of a name, `multiValueHeaders` all of them. */
-export const headerMaps = (lines: readonly (readonly [string, string])[]) => {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of lines) {
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  return { headers, multiValueHeaders };
-};
 
 const contentTypeLine = fc.tuple(named('content-type'), jsonMediaTypes);
 

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { isObject, type JsonObject } from './json.ts';
 
 /**
  * `openapi/webhook.yaml`, loaded once, and the few questions tests ask of it:
  * its examples, and whether a response the webhook produced is one it documents.
  */
 
-type Json = Record<string, unknown>;
+type Json = JsonObject;
 export interface NamedExample {
   name: string;
   value: unknown;
@@ -26,8 +27,6 @@ const documentId = 'https://portal-credentials-webhook.local/openapi/webhook.yam
 export const openApiDocument: Json = parse(readFileSync(documentUrl, 'utf8')) as Json;
 
 export const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Escapes one JSON-pointer segment (RFC 6901). */
 export const pointerSegment = (segment: string): string => segment.replaceAll('~', '~0').replaceAll('/', '~1');

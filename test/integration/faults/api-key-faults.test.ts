@@ -2,6 +2,7 @@ import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gatew
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
 import { resourceName } from '#provisioning/provisioner';
+import { awsError } from '../../helpers/aws-errors.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { loseNextAnswer } from '../../helpers/lost-answers.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
@@ -37,7 +38,7 @@ const failNextRegistryWrite = (
     (next, context) => async (args) => {
       if (armed && context.commandName === command && matches(args.input as Record<string, unknown>)) {
         armed = false;
-        throw Object.assign(new Error('Simulated outage'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+        throw awsError('InternalServerError', 500);
       }
       return next(args);
     },

@@ -34,9 +34,9 @@ import {
   schemaErrors,
   validatorAt,
 } from '../../helpers/openapi.ts';
+import { isObject, type JsonObject } from '../../helpers/json.ts';
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+type Json = JsonObject;
 const asObject = (value: unknown): Json => (isObject(value) ? value : {});
 
 /** The routes Sensedia's documentation names, each with its method. */

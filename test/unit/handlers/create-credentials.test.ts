@@ -1,9 +1,8 @@
 import { CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../lambda/handlers/create-credentials.ts';
-import { aws, awsError, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { aws, awsError, conditionFailed, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 
@@ -14,8 +13,6 @@ const call = async (body: unknown, headers?: Record<string, string>) => {
   expectResponseMatchesOpenApi('POST', '/v1/createCredentials', response);
   return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
 };
-
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 describe('POST /v1/createCredentials for API keys', () => {
   beforeEach(() => {

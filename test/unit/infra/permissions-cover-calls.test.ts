@@ -14,13 +14,12 @@ import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { routePermissions, type WebhookRoute } from '../../../infra/route-permissions.ts';
-import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
+import { aws, awsError, conditionFailed, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 import { usagePlanFromSeed } from '../../helpers/usage-plans.ts';
 
@@ -122,7 +121,6 @@ const callsDuring = async (scenarios: (() => Promise<APIGatewayProxyResult>)[]) 
   return made;
 };
 
-const conditionFailed = () => new ConditionalCheckFailedException({ message: 'conditional', $metadata: {} });
 const apiKeyRecord = {
   ...createRequest(),
   appKey: '590d83b5c05f',

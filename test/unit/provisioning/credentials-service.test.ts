@@ -4,6 +4,7 @@ import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
 import { type Grant, type IssuedCredential, LeftoversError, type Provisioner } from '#provisioning/provisioner';
 import type { Registry } from '#provisioning/registry';
+import { awsError } from '../../helpers/aws-errors.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 import { lagIndexes } from '../../helpers/lagging-index.ts';
 import { loseNextAnswer, updating } from '../../helpers/lost-answers.ts';
@@ -143,7 +144,7 @@ describe('CredentialsService', () => {
       // Prepare
       provisioner.live.set('orphan', { apiIds: [], usagePlanIds: [], scopes: [] });
       await registry.claim(crashedClaim(clock - 1), clock);
-      provisioner.removeLeftovers.mockRejectedValueOnce(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException', $metadata: { httpStatusCode: 429 } }));
+      provisioner.removeLeftovers.mockRejectedValueOnce(awsError('TooManyRequestsException', 429));
 
       // Act
       const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
@@ -157,8 +158,8 @@ describe('CredentialsService', () => {
 
     it('keeps the claim when the credential it made cannot be recorded nor deleted', async () => {
       // Prepare
-      vi.spyOn(registry, 'activate').mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
-      provisioner.revoke.mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalFailure', $metadata: { httpStatusCode: 500 } }));
+      vi.spyOn(registry, 'activate').mockRejectedValueOnce(awsError('InternalServerError', 500));
+      provisioner.revoke.mockRejectedValueOnce(awsError('InternalFailure', 500));
 
       // Act
       const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
@@ -184,7 +185,7 @@ describe('CredentialsService', () => {
 
     it('answers 503 with an actionable message when the quota is full (1,000 app clients per pool)', async () => {
       // Prepare
-      provisioner.create.mockRejectedValueOnce(Object.assign(new Error('limit'), { name: 'LimitExceededException', $metadata: { httpStatusCode: 400 } }));
+      provisioner.create.mockRejectedValueOnce(awsError('LimitExceededException', 400));
 
       // Act
       const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
@@ -447,7 +448,7 @@ describe('CredentialsService', () => {
     it('keeps the hold when the registry fails after AWS changed, so the call after its lease records what AWS holds', async () => {
       // Prepare
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
-      vi.spyOn(registry, 'recordGrant').mockRejectedValueOnce(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: { httpStatusCode: 500 } }));
+      vi.spyOn(registry, 'recordGrant').mockRejectedValueOnce(awsError('InternalServerError', 500));
 
       // Act
       const failure = await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);

@@ -3,10 +3,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
-import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
-import { basic, createRequest, lambdaContext, portalUser, proxyEvent } from '../../helpers/portal.ts';
-import { issuerKey, startTokenIssuer, unsecuredToken } from '../../helpers/token-issuer.ts';
+import { aws, resetAwsMocks } from '../../../helpers/aws-mocks.ts';
+import { expectResponseMatchesOpenApi } from '../../../helpers/openapi.ts';
+import { basic, createRequest, lambdaContext, portalUser, proxyEvent } from '../../../helpers/portal.ts';
+import { issuerKey, startTokenIssuer, unsecuredToken } from '../../../helpers/token-issuer.ts';
 
 // The request's log line is part of what is checked. Set before any import: the helpers'
 // imports already create the functions' logger, which keeps the level it starts with.
@@ -34,8 +34,8 @@ Object.assign(process.env, {
   JWT_JWKS_CACHE_SECONDS: '60',
 });
 // Loaded only now: their cold start reads the environment above.
-const { handler: create } = await import('../../../lambda/handlers/create-credentials.ts');
-const { handler: health } = await import('../../../lambda/handlers/health.ts');
+const { handler: create } = await import('../../../../lambda/handlers/create-credentials.ts');
+const { handler: health } = await import('../../../../lambda/handlers/health.ts');
 
 const staticToken = { id: 'coviu-prod', token: 'c0v1u-static-bearer-token-0123456789abcdef' };
 const apiKey = { id: 'webex-connect', key: 'w3b3x-api-key-value-0123456789abcdefghij' };

@@ -1,0 +1,32 @@
+import { serviceName } from './service.ts';
+
+/**
+ * What the functions assume for each setting their environment leaves out (lambda/commons/config.ts).
+ * The stack's construct, its cdk.json settings and the commands default to the same values by
+ * importing them from here.
+ */
+export const functionDefaults = {
+  /** BASIC_AUTH_REALM: the realm of every `WWW-Authenticate` challenge. */
+  basicAuthRealm: serviceName,
+  /** BASIC_AUTH_CACHE_SECONDS: how long a container keeps the credentials secret. */
+  basicAuthCacheSeconds: 300,
+  /** AUTH_SCHEMES: the Sensedia portal sends HTTP Basic. */
+  authSchemes: ['basic'],
+  /** API_KEY_HEADER: the header `apiKey` callers send their key in. */
+  apiKeyHeader: 'X-Webhook-Key',
+  /** JWT_SCOPE: the scope `jwt` and `cognito` tokens must hold. */
+  scope: 'webhook/invoke',
+  /** JWT_JWKS_CACHE_SECONDS: how long a container keeps the issuer's JWKS. */
+  jwksCacheSeconds: 600,
+  /** ACCESS_TOKEN_VALIDITY_MINUTES: the lifetime of issued clients' access tokens. */
+  accessTokenValidityMinutes: 60,
+  /** CLAIM_LEASE_SECONDS: how long a claim or hold protects a change of an app. */
+  claimLeaseSeconds: 60,
+  /** CLAIM_WAIT_SECONDS: how long a call waits for another changing the same app. */
+  claimWaitSeconds: 15,
+  /** HISTORY_RETENTION_DAYS: how long the history keeps each change. */
+  historyRetentionDays: 365,
+} as const;
+
+/** The longest CLAIM_WAIT_SECONDS accepted: a call that waited must still have time to act within the functions' timeout. */
+export const maxClaimWaitSeconds = 20;
