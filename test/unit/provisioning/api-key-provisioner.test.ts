@@ -130,12 +130,21 @@ describe('ApiKeyProvisioner', () => {
     expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['k1-lost']);
   });
 
-  it('fails rather than answer a key without its value', async () => {
+  it('fails rather than answer a key without its value, and deletes that key', async () => {
     // Prepare
     aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1' });
 
     // Act + Assess
     await expect(provisioner.create(app, grant('a'))).rejects.toMatchObject({ name: 'IncompleteAnswer' });
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['k1']);
+  });
+
+  it('keeps the claim (LeftoversError) for a key answered without its id: only a search by name can find it', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ value: 'v'.repeat(40) });
+
+    // Act + Assess
+    await expect(provisioner.create(app, grant('a'))).rejects.toMatchObject({ name: 'LeftoversError', original: { name: 'IncompleteAnswer' } });
   });
 
   it('reveals an existing key with its value, and nothing for a deleted one', async () => {
