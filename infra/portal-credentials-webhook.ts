@@ -573,6 +573,7 @@ export class PortalCredentialsWebhook extends Construct {
     if (props.driftAudit?.enabled ?? true) {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
+        bundling,
         registry: this.table,
         ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
