@@ -27,8 +27,8 @@ export const managedByTag = 'managed-by';
 export const managedByValue = 'portal-credentials-webhook';
 export const appKeyTag = 'portal-app-key';
 
-// API Gateway tag values allow letters, digits, spaces and _ . : / = + - @ only.
-const tagValue = (text: string) => text.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, '_').slice(0, 256);
+// AWS's tag characters (its tagging conventions; API Gateway's model sets no pattern): letters, digits, Unicode spaces (not tabs or line breaks) and _ . : / = + - @.
+const tagValue = (text: string) => text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
 
 /** Runs every step at once; if any fails, undoes the ones that succeeded and rethrows the first failure. */
 const allOrNothing = async <T>(items: readonly T[], step: (item: T) => Promise<unknown>, undo: (item: T) => Promise<unknown>) => {
