@@ -6,17 +6,18 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { driftKinds } from '#audit/drift';
 import { metricsNamespace, serviceName } from '#commons/service';
-import { functionBundling } from './function-bundling.ts';
 import { usagePlanArns } from './route-permissions.ts';
 
 export interface DriftAuditProps {
   /** The functions' environment: the audit reads the same settings. */
   readonly environment: Record<string, string>;
+  /** The route functions' bundling, which builds the credential policy in: the audit checks what that policy issues. */
+  readonly bundling: BundlingOptions;
   readonly registry: dynamodb.ITable;
   /** Set when the deployment issues API keys: the plans whose links are read. */
   readonly usagePlanIds?: readonly string[];
@@ -76,7 +77,7 @@ export class DriftAudit extends Construct {
       role,
       logGroup,
       environment: props.environment,
-      bundling: functionBundling,
+      bundling: props.bundling,
     });
 
     this.rule = new events.Rule(this, 'Schedule', {

@@ -82,9 +82,13 @@ export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
     acknowledge(
       method,
       'AwsSolutions-APIG4',
-      'The portal authenticates with HTTP Basic, which the function checks in constant time against Secrets Manager; API Gateway has no Basic authorizer, and requests without an Authorization header never reach the function.',
+      'Callers authenticate with the schemes the deployment names: HTTP Basic, static bearer tokens and an API-key header, which the function checks in constant time against Secrets Manager, and another issuer\'s OAuth access tokens, which it checks against that issuer\'s JWKS; API Gateway has no authorizer for these, and requests without the scheme\'s header never reach the function. The cognito and iam schemes are API Gateway\'s own authorizers.',
     );
-    acknowledge(method, 'AwsSolutions-COG4', 'The Sensedia portal calls webhooks with HTTP Basic credentials only; it cannot present Cognito tokens.');
+    acknowledge(
+      method,
+      'AwsSolutions-COG4',
+      'The Sensedia portal calls webhooks with HTTP Basic, and other callers with static tokens, API keys, another issuer\'s access tokens or AWS Signature Version 4 (the iam scheme): none of them presents Cognito tokens. The cognito scheme uses a Cognito authorizer.',
+    );
   }
   acknowledgeNoWaf(webhook.api, 'Only the portal calls the webhook, authenticated; requests without credentials are refused by API Gateway');
 

@@ -22,7 +22,7 @@ import { SampleProtectedApi } from './sample-protected-api.ts';
 import { addWebhookApi, configureApiGatewayAccount, type WebhookThrottling } from './webhook-api.ts';
 import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
-import { addWebhookFunctions, routes, WEBHOOK_FUNCTION_TIMEOUT_SECONDS, claimLeaseProblem, type WebhookFunctions, webhookRoutes } from './webhook-functions.ts';
+import { addWebhookFunctions, bundlingWithPolicy, routes, WEBHOOK_FUNCTION_TIMEOUT_SECONDS, claimLeaseProblem, type WebhookFunctions, webhookRoutes } from './webhook-functions.ts';
 import { WebhookMonitoring } from './webhook-monitoring.ts';
 
 export type { ClientCredentialsOptions } from './client-credentials-pool.ts';
@@ -344,6 +344,7 @@ export class PortalCredentialsWebhook extends Construct {
     if (props.driftAudit?.enabled ?? webhookDefaults.driftAudit) {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
+        bundling: bundlingWithPolicy(policy),
         registry: this.table,
         ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),

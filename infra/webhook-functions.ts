@@ -63,10 +63,17 @@ export interface WebhookFunctionsProps {
  * One bundled function per route, each with its own role holding only the calls its code
  * makes, and its own log group. Created in `scope` (the webhook), where their ids have always been.
  */
+/**
+ * The functions' bundling with the credential policy built in: the policy grows with the portal's APIs (about
+ * 80 bytes each), so it is read by lambda/commons/settings.ts from the bundle rather than the 4 KB environment.
+ */
+export const bundlingWithPolicy = (policy: WebhookFunctionsProps['policy']) => ({
+  ...functionBundling,
+  define: { BUNDLED_CREDENTIAL_POLICY: JSON.stringify(JSON.stringify(policy)) },
+});
+
 export const addWebhookFunctions = (scope: Construct, props: WebhookFunctionsProps): WebhookFunctions => {
-  // The policy grows with the portal's APIs (about 80 bytes each), so it is built into the bundle
-  // (read by lambda/commons/settings.ts) rather than set in the 4 KB environment.
-  const bundling = { ...functionBundling, define: { BUNDLED_CREDENTIAL_POLICY: JSON.stringify(JSON.stringify(props.policy)) } };
+  const bundling = bundlingWithPolicy(props.policy);
   const makeFunction = (route: WebhookRoute) => {
     const definition = routes[route];
     const role = new iam.Role(scope, `${definition.name}Role`, {

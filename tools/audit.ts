@@ -30,8 +30,10 @@ did not make are listed as foreign and never touched.
 Options:
   --table <name>               The registry table (default: REGISTRY_TABLE_NAME)
   --user-pool-id <id>          Also audit the pool's app clients (default: USER_POOL_ID)
-  --usage-plans <a,b,...>      The usage plans the deployment links keys to (default: CREDENTIAL_POLICY's
-                               usagePlanIds; without either, every plan of the account is read)
+  --usage-plans <a,b,...>      The usage plans the deployment links keys to (default: USAGE_PLAN_IDS, as the
+                               stack sets it, or CREDENTIAL_POLICY's usagePlanIds; without any, every plan of
+                               the account is read, and --apply is refused: it could unlink keys from plans
+                               made by hand. A deployment that issues no API keys: --usage-plans "")
   --access-token-validity-minutes <n>
                                The deployment's token lifetime, resent when scopes are repaired
                                (Cognito resets what an update omits; default: ACCESS_TOKEN_VALIDITY_MINUTES or ${functionDefaults.accessTokenValidityMinutes})
@@ -64,10 +66,14 @@ const positiveInteger = (text: string, flag: string) => {
   return value;
 };
 
-const usagePlansFromPolicy = (policy: string | undefined): string[] | undefined => {
-  if (!policy) return undefined;
+const planList = (text: string) => text.split(',').map((plan) => plan.trim()).filter(Boolean);
+
+/** The deployment's plans as its functions read them: USAGE_PLAN_IDS (what the stack sets), else CREDENTIAL_POLICY's. */
+const usagePlansFromEnvironment = (env: NodeJS.ProcessEnv): string[] | undefined => {
+  if (env.USAGE_PLAN_IDS !== undefined) return planList(env.USAGE_PLAN_IDS);
+  if (!env.CREDENTIAL_POLICY) return undefined;
   try {
-    return (JSON.parse(policy) as { usagePlanIds?: string[] }).usagePlanIds;
+    return (JSON.parse(env.CREDENTIAL_POLICY) as { usagePlanIds?: string[] }).usagePlanIds;
   } catch {
     throw new Error('CREDENTIAL_POLICY is not valid JSON');
   }
@@ -101,7 +107,11 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   if (values.apply && !values.repair) throw new Error('--apply goes with --repair');
   const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
   if (userPoolId !== undefined && !userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
-  const plans = values['usage-plans'] !== undefined ? values['usage-plans'].split(',').map((plan) => plan.trim()).filter(Boolean) : usagePlansFromPolicy(env.CREDENTIAL_POLICY);
+  const plans = values['usage-plans'] !== undefined ? planList(values['usage-plans']) : usagePlansFromEnvironment(env);
+  // Without the deployment's plans every link counts as its own: a repair would unlink keys from plans made by hand.
+  if (values.apply && plans === undefined) {
+    throw new Error('--repair --apply needs the usage plans the deployment links keys to: give --usage-plans (or set USAGE_PLAN_IDS), --usage-plans "" if it issues no API keys');
+  }
   const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes), '--access-token-validity-minutes');
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CredentialType } from '#contract/schemas';
-import type { Grant, Provisioner } from '#provisioning/provisioner';
+import { type Grant, LeftoversError, type Provisioner } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Drift, reportOnly } from './drift.ts';
 
@@ -137,13 +137,21 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
 
   async REGRANT(drift, deps) {
     const credentialId = drift.credentialId as string;
+    const provisioner = provisionerOf(deps, drift.credentialType);
     const { record, claimToken } = await hold(drift, deps);
     if (record.updatedAt !== drift.recordUpdatedAt) {
       await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps));
       throw new Skip('the credential was updated since the audit');
     }
     // Held like a portal change: no update or revoke of this app runs until the grant is recorded again.
-    await provisionerOf(deps, drift.credentialType).regrant(credentialId, grantOf(record));
+    try {
+      await provisioner.regrant(credentialId, grantOf(record));
+    } catch (error) {
+      // A regrant that failed was undone: the hold goes, or the portal would wait out its lease. One that
+      // could not be undone keeps it, as a portal change would, until the lease ends.
+      if (!(error instanceof LeftoversError)) await deps.registry.releaseHold(record.appKey, claimToken).catch(() => false);
+      throw error;
+    }
     if (!(await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps)))) throw new Skip('the hold was taken over meanwhile');
     const actualGrant = { apiIds: record.apiIds ?? [], usagePlanIds: [] as string[], scopes: [] as string[] };
     if (drift.credentialType === 'API_KEY') actualGrant.usagePlanIds = drift.actual ?? [];

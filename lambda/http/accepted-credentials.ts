@@ -4,10 +4,18 @@ import { unavailable } from '#contract/errors';
 import type { BasicCredential } from './basic-auth.ts';
 import { logger } from '#commons/powertools';
 
-const Pair = z.object({
-  username: z.string().check(z.minLength(1), z.refine((name) => !name.includes(':'), 'a username cannot contain ":"')),
-  password: z.string().check(z.minLength(8)),
-});
+const credentialSetNames = ['basic', 'bearerTokens', 'apiKeys'];
+
+/** A pair may carry other fields, but not credential sets: they would be dropped, unseen, with the pair's shape. */
+const Pair = z.pipe(
+  z
+    .looseObject({
+      username: z.string().check(z.minLength(1), z.refine((name) => !name.includes(':'), 'a username cannot contain ":"')),
+      password: z.string().check(z.minLength(8)),
+    })
+    .check(z.refine((pair) => !credentialSetNames.some((name) => name in pair), 'a pair cannot also hold credential sets: put it in "basic"')),
+  z.transform(({ username, password }): BasicCredential => ({ username, password })),
+);
 
 /** A shared secret of at least 32 characters: long enough that guessing it is hopeless. */
 const sharedSecret = z.string().check(z.minLength(32), z.maxLength(4096), z.regex(/^[\x21-\x7e]+$/, 'visible ASCII without spaces'));

@@ -12,25 +12,24 @@ import {
 import { serviceName } from '#commons/service';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
-import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner, resourceName, resourceNamePrefix } from './provisioner.ts';
+import {
+  type AppIdentity,
+  type Grant,
+  type IssuedCredential,
+  leftoversOnFailure,
+  type Provisioner,
+  resourceName,
+  resourceNamePrefix,
+  undoThenRethrow,
+} from './provisioner.ts';
 import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 export const managedByTag = 'managed-by';
 export const managedByValue = serviceName;
 export const appKeyTag = 'portal-app-key';
 
-// API Gateway tag values allow letters, digits, spaces and _ . : / = + - @ only.
-const tagValue = (text: string) => text.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, '_').slice(0, 256);
-
-/** Undoes a partial change, then rethrows what caused it; a failed undo is reported as leftovers. */
-const undoThenRethrow = async (failure: unknown, undo: () => Promise<unknown>): Promise<never> => {
-  try {
-    await undo();
-  } catch (undoFailure) {
-    throw new LeftoversError(failure, undoFailure);
-  }
-  throw failure;
-};
+// AWS's tag characters (its tagging conventions; API Gateway's model sets no pattern): letters, digits, Unicode spaces (not tabs or line breaks) and _ . : / = + - @.
+const tagValue = (text: string) => text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
 
 /** Runs every step at once; if any fails, undoes the ones that succeeded and rethrows the first failure. */
 const allOrNothing = async <T>(items: readonly T[], step: (item: T) => Promise<unknown>, undo: (item: T) => Promise<unknown>) => {
@@ -91,15 +90,20 @@ export class ApiKeyProvisioner implements Provisioner {
         }),
       ),
     );
-    const keyId = requireAnswer(key.id, 'CreateApiKey', 'an id');
-    const value = requireAnswer(key.value, 'CreateApiKey', 'a value');
+    // AWS made a key: from here on a failure deletes it, or keeps the claim for the next call to.
+    const keyId = await leftoversOnFailure(() => requireAnswer(key.id, 'CreateApiKey', 'an id'));
     // An earlier attempt that timed out or met a 5xx may have made a key whose answer was lost.
-    if (earlierAttemptMayHaveSucceeded(key)) await this.removeLeftovers(app, keyId);
-    const links = await Promise.allSettled(grant.usagePlanIds.map((planId) => this.link(keyId, planId)));
-    const linkFailure = links.find((result) => result.status === 'rejected');
-    // Deleting the key drops every link it got, so one delete undoes them all.
-    if (linkFailure) await undoThenRethrow(linkFailure.reason, () => this.revoke(keyId));
-    return { credentialId: keyId, secret: value };
+    if (earlierAttemptMayHaveSucceeded(key)) await leftoversOnFailure(() => this.removeLeftovers(app, keyId));
+    try {
+      const value = requireAnswer(key.value, 'CreateApiKey', 'a value');
+      const links = await Promise.allSettled(grant.usagePlanIds.map((planId) => this.link(keyId, planId)));
+      const linkFailure = links.find((result) => result.status === 'rejected');
+      if (linkFailure) throw linkFailure.reason;
+      return { credentialId: keyId, secret: value };
+    } catch (failure) {
+      // Deleting the key drops every link it got, so one delete undoes them all.
+      return undoThenRethrow(failure, () => this.revoke(keyId));
+    }
   }
 
   async reveal(credentialId: string): Promise<IssuedCredential | undefined> {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isNotFound, requireAnswer } from './aws-failures.ts';
-import { type AppIdentity, type Grant, type IssuedCredential, type Provisioner, resourceName } from './provisioner.ts';
+import { type AppIdentity, type Grant, type IssuedCredential, leftoversOnFailure, type Provisioner, resourceName, undoThenRethrow } from './provisioner.ts';
 
 export interface ClientCredentialsSettings {
   userPoolId: string;
@@ -47,10 +47,16 @@ export class ClientCredentialsProvisioner implements Provisioner {
     const created = await createOrLeftovers(
       this.cognito.send(new CreateUserPoolClientCommand({ ...this.configuration(resourceName(app), grant.scopes), GenerateSecret: true })),
     );
-    const issued = this.issued(created.UserPoolClient ?? {});
+    // AWS made a client: from here on a failure deletes it, or keeps the claim for the next call to.
+    const client = created.UserPoolClient ?? {};
+    const clientId = await leftoversOnFailure(() => requireAnswer(client.ClientId, 'CreateUserPoolClient', 'a client id'));
     // An earlier attempt that timed out or met a 5xx may have made a client whose answer was lost.
-    if (earlierAttemptMayHaveSucceeded(created)) await this.removeLeftovers(app, issued.credentialId);
-    return issued;
+    if (earlierAttemptMayHaveSucceeded(created)) await leftoversOnFailure(() => this.removeLeftovers(app, clientId));
+    try {
+      return this.issued(client);
+    } catch (failure) {
+      return undoThenRethrow(failure, () => this.revoke(clientId));
+    }
   }
 
   async reveal(credentialId: string): Promise<IssuedCredential | undefined> {

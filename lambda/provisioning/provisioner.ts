@@ -57,6 +57,29 @@ export class LeftoversError extends Error {
   }
 }
 
+/** Undoes a partial change, then rethrows what caused it; a failed undo is reported as leftovers. */
+export const undoThenRethrow = async (failure: unknown, undo: () => Promise<unknown>): Promise<never> => {
+  try {
+    await undo();
+  } catch (undoFailure) {
+    throw new LeftoversError(failure, undoFailure);
+  }
+  throw failure;
+};
+
+/**
+ * Runs a step that follows a create whose result cannot be deleted yet (its id is unknown, or an
+ * earlier attempt's lost twin may exist): its failure keeps the app's claim, so the next call
+ * deletes by name what this one could not reach.
+ */
+export const leftoversOnFailure = async <T>(step: () => T | Promise<T>): Promise<T> => {
+  try {
+    return await step();
+  } catch (error) {
+    throw error instanceof LeftoversError ? error : new LeftoversError(error);
+  }
+};
+
 /** Cognito app-client names are 1 to 128 characters (API key names may have 1,024). */
 const maxResourceNameLength = 128;
 /** How the name of every resource the webhook makes starts. */

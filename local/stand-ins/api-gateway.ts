@@ -175,6 +175,23 @@ const MIN_API_KEY_VALUE_LENGTH = 20; // the service rejects shorter values
 
 const MAX_API_KEY_NAME_LENGTH = 1024; // "The name can't exceed 1024 characters" (developer guide, usage plans)
 
+/**
+ * AWS's tag rules (tagging conventions; the API Gateway model's tag map has no pattern of its own): at most 50 tags,
+ * keys 1-128 and values up to 256 characters of letters, digits, spaces and `_ . : / = + - @`, no `aws:` key.
+ */
+const MAX_TAGS = 50;
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+function checkTags(tags: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_TAGS) throw badRequest(`A resource can have at most ${MAX_TAGS} tags`);
+  for (const [key, value] of entries) {
+    if (key.length < 1 || key.length > 128 || !TAG_CHARACTERS.test(key) || key.toLowerCase().startsWith('aws:')) throw badRequest(`Invalid tag key: ${key}`);
+    if (value.length > 256 || !TAG_CHARACTERS.test(value)) throw badRequest(`Invalid tag value for key ${key}`);
+  }
+  return tags;
+}
+
 function createApiKey({ state, body }: RestRequest): unknown {
   const name = optionalString(body, 'name');
   if (name !== undefined && name.length > MAX_API_KEY_NAME_LENGTH) {
@@ -195,7 +212,7 @@ function createApiKey({ state, body }: RestRequest): unknown {
     enabled: optionalBoolean(body, 'enabled') ?? false, // the service default: a new key is disabled
     customerId: optionalString(body, 'customerId'),
     description: optionalString(body, 'description'),
-    tags: optionalStringMap(body, 'tags') ?? {},
+    tags: checkTags(optionalStringMap(body, 'tags') ?? {}),
     createdDate: now,
     lastUpdatedDate: now,
   };

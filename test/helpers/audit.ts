@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, DescribeUserPoolClientCommand, UpdateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll } from 'vitest';
@@ -46,11 +47,15 @@ export const outOfBand = (webhook: LocalWebhook) => {
   };
 };
 
-/** `npm run audit` in-process, with the local webhook's environment; stdout, stderr and the exit code. */
+/** Every usage plan the local control plane is seeded with: the ones the local deployment links keys to. */
+const seededUsagePlanIds = (JSON.parse(readFileSync(new URL('../../local/seed.json', import.meta.url), 'utf8')) as { usagePlans: { id: string }[] }).usagePlans.map((plan) => plan.id);
+
+/** `npm run audit` in-process, with the local webhook's environment and its plans as the stack sets them; stdout, stderr and the exit code. */
 export const runAuditCommand = async (webhook: LocalWebhook, ...args: string[]) => {
   let stdout = '';
   let stderr = '';
-  const exitCode = await main(['--table', webhook.tableName, '--user-pool-id', webhook.cognito.userPoolId, ...args], process.env, {
+  const env = { ...process.env, USAGE_PLAN_IDS: seededUsagePlanIds.join(',') };
+  const exitCode = await main(['--table', webhook.tableName, '--user-pool-id', webhook.cognito.userPoolId, ...args], env, {
     output: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
     rateLimited: false,
   });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
+import { LeftoversError } from '#provisioning/provisioner';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import { Audit } from '../../../lambda/audit/audit.ts';
 import type { Drift } from '../../../lambda/audit/drift.ts';
@@ -164,5 +165,55 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     // Assess: skipped, and the portal's update stands.
     expect(result).toMatchObject({ action: 'REGRANT', outcome: 'SKIPPED', detail: 'the credential was updated since the audit' });
     expect(controlPlane.usagePlanKeyIds('5ip91z')).toContain(keyId);
+  });
+
+  /** The app's grant mismatch as the audit reads it, and the registry it read from. */
+  const auditedMismatch = async (appKey: string) => {
+    const audit = new Audit({ registryTableName: webhook.tableName, apiKeys: {}, leaseMs: 60_000, rateLimited: false });
+    onTestFinished(() => audit.destroy());
+    const { report } = await audit.run();
+    const drift = report.drift.find((d) => d.appKey === appKey && d.kind === 'GRANT_MISMATCH') as Drift;
+    expect(drift).toBeDefined();
+    return { drift, registry: audit.registry };
+  };
+
+  it('gives the hold up when a regrant fails and is undone: the portal can change the app at once', async () => {
+    // Prepare: a plan linked by hand, whose unlink AWS then refuses.
+    const keyId = await createKey('regrant-refused', '1el57v');
+    await aws.link(keyId, '5ip91z');
+    const { drift, registry: auditRegistry } = await auditedMismatch('regrant-refused');
+    controlPlane.injectFault('DeleteUsagePlanKey', { kind: 'error', status: 400, errorType: 'BadRequestException' }, 10);
+    const provisioners = new Map([['API_KEY' as const, new ApiKeyProvisioner(apiGatewayClient, new UsagePlanCatalog(apiGatewayClient))]]);
+
+    // Act
+    const result = await repair(drift, { registry: auditRegistry, provisioners, exists: async () => true, leaseMs: 60_000 }, true);
+    controlPlane.clearFaults();
+    const record = await registry.get('regrant-refused');
+    const update = await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'regrant-refused', apis: withPlans('1el57v') }), credentialType: 'API_KEY', apiKeyId: keyId });
+
+    // Assess
+    expect(result).toMatchObject({ action: 'REGRANT', outcome: 'FAILED' });
+    expect(record).not.toHaveProperty('claimToken');
+    expect(update.status).toBe(204);
+  });
+
+  it('keeps the hold for its lease when a regrant could not be undone: AWS may hold a half-made change', async () => {
+    // Prepare
+    const keyId = await createKey('regrant-leftovers', '1el57v');
+    await aws.link(keyId, '5ip91z');
+    const { drift, registry: auditRegistry } = await auditedMismatch('regrant-leftovers');
+    const halfDone = new (class extends ApiKeyProvisioner {
+      override async regrant(): Promise<void> {
+        throw new LeftoversError(new Error('link refused'), new Error('unlink refused'));
+      }
+    })(apiGatewayClient, new UsagePlanCatalog(apiGatewayClient));
+
+    // Act
+    const result = await repair(drift, { registry: auditRegistry, provisioners: new Map([['API_KEY', halfDone]]), exists: async () => true, leaseMs: 60_000 }, true);
+    const record = await registry.get('regrant-leftovers');
+
+    // Assess
+    expect(result).toMatchObject({ action: 'REGRANT', outcome: 'FAILED' });
+    expect(record).toHaveProperty('claimToken');
   });
 });

@@ -255,6 +255,28 @@ describe('faults during createCredentials', () => {
     await expectConsistent('fault-lost-refused');
   });
 
+  it('CreateApiKey succeeding on its second attempt, then the search for the first attempt\'s key failing: 502, the claim kept, and the retry after its lease leaves one key', async () => {
+    // Prepare: the first attempt's key exists unanswered; the new key is answered; listing the app's keys fails.
+    controlPlane.injectFault('CreateApiKey', { kind: 'drop-answer' }, 1);
+    controlPlane.injectFault('GetApiKeys', serverError, persistent);
+
+    // Act
+    const failed = await create('fault-leftover-search');
+    const made = keysOf('fault-leftover-search').length;
+    const claim = await registry.get('fault-leftover-search');
+    controlPlane.clearFaults();
+    await afterTheLease();
+    const retried = await create('fault-leftover-search');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(made).toBe(2);
+    expect(claim?.state).toBe('PENDING');
+    expect(retried.status).toBe(200);
+    expect(keysOf('fault-leftover-search').map((key) => key.id)).toEqual([retried.json.apiKeyId]);
+    await expectConsistent('fault-leftover-search');
+  });
+
   it('CreateApiKey timing out after it made the key, then throttled: 502 and the claim kept, the time-out counting though the last answer was a 429', async () => {
     // Prepare
     controlPlane.injectFault('CreateApiKey', { kind: 'hang-answer', delayMs: 3_500 }, 1);

@@ -80,6 +80,28 @@ describe('faults on the client-credentials path', () => {
     await expectConsistent('cc-fault-network');
   });
 
+  it('CreateUserPoolClient succeeding on its second attempt, then the search for the first attempt\'s client failing: 502, the claim kept, and the retry after its lease leaves one client', async () => {
+    // Prepare: the first attempt's client exists unanswered; the new one is answered; listing the pool's clients fails.
+    cognitoProxy.injectFault(createClient, { kind: 'drop-answer' }, 1);
+    cognitoProxy.injectFault('ListUserPoolClients', { kind: 'error', status: 500, errorType: 'InternalErrorException' }, persistent);
+
+    // Act
+    const failed = await create('cc-fault-leftover-search');
+    const made = (await clientsOf('cc-fault-leftover-search')).length;
+    const claim = await registry.get('cc-fault-leftover-search');
+    cognitoProxy.clearFaults();
+    await afterTheLease();
+    const retried = await create('cc-fault-leftover-search');
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(made).toBe(2);
+    expect(claim?.state).toBe('PENDING');
+    expect(retried.status).toBe(200);
+    expect((await clientsOf('cc-fault-leftover-search')).map((client) => client.ClientId)).toEqual([retried.json.clientId]);
+    await expectConsistent('cc-fault-leftover-search');
+  });
+
   it('throttling that outlives the retries: 429 with Retry-After, and the retry completes', async () => {
     // Prepare: Cognito answers its rate limit with HTTP 400 TooManyRequestsException.
     cognitoProxy.injectFault(createClient, { kind: 'error', status: 400, errorType: 'TooManyRequestsException' }, persistent);

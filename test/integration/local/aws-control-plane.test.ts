@@ -140,6 +140,20 @@ describe('API keys', () => {
     expect(longest.name).toHaveLength(1_024);
   });
 
+  it("refuses tags outside AWS's rules with BadRequestException, and accepts letters, spaces, digits and _ . : / = + - @", async () => {
+    // Act
+    const refusals = await Promise.all(
+      [{ developer: "o'neil@example.com" }, { developer: 'tab\there' }, { 'aws:reserved': 'x' }, { long: 'v'.repeat(257) }, Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'x']))].map(
+        (tags) => apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'tagged', tags })).catch((e: unknown) => e),
+      ),
+    );
+    const accepted = await apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'tagged', tags: { developer: 'José Dev+1_a.b:c/d=e-f@example.com', empty: '' } }));
+
+    // Assess
+    for (const refused of refusals) expect(refused).toBeInstanceOf(BadRequestException);
+    expect(accepted.tags).toEqual({ developer: 'José Dev+1_a.b:c/d=e-f@example.com', empty: '' });
+  });
+
   it('creates keys disabled by default, as the service does', async () => {
     // Act
     const created = await apiGateway.send(new CreateApiKeyCommand({ name: 'quiet' }));

@@ -268,7 +268,7 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       { name: 'unprocessable', error: unprocessable('UNKNOWN_USAGE_PLAN', 'Usage plan 1el57v does not exist.'), routes: postRoutes },
       { name: 'throttled', error: throttled(new Error('TooManyRequestsException')), routes: postRoutes },
       { name: 'awsFailure', error: awsFailure('creating the API key', new Error('boom')), routes: postRoutes },
-      { name: 'unavailable', error: unavailable('QUOTA_EXCEEDED', 'The AWS account has reached its limit of API keys.'), routes: everyRoute },
+      { name: 'unavailable', error: unavailable('QUOTA_EXCEEDED', 'The user pool has reached its limit of app clients.'), routes: everyRoute },
       { name: 'internalError', error: internalError(), routes: everyRoute },
       { name: 'misconfigured', error: misconfigured('CREDENTIAL_POLICY scopes', new Error('ScopeDoesNotExistException')), routes: postRoutes },
     ];

@@ -91,6 +91,32 @@ describe('the scheduled drift audit in the stack', () => {
   }, 30_000);
 });
 
+describe('the scheduled audit of a client-credentials-only deployment', () => {
+  it('reads the app clients with the settings the routes get, and no API key', () => {
+    // Prepare
+    const { stack, template, logicalId } = synthesize({
+      credentialPolicy: { defaultType: 'CLIENT_CREDENTIALS', apis: { 'sample-payments': { scopes: ['portal-sample/payments.read'] } } },
+    });
+    const resources = template.toJSON().Resources;
+    const auditFunction = resources[logicalId(stack.webhook.driftAudit!.function)].Properties;
+    const routeFunction = resources[logicalId(stack.webhook.functions.create)].Properties;
+    const roleId = (auditFunction.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+
+    // Act
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[] }[]);
+
+    // Assess
+    expect(statements.map((statement) => statement.Sid).filter(Boolean).sort()).toEqual(['ReadAppClients', 'ReadRegistry']);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('apigateway:'))).toEqual([]);
+    expect(auditFunction.Environment.Variables).toEqual(routeFunction.Environment.Variables);
+    expect(auditFunction.Environment.Variables).toHaveProperty('USER_POOL_ID');
+    expect(auditFunction.Environment.Variables).toHaveProperty('TOKEN_URL');
+    expect(auditFunction.Environment.Variables).not.toHaveProperty('USAGE_PLAN_IDS');
+  }, 30_000);
+});
+
 describe('turning the audit off in cdk.json', () => {
   it('leaves out the function, its schedule and its alarms', () => {
     const { template, stack } = synthesize({ driftAudit: { enabled: false } });

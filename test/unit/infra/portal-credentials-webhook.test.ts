@@ -198,8 +198,11 @@ describe('the functions', () => {
       });
     const policy = JSON.stringify({ defaultType: 'API_KEY', apis: { 'sample-payments': { type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] } } });
 
-    // Act + Assess
+    const auditBundle = join((stack.node.root as App).outdir, (stack.webhook.driftAudit!.function.node.findChild('Code') as Asset).assetPath, 'index.mjs');
+
+    // Act + Assess: the scheduled audit too, or it would audit API keys only.
     for (const route of routes) expect(readFileSync(bundleOf(route), 'utf8')).toContain(policy);
+    expect(readFileSync(auditBundle, 'utf8')).toContain(policy);
     expect(coldStart({})).toThrow(/USER_POOL_ID and TOKEN_URL are required/);
     expect(coldStart({ CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY' }) })).toThrow(/USER_POOL_ID and TOKEN_URL are required/);
     expect(coldStart({ USER_POOL_ID: 'eu-west-1_Pool1', TOKEN_URL: 'https://auth.example.com/oauth2/token' })).not.toThrow();

@@ -130,12 +130,34 @@ describe('ApiKeyProvisioner', () => {
     expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['k1-lost']);
   });
 
-  it('fails rather than answer a key without its value', async () => {
+  it("tags the key with the app and developer in AWS's tag characters, keeping an email's @ and replacing the rest", async () => {
+    // Prepare: an apostrophe, a "!" and a tab are outside AWS's tag characters; letters, spaces, "+" and "@" are in.
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1', value: 'v'.repeat(40) });
+
+    // Act
+    await provisioner.create({ ...app, developer: "o'neil!\tJosé +dev@example.com" }, grant());
+
+    // Assess
+    const { tags } = aws.apiGateway.commandCalls(CreateApiKeyCommand)[0]!.args[0].input;
+    expect(tags).toEqual({ 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop', developer: 'o_neil__José +dev@example.com' });
+    for (const text of [...Object.keys(tags!), ...Object.values(tags!)]) expect(text).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
+  });
+
+  it('fails rather than answer a key without its value, and deletes that key', async () => {
     // Prepare
     aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1' });
 
     // Act + Assess
     await expect(provisioner.create(app, grant('a'))).rejects.toMatchObject({ name: 'IncompleteAnswer' });
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['k1']);
+  });
+
+  it('keeps the claim (LeftoversError) for a key answered without its id: only a search by name can find it', async () => {
+    // Prepare
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ value: 'v'.repeat(40) });
+
+    // Act + Assess
+    await expect(provisioner.create(app, grant('a'))).rejects.toMatchObject({ name: 'LeftoversError', original: { name: 'IncompleteAnswer' } });
   });
 
   it('reveals an existing key with its value, and nothing for a deleted one', async () => {

@@ -282,6 +282,19 @@ describe('rotation without a restart', () => {
     expect(JSON.parse(response.body).code).toBe('AUTH_MISCONFIGURED');
     expect(JSON.stringify(logLines)).not.toContain('990192803');
   });
+
+  it('answers 503 AUTH_MISCONFIGURED for a pair that also holds credential sets, rather than drop the sets unseen', async () => {
+    // Prepare: the pair's shape with bearer tokens beside it.
+    aws.secrets.on(GetSecretValueCommand).resolves(secretWith({ ...portalUser, bearerTokens: [staticToken] }));
+
+    // Act
+    const response = await health(request(bearer(staticToken.token)), lambdaContext);
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body).code).toBe('AUTH_MISCONFIGURED');
+    expect(JSON.stringify(logLines)).not.toContain(staticToken.token);
+  });
 });
 
 describe('hostile credential headers', () => {
