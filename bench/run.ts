@@ -33,10 +33,11 @@ const cold = measureColdInit(starts, runs);
 
 console.log('Warm overhead and AWS round trips (AWS answered at the SDK clients\' HTTP handler)…');
 const warmFile = join(outDir, 'warm.json');
+// The handlers run from source here (tsx, not the bundles): the stack's NODE_OPTIONS is about bundles.
+// Without USAGE_PLAN_IDS any usage plan is allowed, so that the requests' plans (p0…p9) are not refused before AWS is called.
+const { USAGE_PLAN_IDS: _plans, ...deployedEnvironment } = withoutSourceMaps(deployed.functions[0]!.environment);
 const warmEnvironment = {
-  // The handlers run from source here (tsx, not the bundles): the stack's NODE_OPTIONS is about bundles.
-  ...withoutSourceMaps(deployed.functions[0]!.environment),
-  // Any usage plan, so that the requests' plans (p0…p9) are not refused before AWS is called.
+  ...deployedEnvironment,
   CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY', apis: { pay1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] } } }),
 };
 execFileSync(process.execPath, ['--import', 'tsx', 'bench/warm.ts'], {

@@ -1,4 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * In Lambda the credentials are always the execution role's, in the environment: the deployed
+ * bundles take the SDK's credential chain from this module, which reads the environment only.
+ */
+const environmentCredentials = fileURLToPath(new URL('../lambda/clients/environment-credentials.ts', import.meta.url));
 
 /** How every webhook function is bundled; `npm run bench` measures bundles built with the same settings. */
 export const functionBundling = {
@@ -12,4 +19,5 @@ export const functionBundling = {
   sourcesContent: false,
   // CommonJS dependencies inside an ESM bundle still call require().
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  esbuildArgs: { '--alias': `@aws-sdk/credential-provider-node=${environmentCredentials}` },
 } satisfies BundlingOptions;
