@@ -458,7 +458,6 @@ export class PortalCredentialsWebhook extends Construct {
       CLAIM_WAIT_SECONDS: String(claimWait.toSeconds()),
       HISTORY_TABLE_NAME: this.history.table.tableName,
       HISTORY_RETENTION_DAYS: String((props.historyRetention ?? Duration.days(365)).toDays()),
-      NODE_OPTIONS: '--enable-source-maps',
       ...this.authentication.environment,
     };
     if (this.userPool && this.tokenUrl) {
