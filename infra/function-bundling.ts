@@ -16,8 +16,8 @@ export const functionBundling = {
   externalModules: [],
   minify: true,
   // The map ships beside the bundle but Node does not load it: --enable-source-maps costs every cold
-  // start 10-25 ms (npm run bench); set NODE_OPTIONS=--enable-source-maps on a function to read its
-  // stack traces mapped while investigating.
+  // start 10-15% of its init (npm run bench); set NODE_OPTIONS=--enable-source-maps on a function to
+  // read its stack traces mapped while investigating.
   sourceMap: true,
   sourcesContent: false,
   // CommonJS dependencies inside an ESM bundle still call require().
