@@ -16,7 +16,7 @@ export const functionBundling = {
   externalModules: [],
   minify: true,
   // The map ships beside the bundle but Node does not load it: --enable-source-maps costs every cold
-  // start 10-15% of its init (npm run bench); set NODE_OPTIONS=--enable-source-maps on a function to
+  // start 10-20% of its init (npm run bench); set NODE_OPTIONS=--enable-source-maps on a function to
   // read its stack traces mapped while investigating.
   sourceMap: true,
   sourcesContent: false,
