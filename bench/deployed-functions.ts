@@ -59,19 +59,35 @@ const resolve = (value: unknown, template: Template): string => {
   throw new Error(`bench: cannot resolve ${JSON.stringify(value)} in a function's environment`);
 };
 
-/** Handlers holding one SDK client each, to compare a function's init with. */
+const clientSources = {
+  'api-gateway': "import { APIGatewayClient } from '@aws-sdk/client-api-gateway';\nexport const apiGateway = new APIGatewayClient({});\n",
+  'secrets-manager': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const secretsManager = new SecretsManagerClient({});\n",
+  cognito: "import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';\nexport const cognito = new CognitoIdentityProviderClient({});\n",
+  dynamodb: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nexport const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}));\n",
+};
+const handlerHolding = (...clients: (keyof typeof clientSources)[]) => `${clients.map((client) => clientSources[client]).join('')}export const handler = async () => ({});\n`;
+
+/**
+ * Handlers holding only SDK clients, to compare a function's init with: one client (the
+ * target's yardstick), and every client its route calls (what the SDK alone costs it).
+ */
 const baselineSources = {
-  'api-gateway': "import { APIGatewayClient } from '@aws-sdk/client-api-gateway';\nexport const client = new APIGatewayClient({});\nexport const handler = async () => ({});\n",
-  'secrets-manager': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const client = new SecretsManagerClient({});\nexport const handler = async () => ({});\n",
+  'api-gateway': handlerHolding('api-gateway'),
+  'secrets-manager': handlerHolding('secrets-manager'),
+  'route-clients': handlerHolding('api-gateway', 'dynamodb', 'cognito', 'secrets-manager'),
 } as const;
 type Baseline = keyof typeof baselineSources;
 
-/** Each function, by its route in the construct, and the one client it mainly needs. */
+/**
+ * Each function, by its route in the construct, the one client it mainly needs, and the bundle
+ * holding every client it calls (the credential routes: API Gateway, DynamoDB, Cognito for client
+ * credentials, Secrets Manager for the Basic-auth secret; health: the secret's alone).
+ */
 const webhookFunctions = [
-  { route: 'create', name: 'createCredentials', baseline: 'api-gateway' },
-  { route: 'update', name: 'updateCredentials', baseline: 'api-gateway' },
-  { route: 'revoke', name: 'revokeCredentials', baseline: 'api-gateway' },
-  { route: 'health', name: 'health', baseline: 'secrets-manager' },
+  { route: 'create', name: 'createCredentials', baseline: 'api-gateway', clients: 'route-clients' },
+  { route: 'update', name: 'updateCredentials', baseline: 'api-gateway', clients: 'route-clients' },
+  { route: 'revoke', name: 'revokeCredentials', baseline: 'api-gateway', clients: 'route-clients' },
+  { route: 'health', name: 'health', baseline: 'secrets-manager', clients: 'secrets-manager' },
 ] as const;
 
 export interface DeployedFunction {
@@ -125,7 +141,7 @@ export const synthesizeDeployedFunctions = (outdir: string) => {
     return { file, bytes: statSync(file).size, sourceMapBytes: existsSync(`${file}.map`) ? statSync(`${file}.map`).size : 0 };
   };
 
-  const functions = webhookFunctions.map(({ route, name, baseline }) => {
+  const functions = webhookFunctions.map(({ route, name, baseline, clients }) => {
     const fn = stack.webhook.functions[route];
     const properties = template.Resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)]!.Properties as {
       MemorySize: number;
@@ -137,13 +153,13 @@ export const synthesizeDeployedFunctions = (outdir: string) => {
       ...asset(fn),
       environment: { ...lambdaRuntimeEnvironment(`${settings.stackName}-${name}`, properties.MemorySize), ...variables },
     };
-    return { ...deployed, baseline: `baseline-${baseline}` };
+    return { ...deployed, baseline: `baseline-${baseline}`, clients: `baseline-${clients}` };
   });
   // A baseline starts in the environment of the functions it is compared with (NODE_OPTIONS included).
   const baselines = Object.entries(baselineFunctions).map(([name, fn]): DeployedFunction => ({
     name: `baseline-${name}`,
     ...asset(fn),
-    environment: functions.find((candidate) => candidate.baseline === `baseline-${name}`)!.environment,
+    environment: functions.find((candidate) => [candidate.baseline, candidate.clients].includes(`baseline-${name}`))!.environment,
   }));
   return { functions, baselines };
 };

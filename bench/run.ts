@@ -6,8 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ColdStart, measureColdInit } from './cold-init.ts';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createRequest, examplePlanId, proxyEvent, withPlans } from '../test/helpers/portal.ts';
+import { type ColdStart, measureColdStarts } from './cold-init.ts';
 import { synthesizeDeployedFunctions } from './deployed-functions.ts';
+import { serveRecordedAws } from './recorded-aws.ts';
 
 const targets = { bundleKb: 400, initRatio: 1.15, p50Ms: 0.3, p99Ms: 2, createApiGatewaySteps: 2 };
 const outDir = join(process.cwd(), 'bench', 'results');
@@ -18,25 +21,43 @@ const assemblyDir = join(outDir, 'cdk.out');
 rmSync(assemblyDir, { recursive: true, force: true });
 const deployed = synthesizeDeployedFunctions(assemblyDir);
 
-/** The same start without the source maps the stack turns on (NODE_OPTIONS), to show what they cost. */
-const withoutSourceMaps = ({ NODE_OPTIONS: _, ...environment }: Record<string, string>) => environment;
-const noMaps = (name: string) => `${name} (no source maps)`;
+/** The same start with source maps the other way round from the stack's choice, to show what they cost. */
+const sourceMapsOption = '--enable-source-maps';
+const deployedWithSourceMaps = deployed.functions.some((bundle) => bundle.environment.NODE_OPTIONS?.includes(sourceMapsOption));
+const otherSourceMaps = ({ NODE_OPTIONS: _, ...environment }: Record<string, string>): Record<string, string> =>
+  deployedWithSourceMaps ? environment : { ...environment, NODE_OPTIONS: sourceMapsOption };
+const otherMaps = (name: string) => `${name} (${deployedWithSourceMaps ? 'without' : 'with'} source maps)`;
+
+// Each function's first request, as the portal sends it, within the deployment's usage plans.
+const [deployedPlan] = (deployed.functions[0]!.environment.USAGE_PLAN_IDS ?? examplePlanId).split(',');
+const updateBody = { ...createRequest({ apis: withPlans(deployedPlan!) }), credentialType: 'API_KEY', apiKeyId: 'key1' };
+const firstRequests: Record<string, { event: APIGatewayProxyEvent; status: number }> = {
+  createCredentials: { event: proxyEvent({ body: createRequest({ apis: withPlans(deployedPlan!) }) }), status: 200 },
+  updateCredentials: { event: proxyEvent({ path: '/v1/updateCredentials', body: updateBody }), status: 204 },
+  revokeCredentials: { event: proxyEvent({ path: '/v1/revokeCredentials', body: { credentialType: 'API_KEY', apiKeyId: 'key1' } }), status: 204 },
+  health: { event: proxyEvent({ method: 'GET', path: '/v1/health' }), status: 204 },
+};
 
 const runs = Number(process.env.BENCH_COLD_RUNS ?? 15);
-console.log(`Cold init: ${runs} interleaved process starts per bundle, in each function's Lambda environment…`);
+console.log(`Cold starts: ${runs} interleaved processes per bundle, in each function's Lambda environment, AWS answered by a local server…`);
+const aws = await serveRecordedAws();
 const starts: Record<string, ColdStart> = { 'node -e 0': { file: null, environment: {} } };
 for (const bundle of [...deployed.baselines, ...deployed.functions]) {
-  starts[bundle.name] = { file: bundle.file, environment: bundle.environment };
-  starts[noMaps(bundle.name)] = { file: bundle.file, environment: withoutSourceMaps(bundle.environment) };
+  const environment = { ...bundle.environment, AWS_ENDPOINT_URL: aws.url };
+  const event = firstRequests[bundle.name]?.event;
+  starts[bundle.name] = { file: bundle.file, environment, ...(event ? { event } : {}) };
+  starts[otherMaps(bundle.name)] = { file: bundle.file, environment: otherSourceMaps(environment), ...(event ? { event } : {}) };
 }
-const cold = measureColdInit(starts, runs);
+const cold = await measureColdStarts(starts, runs, (name) => firstRequests[name.replace(otherMaps(''), '')]?.status);
+await aws.close();
 
 console.log('Warm overhead and AWS round trips (AWS answered at the SDK clients\' HTTP handler)…');
 const warmFile = join(outDir, 'warm.json');
+// The handlers run from source here (tsx, not the bundles): NODE_OPTIONS, if any, is about bundles.
+// Without USAGE_PLAN_IDS any usage plan is allowed, so that the requests' plans (p0…p9) are not refused before AWS is called.
+const { USAGE_PLAN_IDS: _plans, NODE_OPTIONS: _options, ...deployedEnvironment } = deployed.functions[0]!.environment;
 const warmEnvironment = {
-  // The handlers run from source here (tsx, not the bundles): the stack's NODE_OPTIONS is about bundles.
-  ...withoutSourceMaps(deployed.functions[0]!.environment),
-  // Any usage plan, so that the requests' plans (p0…p9) are not refused before AWS is called.
+  ...deployedEnvironment,
   CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY', apis: { pay1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] } } }),
 };
 execFileSync(process.execPath, ['--import', 'tsx', 'bench/warm.ts'], {
@@ -53,45 +74,59 @@ const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
 const functionRows = deployed.functions.map((bundle) => {
-  const initMs = cold[bundle.name]!;
-  const baselineMs = cold[bundle.baseline]!;
+  const figures = cold[bundle.name]!;
+  const other = cold[otherMaps(bundle.name)]!;
+  const baseline = cold[bundle.baseline]!;
+  const clients = cold[bundle.clients]!;
   return {
     function: bundle.name,
     bundleKb: bundle.bytes / 1024,
     sourceMapKb: bundle.sourceMapBytes / 1024,
-    initMs,
-    initWithoutSourceMapsMs: cold[noMaps(bundle.name)]!,
+    ...figures,
     baseline: bundle.baseline,
-    baselineMs,
-    baselineWithoutSourceMapsMs: cold[noMaps(bundle.baseline)]!,
-    ratio: initMs / baselineMs,
-    ratioWithoutSourceMaps: cold[noMaps(bundle.name)]! / cold[noMaps(bundle.baseline)]!,
-    ratioToNode: initMs / cold['node -e 0']!,
+    baselineMs: baseline.initMs,
+    ratio: figures.initMs / baseline.initMs,
+    cpuRatio: figures.initCpuMs / baseline.initCpuMs,
+    clientsRatio: figures.initMs / clients.initMs,
+    clientsCpuRatio: figures.initCpuMs / clients.initCpuMs,
+    otherSourceMaps: { ...other, ratio: other.initMs / cold[otherMaps(bundle.baseline)]!.initMs },
   };
 });
 
-console.log(`\nnode -e 0: ${fixed(cold['node -e 0']!)} ms (whole process, median of ${runs}), Node ${process.version}`);
-console.log("Cold init as deployed (the construct's bundle and source map, the function's environment with NODE_OPTIONS):");
+const nodeStart = cold['node -e 0']!;
+const sourceMapsNow = deployedWithSourceMaps ? 'on (NODE_OPTIONS=--enable-source-maps)' : 'off';
+console.log(`\nnode -e 0: ${fixed(nodeStart.initMs)} ms (${fixed(nodeStart.initCpuMs)} ms CPU), medians of ${runs} processes, Node ${process.version}`);
+console.log(`Cold start as deployed (the construct's bundle, the function's environment; source maps ${sourceMapsNow}), in ms from Node's start:`);
+console.log("'init': Node ready and the handler imported (Lambda's Init Duration); 'first request' adds the first invoke (AWS answered locally, no network);");
+console.log("'/ route clients': against a bundle holding only the SDK clients the route calls (the SDK's share of the gap):");
 console.table(
   functionRows.map((row) => ({
     function: row.function,
     'bundle KB': `${fixed(row.bundleKb)} ${mark(row.bundleKb <= targets.bundleKb)} (≤ ${targets.bundleKb})`,
-    'map KB': fixed(row.sourceMapKb),
     'init ms': fixed(row.initMs),
-    'x node -e 0': fixed(row.ratioToNode, 2),
     'baseline (one client) ms': `${fixed(row.baselineMs)} ${row.baseline.replace('baseline-', '')}`,
     'init / baseline': `${fixed(row.ratio, 2)} ${mark(row.ratio <= targets.initRatio)} (≤ ${targets.initRatio})`,
+    'CPU ms (/ baseline)': `${fixed(row.initCpuMs)} (${fixed(row.cpuRatio, 2)})`,
+    '/ route clients (CPU)': `${fixed(row.clientsRatio, 2)} (${fixed(row.clientsCpuRatio, 2)})`,
+    'first request ms': fixed(row.firstRequestMs),
+    'first request CPU ms': fixed(row.firstRequestCpuMs),
   })),
 );
-console.log('The same starts without source maps (NODE_OPTIONS unset), for what they cost:');
+console.log(`The same starts ${deployedWithSourceMaps ? 'without' : 'with'} source maps (map KB: the file beside each bundle), for what they cost:`);
 console.table(
-  functionRows.map((row) => ({
-    function: row.function,
-    'init ms': fixed(row.initWithoutSourceMapsMs),
-    'source maps cost ms': fixed(row.initMs - row.initWithoutSourceMapsMs),
-    'baseline ms': fixed(row.baselineWithoutSourceMapsMs),
-    'init / baseline': fixed(row.ratioWithoutSourceMaps, 2),
-  })),
+  functionRows.map(({ function: name, sourceMapKb, initMs, initCpuMs, firstRequestMs, otherSourceMaps: other }) => {
+    const sign = deployedWithSourceMaps ? -1 : 1;
+    return {
+      function: name,
+      'map KB': fixed(sourceMapKb),
+      'init ms': fixed(other.initMs),
+      'init / baseline': fixed(other.ratio, 2),
+      'first request ms': fixed(other.firstRequestMs),
+      'maps cost: init ms': fixed(sign * (other.initMs - initMs)),
+      'init CPU ms': fixed(sign * (other.initCpuMs - initCpuMs)),
+      'first request ms ': fixed(sign * (other.firstRequestMs - firstRequestMs)),
+    };
+  }),
 );
 console.log(`Warm overhead per request, ${warm.iterations} requests each; AWS answered by recorded HTTP responses at the SDK clients' request handler.`);
 console.log("'webhook' is the request's time less the time inside SDK calls (the targets apply to it); 'with SDK' adds the SDK's work (serialize, sign, retry, parse):");
@@ -115,5 +150,5 @@ console.table(
 );
 
 const resultFile = join(outDir, 'latest.json');
-writeFileSync(resultFile, `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, targets, nodeBaselineMs: cold['node -e 0'], functions: functionRows, warm }, null, 2)}\n`);
+writeFileSync(resultFile, `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, targets, nodeStart, functions: functionRows, warm }, null, 2)}\n`);
 console.log(`\nWritten to ${resultFile}`);

@@ -5,17 +5,16 @@
  * only the network is left out): the warm overhead of each route, and the number of
  * sequential AWS round trips each operation makes. Writes its figures as JSON to BENCH_OUT.
  */
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { apiGateway } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
-import { createRequest, exampleApiId, lambdaContext, portalUser, proxyEvent, withPlans } from '../test/helpers/portal.ts';
+import { createRequest, lambdaContext, portalUser, proxyEvent, withPlans } from '../test/helpers/portal.ts';
 import { quantile } from './cold-init.ts';
+import { answerFor, type HttpRequest, onTheWire } from './recorded-aws.ts';
 
 const { handler: create } = await import('../lambda/handlers/create-credentials.ts');
 const { handler: update } = await import('../lambda/handlers/update-credentials.ts');
@@ -25,57 +24,7 @@ const { handler: health } = await import('../lambda/handlers/health.ts');
 // The Basic-auth secret is read once and cached; a mock is cheap enough for that one read.
 mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify([portalUser]) });
 
-// The record a repeated create of createRequest() finds (same developer and grant, so it is answered
-// from AWS), as DynamoDB sends it.
-const owned = { ...createRequest(), appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', apiIds: [exampleApiId], usagePlanIds: ['1el57v'], scopes: [] };
-const ownedItem = marshall(owned, { removeUndefinedValues: true });
-/** An API key, as API Gateway sends it (dates in epoch seconds). */
-const apiKey = { id: 'key1', value: 'v'.repeat(40), name: 'portal-590d83b5c05f', enabled: true, createdDate: 1.7e9, lastUpdatedDate: 1.7e9, stageKeys: [] };
-
 type Call = { service: string; started: number; ended: number };
-type HttpRequest = { method: string; path: string; headers: Record<string, string> };
-type Recorded = { status: number; body?: unknown };
-type Answer = Recorded | ((path: string) => Recorded);
-
-/** AWS's answers on the wire, by operation (the SDK's models give each route and status). */
-const apiGatewayAnswers: [method: string, path: RegExp, answer: Answer][] = [
-  ['POST', /^\/apikeys$/, { status: 201, body: apiKey }],
-  ['GET', /^\/apikeys\/[^/]+$/, { status: 200, body: apiKey }],
-  ['DELETE', /^\/apikeys\/[^/]+$/, { status: 202 }],
-  ['POST', /^\/usageplans\/[^/]+\/keys$/, { status: 201, body: { id: 'key1', type: 'API_KEY', name: apiKey.name } }],
-  ['DELETE', /^\/usageplans\/[^/]+\/keys\/[^/]+$/, { status: 202 }],
-  // List elements travel under `item`; the SDK maps them to `items`.
-  ['GET', /^\/usageplans$/, { status: 200, body: { item: [{ id: 'p1', name: 'p1', apiStages: [] }] } }],
-  // GetUsagePlan: every plan serves the example API, each on a stage of its own.
-  ['GET', /^\/usageplans\/[^/]+$/, (path) => {
-    const id = path.split('/')[2];
-    return { status: 200, body: { id, name: id, apiStages: [{ apiId: exampleApiId, stage: id }] } };
-  }],
-];
-const dynamodbAnswers: Record<string, Recorded> = {
-  PutItem: { status: 200, body: {} },
-  UpdateItem: { status: 200, body: {} },
-  GetItem: { status: 200, body: { Item: ownedItem } },
-  Query: { status: 200, body: { Items: [ownedItem], Count: 1, ScannedCount: 1 } },
-};
-const conditionFailed: Recorded = {
-  status: 400,
-  body: { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed' },
-};
-
-const answerFor = (service: 'apigateway' | 'dynamodb', request: HttpRequest, conditionFails: boolean): Recorded => {
-  if (service === 'apigateway') {
-    const route = apiGatewayAnswers.find(([method, path]) => method === request.method && path.test(request.path));
-    if (!route) throw new Error(`No recorded answer for API Gateway ${request.method} ${request.path}`);
-    const answer = route[2];
-    return typeof answer === 'function' ? answer(request.path) : answer;
-  }
-  const operation = request.headers['x-amz-target']?.replace('DynamoDB_20120810.', '') ?? '';
-  if (conditionFails && operation === 'PutItem') return conditionFailed;
-  const answer = dynamodbAnswers[operation];
-  if (!answer) throw new Error(`No recorded answer for DynamoDB ${operation}`);
-  return answer;
-};
 
 /**
  * Puts a request handler answering recorded responses in place of each client's HTTP
@@ -87,15 +36,12 @@ const answerAws = (options: { delayMs: number; calls: Call[]; conditionFails?: b
     ['apigateway', apiGateway],
     ['dynamodb', dynamodb],
   ] as const) {
-    const contentType = service === 'dynamodb' ? 'application/x-amz-json-1.0' : 'application/json';
     (client.config as { requestHandler: unknown }).requestHandler = {
       handle: async (request: HttpRequest) => {
         const started = performance.now();
         if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
         options.calls.push({ service, started, ended: performance.now() });
-        const { status, body } = answerFor(service, request, options.conditionFails ?? false);
-        const payload = body === undefined ? '' : JSON.stringify(body);
-        const headers = { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)), 'x-amzn-requestid': randomUUID() };
+        const { status, headers, payload } = onTheWire(service, answerFor(service, request, options.conditionFails ?? false));
         return { response: { statusCode: status, headers, body: Readable.from([Buffer.from(payload)]) } };
       },
     };

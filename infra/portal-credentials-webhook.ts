@@ -372,7 +372,6 @@ export class PortalCredentialsWebhook extends Construct {
       CLAIM_WAIT_SECONDS: String(settings.claimWait.toSeconds()),
       HISTORY_TABLE_NAME: this.history.table.tableName,
       HISTORY_RETENTION_DAYS: String((props.historyRetention ?? Duration.days(functionDefaults.historyRetentionDays)).toDays()),
-      NODE_OPTIONS: '--enable-source-maps',
       ...this.authentication.environment,
     };
     if (this.userPool && this.tokenUrl) {

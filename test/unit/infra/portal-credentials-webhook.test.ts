@@ -184,7 +184,6 @@ describe('the functions', () => {
       CLAIM_WAIT_SECONDS: '15',
       HISTORY_TABLE_NAME: ref(webhook.history.table),
       HISTORY_RETENTION_DAYS: '365',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
