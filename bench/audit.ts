@@ -24,17 +24,22 @@ const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secret
 const inParallel = async <T>(count: number, concurrency: number, run: (index: number) => Promise<T>): Promise<T[]> => {
   const results: T[] = new Array(count);
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) {
-      const index = next++;
-      results[index] = await run(index);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await run(index);
+      }
+    }),
+  );
   return results;
 };
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-const webhook = await startLocalWebhook({ basicCredentials: [{ username: 'bench', password: 'bench-password' }], environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } });
+const webhook = await startLocalWebhook({
+  basicCredentials: [{ username: 'bench', password: 'bench-password' }],
+  environment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+});
 const apiGateway = new APIGatewayClient({ ...local, endpoint: webhook.controlPlane.url });
 const cognito = new CognitoIdentityProviderClient({ ...local, endpoint: webhook.cognito.url });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, endpoint: webhook.dynamoDbUrl }));
@@ -42,14 +47,30 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, end
 console.log(`Seeding ${keyCount} API keys (each linked to a plan) and ${clientCount} app clients, each recorded in the registry…`);
 const seedStart = performance.now();
 const now = new Date().toISOString();
-const record = (appKey: string, credentialType: 'API_KEY' | 'CLIENT_CREDENTIALS', credentialId: string, grant: { usagePlanIds: string[]; scopes: string[] }) => ({
-  appKey, appSlug: appKey, appName: appKey, developer: 'bench@example.com', credentialType, state: 'ACTIVE', credentialId,
-  apiIds: [credentialType === 'API_KEY' ? '5aba4csvd4' : 'q8w2e4r6t1'], ...grant, createdAt: now, updatedAt: now,
+const record = (
+  appKey: string,
+  credentialType: 'API_KEY' | 'CLIENT_CREDENTIALS',
+  credentialId: string,
+  grant: { usagePlanIds: string[]; scopes: string[] },
+) => ({
+  appKey,
+  appSlug: appKey,
+  appName: appKey,
+  developer: 'bench@example.com',
+  credentialType,
+  state: 'ACTIVE',
+  credentialId,
+  apiIds: [credentialType === 'API_KEY' ? '5aba4csvd4' : 'q8w2e4r6t1'],
+  ...grant,
+  createdAt: now,
+  updatedAt: now,
 });
 const records = await inParallel(keyCount, 32, async (index) => {
   const appKey = `bench-key-${index}`;
   const plan = plans[index % plans.length] as string;
-  const { id } = await apiGateway.send(new CreateApiKeyCommand({ name: `portal-${appKey}`, enabled: true, tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey } }));
+  const { id } = await apiGateway.send(
+    new CreateApiKeyCommand({ name: `portal-${appKey}`, enabled: true, tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey } }),
+  );
   await apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId: plan, keyId: id, keyType: 'API_KEY' }));
   return record(appKey, 'API_KEY', id as string, { usagePlanIds: [plan], scopes: [] });
 });
@@ -58,19 +79,31 @@ records.push(
     const appKey = `bench-client-${index}`;
     const { UserPoolClient } = await cognito.send(
       new CreateUserPoolClientCommand({
-        UserPoolId: webhook.cognito.userPoolId, ClientName: `portal-${appKey}`, GenerateSecret: true,
-        AllowedOAuthFlows: ['client_credentials'], AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthScopes: ['payments/read'],
+        UserPoolId: webhook.cognito.userPoolId,
+        ClientName: `portal-${appKey}`,
+        GenerateSecret: true,
+        AllowedOAuthFlows: ['client_credentials'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthScopes: ['payments/read'],
       }),
     );
     return record(appKey, 'CLIENT_CREDENTIALS', UserPoolClient?.ClientId as string, { usagePlanIds: [], scopes: ['payments/read'] });
   })),
 );
 for (let index = 0; index < records.length; index += 25) {
-  await documents.send(new BatchWriteCommand({ RequestItems: { [webhook.tableName]: records.slice(index, index + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+  await documents.send(
+    new BatchWriteCommand({ RequestItems: { [webhook.tableName]: records.slice(index, index + 25).map((Item) => ({ PutRequest: { Item } })) } }),
+  );
 }
 console.log(`Seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s.`);
 
-const audit = new Audit({ registryTableName: webhook.tableName, apiKeys: { linkableUsagePlanIds: plans }, appClients: { userPoolId: webhook.cognito.userPoolId, tokenUrl: 'http://unused', accessTokenValidityMinutes: 60 }, leaseMs: 60_000, rateLimited: false });
+const audit = new Audit({
+  registryTableName: webhook.tableName,
+  apiKeys: { linkableUsagePlanIds: plans },
+  appClients: { userPoolId: webhook.cognito.userPoolId, tokenUrl: 'http://unused', accessTokenValidityMinutes: 60 },
+  leaseMs: 60_000,
+  rateLimited: false,
+});
 const started = performance.now();
 const { report, calls } = await audit.run();
 const seconds = (performance.now() - started) / 1000;
@@ -99,9 +132,13 @@ const result = {
 };
 console.log(`
 Audit of ${keyCount.toLocaleString('en-US')} API keys and ${clientCount.toLocaleString('en-US')} app clients: ${result.localSeconds} s in the stand-ins, ${report.drift.length} drift found
-AWS calls in the stand-ins: ${Object.entries(calls).map(([operation, n]) => `${operation} ${n}`).join(', ')}
+AWS calls in the stand-ins: ${Object.entries(calls)
+  .map(([operation, n]) => `${operation} ${n}`)
+  .join(', ')}
 On AWS (page sizes 500 / 60, paced at ${apiGatewayRates.total.perSecond}/s for API Gateway and ${describeRate}/s per Cognito operation):
-  ${Object.entries(result.callsOnAws).map(([operation, n]) => `${operation} ${n}`).join(', ')}
+  ${Object.entries(result.callsOnAws)
+    .map(([operation, n]) => `${operation} ${n}`)
+    .join(', ')}
   about ${result.estimatedSecondsOnAws} s, nearly all of it one DescribeUserPoolClient per app client (Cognito lists names only)`);
 mkdirSync(join(process.cwd(), 'bench', 'results'), { recursive: true });
 writeFileSync(join(process.cwd(), 'bench', 'results', 'audit.json'), `${JSON.stringify(result, null, 2)}\n`);

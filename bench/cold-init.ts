@@ -56,12 +56,16 @@ export const measureColdStarts = async (starts: Record<string, ColdStart>, runs:
   const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(starts).map((name) => [name, []]));
   for (let round = 0; round < runs; round++) {
     for (const [name, start] of Object.entries(starts)) {
-      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(start)], { env: start.environment, maxBuffer: 16 * 1024 * 1024 });
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(start)], {
+        env: start.environment,
+        maxBuffer: 16 * 1024 * 1024,
+      });
       const line = stdout.split('\n').findLast((candidate) => candidate.startsWith('BENCH '));
       if (!line) throw new Error(`${name}: no figures in its output`);
       const sample = JSON.parse(line.slice('BENCH '.length)) as Sample;
       const expected = expectedStatus(name);
-      if (expected !== undefined && sample.status !== expected) throw new Error(`${name}: the first request answered ${sample.status}, not ${expected}\n${stdout}`);
+      if (expected !== undefined && sample.status !== expected)
+        throw new Error(`${name}: the first request answered ${sample.status}, not ${expected}\n${stdout}`);
       samples[name]!.push(sample);
     }
   }

@@ -41,7 +41,12 @@ const placeholderByType: Record<string, string> = {
   'AWS::Cognito::UserPoolDomain': 'bench-portal-credentials',
   'AWS::ApiGateway::UsagePlan': 'bench01',
 };
-const pseudoParameters: Record<string, string> = { 'AWS::Region': region, 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com', 'AWS::AccountId': '123456789012' };
+const pseudoParameters: Record<string, string> = {
+  'AWS::Region': region,
+  'AWS::Partition': 'aws',
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::AccountId': '123456789012',
+};
 
 type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
 
@@ -61,11 +66,15 @@ const resolve = (value: unknown, template: Template): string => {
 
 const clientSources = {
   'api-gateway': "import { APIGatewayClient } from '@aws-sdk/client-api-gateway';\nexport const apiGateway = new APIGatewayClient({});\n",
-  'secrets-manager': "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const secretsManager = new SecretsManagerClient({});\n",
-  cognito: "import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';\nexport const cognito = new CognitoIdentityProviderClient({});\n",
-  dynamodb: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nexport const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}));\n",
+  'secrets-manager':
+    "import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';\nexport const secretsManager = new SecretsManagerClient({});\n",
+  cognito:
+    "import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';\nexport const cognito = new CognitoIdentityProviderClient({});\n",
+  dynamodb:
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nexport const dynamodb = DynamoDBDocumentClient.from(new DynamoDBClient({}));\n",
 };
-const handlerHolding = (...clients: (keyof typeof clientSources)[]) => `${clients.map((client) => clientSources[client]).join('')}export const handler = async () => ({});\n`;
+const handlerHolding = (...clients: (keyof typeof clientSources)[]) =>
+  `${clients.map((client) => clientSources[client]).join('')}export const handler = async () => ({});\n`;
 
 /**
  * Handlers holding only SDK clients, to compare a function's init with: one client (the
@@ -156,10 +165,12 @@ export const synthesizeDeployedFunctions = (outdir: string) => {
     return { ...deployed, baseline: `baseline-${baseline}`, clients: `baseline-${clients}` };
   });
   // A baseline starts in the environment of the functions it is compared with (NODE_OPTIONS included).
-  const baselines = Object.entries(baselineFunctions).map(([name, fn]): DeployedFunction => ({
-    name: `baseline-${name}`,
-    ...asset(fn),
-    environment: functions.find((candidate) => [candidate.baseline, candidate.clients].includes(`baseline-${name}`))!.environment,
-  }));
+  const baselines = Object.entries(baselineFunctions).map(
+    ([name, fn]): DeployedFunction => ({
+      name: `baseline-${name}`,
+      ...asset(fn),
+      environment: functions.find((candidate) => [candidate.baseline, candidate.clients].includes(`baseline-${name}`))!.environment,
+    }),
+  );
   return { functions, baselines };
 };

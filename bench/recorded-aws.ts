@@ -20,10 +20,27 @@ type Answer = Recorded | ((path: string) => Recorded);
 
 // The record a repeated create of createRequest() finds (same developer and grant, so it is answered
 // from AWS), as DynamoDB sends it.
-const owned = { ...createRequest(), appKey: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key1', apiIds: [exampleApiId], usagePlanIds: [examplePlanId], scopes: [] };
+const owned = {
+  ...createRequest(),
+  appKey: '590d83b5c05f',
+  state: 'ACTIVE',
+  credentialType: 'API_KEY',
+  credentialId: 'key1',
+  apiIds: [exampleApiId],
+  usagePlanIds: [examplePlanId],
+  scopes: [],
+};
 const ownedItem = marshall(owned, { removeUndefinedValues: true });
 /** An API key, as API Gateway sends it (dates in epoch seconds). */
-const apiKey = { id: 'key1', value: 'v'.repeat(40), name: 'portal-590d83b5c05f', enabled: true, createdDate: 1.7e9, lastUpdatedDate: 1.7e9, stageKeys: [] };
+const apiKey = {
+  id: 'key1',
+  value: 'v'.repeat(40),
+  name: 'portal-590d83b5c05f',
+  enabled: true,
+  createdDate: 1.7e9,
+  lastUpdatedDate: 1.7e9,
+  stageKeys: [],
+};
 
 const apiGatewayAnswers: [method: string, path: RegExp, answer: Answer][] = [
   ['POST', /^\/apikeys$/, { status: 201, body: apiKey }],
@@ -34,10 +51,14 @@ const apiGatewayAnswers: [method: string, path: RegExp, answer: Answer][] = [
   // List elements travel under `item`; the SDK maps them to `items`.
   ['GET', /^\/usageplans$/, { status: 200, body: { item: [{ id: 'p1', name: 'p1', apiStages: [] }] } }],
   // GetUsagePlan: every plan serves the example API, each on a stage of its own.
-  ['GET', /^\/usageplans\/[^/]+$/, (path) => {
-    const id = path.split('/')[2];
-    return { status: 200, body: { id, name: id, apiStages: [{ apiId: exampleApiId, stage: id }] } };
-  }],
+  [
+    'GET',
+    /^\/usageplans\/[^/]+$/,
+    (path) => {
+      const id = path.split('/')[2];
+      return { status: 200, body: { id, name: id, apiStages: [{ apiId: exampleApiId, stage: id }] } };
+    },
+  ],
 ];
 const dynamodbAnswers: Record<string, Recorded> = {
   PutItem: { status: 200, body: {} },
@@ -52,7 +73,12 @@ const conditionFailed: Recorded = {
 /** The Basic-auth secret: the portal's pair. */
 const basicAuthSecret: Recorded = {
   status: 200,
-  body: { ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:BasicAuth-AbCdEf', Name: 'BasicAuth', SecretString: JSON.stringify([portalUser]), VersionId: 'v1' },
+  body: {
+    ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:BasicAuth-AbCdEf',
+    Name: 'BasicAuth',
+    SecretString: JSON.stringify([portalUser]),
+    VersionId: 'v1',
+  },
 };
 
 /** The recorded answer to one request; with `conditionFails`, a PutItem meets ConditionalCheckFailed (the app is taken). */
@@ -98,7 +124,11 @@ export const serveRecordedAws = async () => {
       const headers = request.headers as Record<string, string | undefined>;
       const service = serviceOf(headers['x-amz-target']);
       try {
-        const { status, headers: answerHeaders, payload } = onTheWire(service, answerFor(service, { method: request.method ?? 'GET', path: (request.url ?? '/').split('?')[0]!, headers }));
+        const {
+          status,
+          headers: answerHeaders,
+          payload,
+        } = onTheWire(service, answerFor(service, { method: request.method ?? 'GET', path: (request.url ?? '/').split('?')[0]!, headers }));
         response.writeHead(status, answerHeaders).end(payload);
       } catch (error) {
         // The bench then fails on the request's status; this says which call had no answer.

@@ -51,7 +51,7 @@ for (const bundle of [...deployed.baselines, ...deployed.functions]) {
 const cold = await measureColdStarts(starts, runs, (name) => firstRequests[name.replace(otherMaps(''), '')]?.status);
 await aws.close();
 
-console.log('Warm overhead and AWS round trips (AWS answered at the SDK clients\' HTTP handler)…');
+console.log("Warm overhead and AWS round trips (AWS answered at the SDK clients' HTTP handler)…");
 const warmFile = join(outDir, 'warm.json');
 // The handlers run from source here (tsx, not the bundles): NODE_OPTIONS, if any, is about bundles.
 // Without USAGE_PLAN_IDS any usage plan is allowed, so that the requests' plans (p0…p9) are not refused before AWS is called.
@@ -95,9 +95,13 @@ const functionRows = deployed.functions.map((bundle) => {
 
 const nodeStart = cold['node -e 0']!;
 const sourceMapsNow = deployedWithSourceMaps ? 'on (NODE_OPTIONS=--enable-source-maps)' : 'off';
-console.log(`\nnode -e 0: ${fixed(nodeStart.initMs)} ms (${fixed(nodeStart.initCpuMs)} ms CPU), medians of ${runs} processes, Node ${process.version}`);
+console.log(
+  `\nnode -e 0: ${fixed(nodeStart.initMs)} ms (${fixed(nodeStart.initCpuMs)} ms CPU), medians of ${runs} processes, Node ${process.version}`,
+);
 console.log(`Cold start as deployed (the construct's bundle, the function's environment; source maps ${sourceMapsNow}), in ms from Node's start:`);
-console.log("'init': Node ready and the handler imported (Lambda's Init Duration); 'first request' adds the first invoke (AWS answered locally, no network);");
+console.log(
+  "'init': Node ready and the handler imported (Lambda's Init Duration); 'first request' adds the first invoke (AWS answered locally, no network);",
+);
 console.log("'/ route clients': against a bundle holding only the SDK clients the route calls (the SDK's share of the gap):");
 console.table(
   functionRows.map((row) => ({
@@ -128,8 +132,12 @@ console.table(
     };
   }),
 );
-console.log(`Warm overhead per request, ${warm.iterations} requests each; AWS answered by recorded HTTP responses at the SDK clients' request handler.`);
-console.log("'webhook' is the request's time less the time inside SDK calls (the targets apply to it); 'with SDK' adds the SDK's work (serialize, sign, retry, parse):");
+console.log(
+  `Warm overhead per request, ${warm.iterations} requests each; AWS answered by recorded HTTP responses at the SDK clients' request handler.`,
+);
+console.log(
+  "'webhook' is the request's time less the time inside SDK calls (the targets apply to it); 'with SDK' adds the SDK's work (serialize, sign, retry, parse):",
+);
 console.table(
   Object.entries(warm.overhead).map(([route, { p50, p99, ownP50, ownP99 }]) => ({
     route,
@@ -143,12 +151,17 @@ console.log('Sequential AWS round trips per operation (Basic-auth secret cached)
 console.table(
   Object.entries(warm.roundTrips).map(([operation, trips]) => ({
     operation,
-    'API Gateway steps': operation.includes('usage plan') ? `${trips.apiGateway} ${mark(trips.apiGateway <= targets.createApiGatewaySteps)} (≤ ${targets.createApiGatewaySteps})` : trips.apiGateway,
+    'API Gateway steps': operation.includes('usage plan')
+      ? `${trips.apiGateway} ${mark(trips.apiGateway <= targets.createApiGatewaySteps)} (≤ ${targets.createApiGatewaySteps})`
+      : trips.apiGateway,
     'all AWS steps (with DynamoDB)': trips.total,
     'AWS calls': trips.calls,
   })),
 );
 
 const resultFile = join(outDir, 'latest.json');
-writeFileSync(resultFile, `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, targets, nodeStart, functions: functionRows, warm }, null, 2)}\n`);
+writeFileSync(
+  resultFile,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, targets, nodeStart, functions: functionRows, warm }, null, 2)}\n`,
+);
 console.log(`\nWritten to ${resultFile}`);

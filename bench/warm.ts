@@ -22,7 +22,9 @@ const { handler: revoke } = await import('../lambda/handlers/revoke-credentials.
 const { handler: health } = await import('../lambda/handlers/health.ts');
 
 // The Basic-auth secret is read once and cached; a mock is cheap enough for that one read.
-mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify([portalUser]) });
+mockClient(SecretsManagerClient)
+  .on(GetSecretValueCommand)
+  .resolves({ SecretString: JSON.stringify([portalUser]) });
 
 type Call = { service: string; started: number; ended: number };
 
@@ -71,10 +73,23 @@ const scenarios: Record<string, () => Promise<APIGatewayProxyResult>> = {
   'createCredentials (new)': () => create(proxyEvent({ body: createRequest({ appSlug: `bench-${appCounter++}` }) }), lambdaContext),
   'createCredentials (repeat)': () => create(proxyEvent({ body: createRequest() }), lambdaContext),
   updateCredentials: () =>
-    update(proxyEvent({ path: '/v1/updateCredentials', body: { ...createRequest({ apis: withPlans('p2') }), credentialType: 'API_KEY', apiKeyId: 'key1' } }), lambdaContext),
-  revokeCredentials: () => revoke(proxyEvent({ path: '/v1/revokeCredentials', body: { credentialType: 'API_KEY', apiKeyId: 'key1' } }), lambdaContext),
+    update(
+      proxyEvent({
+        path: '/v1/updateCredentials',
+        body: { ...createRequest({ apis: withPlans('p2') }), credentialType: 'API_KEY', apiKeyId: 'key1' },
+      }),
+      lambdaContext,
+    ),
+  revokeCredentials: () =>
+    revoke(proxyEvent({ path: '/v1/revokeCredentials', body: { credentialType: 'API_KEY', apiKeyId: 'key1' } }), lambdaContext),
 };
-const expectedStatus: Record<string, number> = { health: 204, 'createCredentials (new)': 200, 'createCredentials (repeat)': 200, updateCredentials: 204, revokeCredentials: 204 };
+const expectedStatus: Record<string, number> = {
+  health: 204,
+  'createCredentials (new)': 200,
+  'createCredentials (repeat)': 200,
+  updateCredentials: 204,
+  revokeCredentials: 204,
+};
 
 const conditionFails = (scenario: string) => scenario === 'createCredentials (repeat)';
 
@@ -129,7 +144,9 @@ const roundTrips = async () => {
   };
   for (const plans of [1, 5, 10]) {
     const planIds = Array.from({ length: plans }, (_, index) => `p${index}`);
-    await measure(`createCredentials, ${plans} usage plan(s)`, () => create(proxyEvent({ body: createRequest({ appSlug: `trips-${appCounter++}`, apis: withPlans(...planIds) }) }), lambdaContext));
+    await measure(`createCredentials, ${plans} usage plan(s)`, () =>
+      create(proxyEvent({ body: createRequest({ appSlug: `trips-${appCounter++}`, apis: withPlans(...planIds) }) }), lambdaContext),
+    );
   }
   await measure('createCredentials (repeat)', scenarios['createCredentials (repeat)']!, 'createCredentials (repeat)');
   await measure('updateCredentials', scenarios.updateCredentials!);

@@ -96,7 +96,10 @@ const addResourceServers = (userPool: cognito.IUserPool, servers: readonly Resou
     const server = userPool.addResourceServer(id, {
       identifier,
       userPoolResourceServerName: name,
-      scopes: scopeNames.map((scopeName) => new cognito.ResourceServerScope({ scopeName, scopeDescription: `${scopeName} on ${identifier}, granted to apps by the portal` })),
+      scopes: scopeNames.map(
+        (scopeName) =>
+          new cognito.ResourceServerScope({ scopeName, scopeDescription: `${scopeName} on ${identifier}, granted to apps by the portal` }),
+      ),
     });
     server.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
   }

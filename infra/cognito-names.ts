@@ -46,7 +46,9 @@ export const resourceServersFor = (scopes: readonly string[]): ResourceServerPla
   const ids = new Set<string>();
   return [...byIdentifier].map(([identifier, scopeNames]) => {
     if (scopeNames.length > MAX_SCOPES_PER_RESOURCE_SERVER) {
-      throw new Error(`credentialPolicy scopes give resource server "${identifier}" ${scopeNames.length} scopes; Cognito allows ${MAX_SCOPES_PER_RESOURCE_SERVER}`);
+      throw new Error(
+        `credentialPolicy scopes give resource server "${identifier}" ${scopeNames.length} scopes; Cognito allows ${MAX_SCOPES_PER_RESOURCE_SERVER}`,
+      );
     }
     // The id of earlier versions, kept so that existing resource servers are not replaced.
     const plain = `ResourceServer${identifier.replace(/[^A-Za-z0-9]/g, '')}`;
@@ -65,7 +67,12 @@ const reservedWords = /aws|amazon|cognito/g;
  * two accounts never do. At most 63 lower-case letters, digits and `-`.
  */
 export const defaultDomainPrefix = (stackName: string, account: string) => {
-  const readable = stackName.toLowerCase().replace(reservedWords, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'portal-credentials';
+  const readable =
+    stackName
+      .toLowerCase()
+      .replace(reservedWords, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'portal-credentials';
   // 63 characters: the name, "-" and a 12-digit account id; a long name keeps a hash of the whole.
   const fitted = readable.length <= 50 ? readable : `${readable.slice(0, 41).replace(/-+$/, '')}-${shortHash(stackName)}`;
   return `${fitted}-${account}`;

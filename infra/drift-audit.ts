@@ -90,7 +90,14 @@ export class DriftAudit extends Construct {
     const drift = Object.fromEntries(
       driftKinds.map((kind) => [
         kind.toLowerCase(),
-        new cloudwatch.Metric({ namespace: metricsNamespace, metricName: 'Drift', dimensionsMap: { service: serviceName, kind }, statistic: 'Maximum', period, label: kind }),
+        new cloudwatch.Metric({
+          namespace: metricsNamespace,
+          metricName: 'Drift',
+          dimensionsMap: { service: serviceName, kind },
+          statistic: 'Maximum',
+          period,
+          label: kind,
+        }),
       ]),
     );
     const total = new cloudwatch.MathExpression({ expression: Object.keys(drift).join(' + '), usingMetrics: drift, period, label: 'all drift' });
@@ -113,7 +120,12 @@ export class DriftAudit extends Construct {
     if (props.alarmAction) for (const alarm of [this.alarm, failed]) alarm.addAlarmAction(props.alarmAction);
 
     props.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Drift found by the daily audit', left: Object.values(drift), width: 16, view: cloudwatch.GraphWidgetView.BAR }),
+      new cloudwatch.GraphWidget({
+        title: 'Drift found by the daily audit',
+        left: Object.values(drift),
+        width: 16,
+        view: cloudwatch.GraphWidgetView.BAR,
+      }),
       new cloudwatch.AlarmStatusWidget({ title: 'Drift audit', alarms: [this.alarm, failed], width: 8 }),
     );
   }

@@ -35,7 +35,9 @@ const wildcardReasons: [RegExp, string][] = [
     'API key ids are made by CreateApiKey at runtime; GET (GetApiKey) and DELETE (DeleteApiKey) on /apikeys/<id> are allowed only on keys tagged managed-by=portal-credentials-webhook (aws:ResourceTag condition).',
   ],
   [
-    apigatewayArn(`/tags/arn(?::${partition}:apigateway:${region}::/apikeys/|%3\\?${partition}%3\\?apigateway%3\\?${region}%3\\?%3\\?%2\\?apikeys%2\\?)\\*`),
+    apigatewayArn(
+      `/tags/arn(?::${partition}:apigateway:${region}::/apikeys/|%3\\?${partition}%3\\?apigateway%3\\?${region}%3\\?%3\\?%2\\?apikeys%2\\?)\\*`,
+    ),
     'CreateApiKey with tags is also authorized as apigateway:PUT on /tags/<URL-encoded ARN of the new key>, whose id does not exist before the call; limited to API keys of this Region.',
   ],
   [
@@ -75,19 +77,23 @@ const acknowledgeNoWaf = (api: apigateway.RestApi, what: string) =>
 export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
   for (const fn of [...Object.values(webhook.functions), ...(webhook.driftAudit ? [webhook.driftAudit.function] : [])]) {
     acknowledgeWildcardResources(fn.role);
-    acknowledge(fn, 'AwsSolutions-L1', 'Pinned to nodejs24.x, the runtime the code is bundled (target node24) and tested for; moved deliberately with the toolchain (the `node` dev dependency).');
+    acknowledge(
+      fn,
+      'AwsSolutions-L1',
+      'Pinned to nodejs24.x, the runtime the code is bundled (target node24) and tested for; moved deliberately with the toolchain (the `node` dev dependency).',
+    );
   }
 
   for (const method of webhook.api.methods) {
     acknowledge(
       method,
       'AwsSolutions-APIG4',
-      'Callers authenticate with the schemes the deployment names: HTTP Basic, static bearer tokens and an API-key header, which the function checks in constant time against Secrets Manager, and another issuer\'s OAuth access tokens, which it checks against that issuer\'s JWKS; API Gateway has no authorizer for these, and requests without the scheme\'s header never reach the function. The cognito and iam schemes are API Gateway\'s own authorizers.',
+      "Callers authenticate with the schemes the deployment names: HTTP Basic, static bearer tokens and an API-key header, which the function checks in constant time against Secrets Manager, and another issuer's OAuth access tokens, which it checks against that issuer's JWKS; API Gateway has no authorizer for these, and requests without the scheme's header never reach the function. The cognito and iam schemes are API Gateway's own authorizers.",
     );
     acknowledge(
       method,
       'AwsSolutions-COG4',
-      'The Sensedia portal calls webhooks with HTTP Basic, and other callers with static tokens, API keys, another issuer\'s access tokens or AWS Signature Version 4 (the iam scheme): none of them presents Cognito tokens. The cognito scheme uses a Cognito authorizer.',
+      "The Sensedia portal calls webhooks with HTTP Basic, and other callers with static tokens, API keys, another issuer's access tokens or AWS Signature Version 4 (the iam scheme): none of them presents Cognito tokens. The cognito scheme uses a Cognito authorizer.",
     );
   }
   acknowledgeNoWaf(webhook.api, 'Only the portal calls the webhook, authenticated; requests without credentials are refused by API Gateway');
@@ -99,8 +105,16 @@ export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
   );
 
   if (webhook.userPool instanceof cognito.UserPool) {
-    acknowledge(webhook.userPool, 'AwsSolutions-COG8', 'The pool has no users, only machine-to-machine app clients; the Plus plan protects user sign-ins and would add cost for nothing.');
-    acknowledge(webhook.userPool, 'AwsSolutions-COG2', 'The pool has no users and no sign-in: app clients authenticate with their secret through the client-credentials grant, where MFA does not apply.');
+    acknowledge(
+      webhook.userPool,
+      'AwsSolutions-COG8',
+      'The pool has no users, only machine-to-machine app clients; the Plus plan protects user sign-ins and would add cost for nothing.',
+    );
+    acknowledge(
+      webhook.userPool,
+      'AwsSolutions-COG2',
+      'The pool has no users and no sign-in: app clients authenticate with their secret through the client-credentials grant, where MFA does not apply.',
+    );
   }
 
   const cloudWatchRole = webhook.node.tryFindChild('ApiGatewayCloudWatchRole');

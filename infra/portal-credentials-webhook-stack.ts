@@ -34,7 +34,9 @@ export class PortalCredentialsWebhookStack extends Stack {
       ...(clientCredentials
         ? {
             clientCredentials: {
-              ...(clientCredentials.userPoolId ? { userPool: cognito.UserPool.fromUserPoolId(this, 'ImportedUserPool', clientCredentials.userPoolId) } : {}),
+              ...(clientCredentials.userPoolId
+                ? { userPool: cognito.UserPool.fromUserPoolId(this, 'ImportedUserPool', clientCredentials.userPoolId) }
+                : {}),
               ...(clientCredentials.domainPrefix ? { domainPrefix: clientCredentials.domainPrefix } : {}),
               existingDomain: clientCredentials.existingDomain,
               existingResourceServers: clientCredentials.existingResourceServers,
@@ -57,23 +59,43 @@ export class PortalCredentialsWebhookStack extends Stack {
     const webhook = this.webhook;
     new CfnOutput(this, 'WebhookUrl', { value: webhook.url, description: 'Base URL to register in the portal (routes under v1/)' });
     // The ARN only: the secret's value is read once with the AWS CLI, never printed here.
-    new CfnOutput(this, 'BasicAuthSecretArn', { value: webhook.basicAuthSecret.secretArn, description: 'Secret holding the Basic-auth pair for the portal' });
+    new CfnOutput(this, 'BasicAuthSecretArn', {
+      value: webhook.basicAuthSecret.secretArn,
+      description: 'Secret holding the Basic-auth pair for the portal',
+    });
     if (webhook.authentication.callerClient) {
-      new CfnOutput(this, 'WebhookCallerClientId', { value: webhook.authentication.callerClient.userPoolClientId, description: 'App client the caller fetches webhook/invoke tokens with (its secret: describe-user-pool-client)' });
+      new CfnOutput(this, 'WebhookCallerClientId', {
+        value: webhook.authentication.callerClient.userPoolClientId,
+        description: 'App client the caller fetches webhook/invoke tokens with (its secret: describe-user-pool-client)',
+      });
     }
     if (webhook.authentication.callerRole) {
-      new CfnOutput(this, 'WebhookCallerRoleArn', { value: webhook.authentication.callerRole.roleArn, description: 'Role the caller assumes to sign webhook requests (SigV4, service execute-api)' });
+      new CfnOutput(this, 'WebhookCallerRoleArn', {
+        value: webhook.authentication.callerRole.roleArn,
+        description: 'Role the caller assumes to sign webhook requests (SigV4, service execute-api)',
+      });
     }
-    if (webhook.tokenUrl) new CfnOutput(this, 'TokenUrl', { value: webhook.tokenUrl, description: 'OAuth 2.0 token endpoint of issued client credentials' });
+    if (webhook.tokenUrl)
+      new CfnOutput(this, 'TokenUrl', { value: webhook.tokenUrl, description: 'OAuth 2.0 token endpoint of issued client credentials' });
     if (webhook.sampleApi) {
-      new CfnOutput(this, 'SampleApiUrl', { value: webhook.sampleApi.api.url, description: 'Sample API: GET orders (API key), GET payments (access token)' });
-      new CfnOutput(this, 'SampleUsagePlanId', { value: webhook.sampleApi.usagePlan.usagePlanId, description: 'Usage plan id the portal names to link API keys to the sample API' });
+      new CfnOutput(this, 'SampleApiUrl', {
+        value: webhook.sampleApi.api.url,
+        description: 'Sample API: GET orders (API key), GET payments (access token)',
+      });
+      new CfnOutput(this, 'SampleUsagePlanId', {
+        value: webhook.sampleApi.usagePlan.usagePlanId,
+        description: 'Usage plan id the portal names to link API keys to the sample API',
+      });
     }
 
     // What npm run audit, history and verify read.
     new CfnOutput(this, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (npm run audit -- --table)' });
     new CfnOutput(this, 'HistoryTableName', { value: webhook.history.table.tableName, description: 'History table (npm run history -- --table)' });
-    if (webhook.userPool) new CfnOutput(this, 'UserPoolId', { value: webhook.userPool.userPoolId, description: 'User pool of issued client credentials (npm run audit -- --user-pool-id)' });
+    if (webhook.userPool)
+      new CfnOutput(this, 'UserPoolId', {
+        value: webhook.userPool.userPoolId,
+        description: 'User pool of issued client credentials (npm run audit -- --user-pool-id)',
+      });
 
     suppressAcceptedFindings(webhook);
   }

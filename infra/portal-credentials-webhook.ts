@@ -22,7 +22,15 @@ import { SampleProtectedApi } from './sample-protected-api.ts';
 import { addWebhookApi, configureApiGatewayAccount, type WebhookThrottling } from './webhook-api.ts';
 import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
-import { addWebhookFunctions, bundlingWithPolicy, routes, WEBHOOK_FUNCTION_TIMEOUT_SECONDS, claimLeaseProblem, type WebhookFunctions, webhookRoutes } from './webhook-functions.ts';
+import {
+  addWebhookFunctions,
+  bundlingWithPolicy,
+  routes,
+  WEBHOOK_FUNCTION_TIMEOUT_SECONDS,
+  claimLeaseProblem,
+  type WebhookFunctions,
+  webhookRoutes,
+} from './webhook-functions.ts';
 import { WebhookMonitoring } from './webhook-monitoring.ts';
 
 export type { ClientCredentialsOptions } from './client-credentials-pool.ts';
@@ -284,7 +292,11 @@ export class PortalCredentialsWebhook extends Construct {
       });
     }
 
-    this.authentication = new WebhookAuthentication(this, 'Authentication', { ...props.authentication, realm, ...(this.userPool ? { userPool: this.userPool } : {}) });
+    this.authentication = new WebhookAuthentication(this, 'Authentication', {
+      ...props.authentication,
+      realm,
+      ...(this.userPool ? { userPool: this.userPool } : {}),
+    });
 
     this.usagePlanIds = [...(props.usagePlanIds ?? []), ...(this.sampleApi ? [this.sampleApi.usagePlan.usagePlanId] : [])];
     if (issues('API_KEY') && this.usagePlanIds.length === 0) {
@@ -377,7 +389,9 @@ export class PortalCredentialsWebhook extends Construct {
     if (this.userPool && this.tokenUrl) {
       environment.USER_POOL_ID = this.userPool.userPoolId;
       environment.TOKEN_URL = this.tokenUrl;
-      environment.ACCESS_TOKEN_VALIDITY_MINUTES = String((props.clientCredentials?.accessTokenValidity ?? Duration.minutes(functionDefaults.accessTokenValidityMinutes)).toMinutes());
+      environment.ACCESS_TOKEN_VALIDITY_MINUTES = String(
+        (props.clientCredentials?.accessTokenValidity ?? Duration.minutes(functionDefaults.accessTokenValidityMinutes)).toMinutes(),
+      );
     }
     return environment;
   }
@@ -423,7 +437,7 @@ const validatedPolicy = (raw: PortalCredentialsWebhookProps['credentialPolicy'])
     throw new Error(`Invalid credential policy: ${problems.join('; ')}`);
   }
   if (Token.isUnresolved(JSON.stringify(parsed.data))) {
-    throw new Error('credentialPolicy is built into the functions\' bundles at synth: its REST API ids and scopes must be plain strings, not tokens');
+    throw new Error("credentialPolicy is built into the functions' bundles at synth: its REST API ids and scopes must be plain strings, not tokens");
   }
   return parsed.data;
 };

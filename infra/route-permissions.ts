@@ -87,10 +87,14 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           // CreateApiKey with tags is also authorized as a tagging PUT on /tags/<URL-encoded ARN of the
           // new key>, whose id does not exist yet: API keys of this Region only, the ARN URL-encoded
           // (either case of hex digits) or not.
-          allow('TagNewApiKeys', ['apigateway:PUT'], [
-            apigateway(`/tags/arn%3?${partition}%3?apigateway%3?${region}%3?%3?%2?apikeys%2?*`),
-            apigateway(`/tags/arn:${partition}:apigateway:${region}::/apikeys/*`),
-          ]),
+          allow(
+            'TagNewApiKeys',
+            ['apigateway:PUT'],
+            [
+              apigateway(`/tags/arn%3?${partition}%3?apigateway%3?${region}%3?%3?%2?apikeys%2?*`),
+              apigateway(`/tags/arn:${partition}:apigateway:${region}::/apikeys/*`),
+            ],
+          ),
           listApiKeys(),
           // Reveal a repeated create's key.
           readOwnApiKeys(),

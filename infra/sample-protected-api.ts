@@ -80,11 +80,12 @@ export class SampleProtectedApi extends Construct {
     this.api.node.tryRemoveChild('Endpoint');
     manageExecutionLogs(this, this.api, stageName, retention);
 
-    this.api.root.addResource('orders').addMethod(
-      'GET',
-      mockJson({ orders: [{ id: 'o-1001', total: 42.5 }], apiKeyId: '$context.identity.apiKeyId' }),
-      { apiKeyRequired: true, methodResponses: [{ statusCode: '200' }] },
-    );
+    this.api.root
+      .addResource('orders')
+      .addMethod('GET', mockJson({ orders: [{ id: 'o-1001', total: 42.5 }], apiKeyId: '$context.identity.apiKeyId' }), {
+        apiKeyRequired: true,
+        methodResponses: [{ statusCode: '200' }],
+      });
 
     this.usagePlan = this.api.addUsagePlan('UsagePlan', {
       description: 'Sample plan the portal links API keys to',
@@ -95,16 +96,14 @@ export class SampleProtectedApi extends Construct {
 
     if (props.userPool && props.paymentsScope) {
       const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [props.userPool] });
-      this.api.root.addResource('payments').addMethod(
-        'GET',
-        mockJson({ payments: [{ id: 'p-2001', amount: 10 }], clientId: '$context.authorizer.claims.client_id' }),
-        {
+      this.api.root
+        .addResource('payments')
+        .addMethod('GET', mockJson({ payments: [{ id: 'p-2001', amount: 10 }], clientId: '$context.authorizer.claims.client_id' }), {
           authorizer,
           authorizationType: apigateway.AuthorizationType.COGNITO,
           authorizationScopes: [props.paymentsScope],
           methodResponses: [{ statusCode: '200' }],
-        },
-      );
+        });
     }
   }
 }

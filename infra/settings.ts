@@ -45,7 +45,10 @@ const ClientCredentials = z.strictObject({
 
 const Registry = z.strictObject({
   /** Use this existing registry table (the one a torn-down stack kept) instead of creating one. */
-  tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, "_", "-" or ".")').optional(),
+  tableName: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, "_", "-" or ".")')
+    .optional(),
 });
 
 const SampleApi = z.strictObject({
@@ -103,9 +106,17 @@ const Authentication = z.strictObject({
       'cognito and iam are checked by API Gateway, one authorization type per route: each must be the only scheme',
     ),
   /** The header `apiKey` callers send their key in. */
-  apiKeyHeader: z.string().pipe(z.custom<string>((value) => apiKeyHeaderName.safeParse(value).success, 'must be an HTTP header name other than Authorization, without quotes')).default(functionDefaults.apiKeyHeader),
+  apiKeyHeader: z
+    .string()
+    .pipe(
+      z.custom<string>((value) => apiKeyHeaderName.safeParse(value).success, 'must be an HTTP header name other than Authorization, without quotes'),
+    )
+    .default(functionDefaults.apiKeyHeader),
   /** The scope `jwt` and `cognito` tokens must hold. */
-  scope: z.string().pipe(z.custom<string>((value) => oauthScope.safeParse(value).success, 'must be one OAuth scope (no spaces or quotes)')).default(functionDefaults.scope),
+  scope: z
+    .string()
+    .pipe(z.custom<string>((value) => oauthScope.safeParse(value).success, 'must be one OAuth scope (no spaces or quotes)'))
+    .default(functionDefaults.scope),
   /** The issuer whose access tokens `jwt` accepts. */
   accessTokens: AccessTokens.optional(),
   /** Lifetime of the `cognito` caller client's access tokens. */
@@ -113,7 +124,10 @@ const Authentication = z.strictObject({
   /** `iam`: who may assume the caller role (an account id or an IAM ARN); by default this account's principals. */
   callerPrincipal: z
     .string()
-    .regex(/^(?:\d{12}|arn:aws[a-z-]*:iam::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+))$/, 'must be a 12-digit account id or an IAM role, user or root ARN')
+    .regex(
+      /^(?:\d{12}|arn:aws[a-z-]*:iam::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+))$/,
+      'must be a 12-digit account id or an IAM role, user or root ARN',
+    )
     .optional(),
   /** Source addresses allowed to call the webhook (API Gateway resource policy); empty: any. */
   sourceIpAllowList: z.array(sourceAddress).max(100).default([]),
@@ -121,8 +135,14 @@ const Authentication = z.strictObject({
 
 export const Settings = z
   .strictObject({
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name').default('PortalCredentialsWebhook'),
-    stageName: z.string().regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits or "_"').default(webhookDefaults.stageName),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
+      .default('PortalCredentialsWebhook'),
+    stageName: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits or "_"')
+      .default(webhookDefaults.stageName),
     throttling: Throttling.prefault({}),
     logRetentionDays: z
       .number()
@@ -155,7 +175,10 @@ export const Settings = z
       .strictObject({
         enabled: z.boolean().default(webhookDefaults.driftAudit),
         /** An EventBridge schedule expression. */
-        schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"').default(webhookDefaults.driftAuditSchedule),
+        schedule: z
+          .string()
+          .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule such as "rate(1 day)" or "cron(0 6 * * ? *)"')
+          .default(webhookDefaults.driftAuditSchedule),
       })
       .prefault({}),
   })
@@ -176,7 +199,11 @@ export const Settings = z
       ctx.addIssue({ code: 'custom', path: ['clientCredentials'], message: 'is set, but no API in credentialPolicy uses CLIENT_CREDENTIALS' });
     }
     if (settings.clientCredentials?.existingDomain && !settings.clientCredentials.userPoolId) {
-      ctx.addIssue({ code: 'custom', path: ['clientCredentials', 'existingDomain'], message: 'needs clientCredentials.userPoolId: only an imported pool can already have a domain' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clientCredentials', 'existingDomain'],
+        message: 'needs clientCredentials.userPoolId: only an imported pool can already have a domain',
+      });
     }
     if (settings.clientCredentials?.existingResourceServers && !settings.clientCredentials.userPoolId) {
       ctx.addIssue({
@@ -191,20 +218,36 @@ export const Settings = z
     const authentication = settings.authentication;
     const enabled = (scheme: string) => authentication.schemes.includes(scheme as never);
     if (enabled('jwt') && !authentication.accessTokens) {
-      ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens'], message: 'is required when schemes include jwt (the issuer whose tokens are accepted)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authentication', 'accessTokens'],
+        message: 'is required when schemes include jwt (the issuer whose tokens are accepted)',
+      });
     }
     if (authentication.accessTokens && !enabled('jwt')) {
       ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens'], message: 'is set, but schemes do not include jwt' });
     }
     if (authentication.accessTokens && authentication.accessTokens.audiences.length === 0 && authentication.accessTokens.clientIds.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens', 'audiences'], message: 'or clientIds must name at least one value: otherwise any token of the issuer would do' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authentication', 'accessTokens', 'audiences'],
+        message: 'or clientIds must name at least one value: otherwise any token of the issuer would do',
+      });
     }
     if (enabled('cognito') && !usesType('CLIENT_CREDENTIALS')) {
-      ctx.addIssue({ code: 'custom', path: ['authentication', 'schemes'], message: "cognito uses the stack's user pool, which exists only when some API in credentialPolicy uses CLIENT_CREDENTIALS" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authentication', 'schemes'],
+        message: "cognito uses the stack's user pool, which exists only when some API in credentialPolicy uses CLIENT_CREDENTIALS",
+      });
     }
     const webhookServer = authentication.scope.slice(0, authentication.scope.lastIndexOf('/'));
     if (enabled('cognito') && [...scopes].some((scope) => scope.slice(0, scope.lastIndexOf('/')) === webhookServer)) {
-      ctx.addIssue({ code: 'custom', path: ['authentication', 'scope'], message: `must not use the resource server "${webhookServer}" of the credential policy's scopes` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authentication', 'scope'],
+        message: `must not use the resource server "${webhookServer}" of the credential policy's scopes`,
+      });
     }
     if (enabled('cognito') && !authentication.scope.includes('/')) {
       ctx.addIssue({ code: 'custom', path: ['authentication', 'scope'], message: 'must be "resource-server/scope" with cognito' });

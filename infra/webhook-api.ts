@@ -72,11 +72,15 @@ export const addWebhookApi = (scope: Construct, props: WebhookApiProps): Webhook
   const v1 = api.root.addResource('v1');
   for (const route of webhookRoutes) {
     const definition = routes[route];
-    v1.addResource(definition.path).addMethod(definition.method, new apigateway.LambdaIntegration(props.functions[route], { allowTestInvoke: false }), {
-      operationName: definition.path,
-      requestValidator: validator,
-      ...authentication.methodOptions,
-    });
+    v1.addResource(definition.path).addMethod(
+      definition.method,
+      new apigateway.LambdaIntegration(props.functions[route], { allowTestInvoke: false }),
+      {
+        operationName: definition.path,
+        requestValidator: validator,
+        ...authentication.methodOptions,
+      },
+    );
   }
   addGatewayResponses(api, authentication);
   authentication.protect(api);

@@ -99,9 +99,12 @@ export class WebhookAuthentication extends Construct {
     this.schemes = schemes;
     this.sourceIpAllowList = props.sourceIpAllowList ?? [];
 
-    if (schemes.length === 0 || new Set(schemes).size !== schemes.length) throw new Error('authentication.schemes must name each scheme once, at least one');
+    if (schemes.length === 0 || new Set(schemes).size !== schemes.length)
+      throw new Error('authentication.schemes must name each scheme once, at least one');
     if ((has('cognito') || has('iam')) && schemes.length > 1) {
-      throw new Error('authentication.schemes: cognito and iam are checked by API Gateway, one authorization type per method: each must be the only scheme');
+      throw new Error(
+        'authentication.schemes: cognito and iam are checked by API Gateway, one authorization type per method: each must be the only scheme',
+      );
     }
     if (has('jwt') && !props.accessTokens) throw new Error('authentication.accessTokens is required with the jwt scheme');
     if (has('jwt') && !props.accessTokens?.audiences?.length && !props.accessTokens?.clientIds?.length) {
@@ -130,7 +133,8 @@ export class WebhookAuthentication extends Construct {
     const requestParameters = Object.fromEntries(required.map((header) => [`method.request.header.${header}`, true]));
 
     if (has('cognito')) {
-      if (!props.userPool) throw new Error('authentication.schemes: cognito needs the stack\'s user pool (some API in credentialPolicy must use CLIENT_CREDENTIALS)');
+      if (!props.userPool)
+        throw new Error("authentication.schemes: cognito needs the stack's user pool (some API in credentialPolicy must use CLIENT_CREDENTIALS)");
       const slash = requiredScope.lastIndexOf('/');
       if (slash <= 0) throw new Error('authentication.scope must be "resource-server/scope" with cognito');
       const scopeName = requiredScope.slice(slash + 1);
@@ -151,7 +155,12 @@ export class WebhookAuthentication extends Construct {
         preventUserExistenceErrors: true,
       });
       const authorizer = new apigateway.CognitoUserPoolsAuthorizer(this, 'Authorizer', { cognitoUserPools: [props.userPool] });
-      this.methodOptions = { authorizationType: apigateway.AuthorizationType.COGNITO, authorizer, authorizationScopes: [requiredScope], requestParameters };
+      this.methodOptions = {
+        authorizationType: apigateway.AuthorizationType.COGNITO,
+        authorizer,
+        authorizationScopes: [requiredScope],
+        requestParameters,
+      };
     } else if (has('iam')) {
       this.callerRole = new iam.Role(this, 'CallerRole', {
         assumedBy: props.callerPrincipal ?? new iam.AccountRootPrincipal(),
@@ -160,7 +169,11 @@ export class WebhookAuthentication extends Construct {
       });
       this.methodOptions = { authorizationType: apigateway.AuthorizationType.IAM, requestParameters };
       // Unsigned, badly signed or expired requests: API Gateway's own 403s, answered as the contract's 401.
-      const unauthorized = { statusCode: '401', responseHeaders: { 'WWW-Authenticate': `'${this.challenge}'` }, templates: errorBody('UNAUTHORIZED', this.unauthorizedMessage) };
+      const unauthorized = {
+        statusCode: '401',
+        responseHeaders: { 'WWW-Authenticate': `'${this.challenge}'` },
+        templates: errorBody('UNAUTHORIZED', this.unauthorizedMessage),
+      };
       this.gatewayResponses.InvalidSignature = { type: apigateway.ResponseType.INVALID_SIGNATURE, ...unauthorized };
       this.gatewayResponses.ExpiredToken = { type: apigateway.ResponseType.EXPIRED_TOKEN, ...unauthorized };
       // With IAM, a missing signature is also "Missing Authentication Token": it no longer means only "no such route".
@@ -187,7 +200,11 @@ export class WebhookAuthentication extends Construct {
     const anyone = new iam.AnyPrincipal();
     // With IAM authorization, an Allow for everyone would let any signed AWS principal in: name the caller role instead.
     api.addToResourcePolicy(
-      new iam.PolicyStatement({ principals: [this.callerRole ? new iam.ArnPrincipal(this.callerRole.roleArn) : anyone], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'] }),
+      new iam.PolicyStatement({
+        principals: [this.callerRole ? new iam.ArnPrincipal(this.callerRole.roleArn) : anyone],
+        actions: ['execute-api:Invoke'],
+        resources: ['execute-api:/*'],
+      }),
     );
     api.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -199,6 +216,9 @@ export class WebhookAuthentication extends Construct {
       }),
     );
     // A resource policy takes effect only with a new deployment of the stage.
-    api.latestDeployment?.addToLogicalId({ sourceIpAllowList: this.sourceIpAllowList, callerRole: this.callerRole ? Stack.of(this).resolve(this.callerRole.roleArn) : undefined });
+    api.latestDeployment?.addToLogicalId({
+      sourceIpAllowList: this.sourceIpAllowList,
+      callerRole: this.callerRole ? Stack.of(this).resolve(this.callerRole.roleArn) : undefined,
+    });
   }
 }

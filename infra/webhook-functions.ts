@@ -38,9 +38,27 @@ interface RouteDefinition {
 
 /** The contract's routes, each served by the handler file of the same name. */
 export const routes: Record<WebhookRoute, RouteDefinition> = {
-  create: { name: 'CreateCredentials', method: 'POST', path: 'createCredentials', entry: 'create-credentials.ts', description: 'creates an app credential' },
-  update: { name: 'UpdateCredentials', method: 'POST', path: 'updateCredentials', entry: 'update-credentials.ts', description: 'regrants an app credential' },
-  revoke: { name: 'RevokeCredentials', method: 'POST', path: 'revokeCredentials', entry: 'revoke-credentials.ts', description: 'revokes an app credential' },
+  create: {
+    name: 'CreateCredentials',
+    method: 'POST',
+    path: 'createCredentials',
+    entry: 'create-credentials.ts',
+    description: 'creates an app credential',
+  },
+  update: {
+    name: 'UpdateCredentials',
+    method: 'POST',
+    path: 'updateCredentials',
+    entry: 'update-credentials.ts',
+    description: 'regrants an app credential',
+  },
+  revoke: {
+    name: 'RevokeCredentials',
+    method: 'POST',
+    path: 'revokeCredentials',
+    entry: 'revoke-credentials.ts',
+    description: 'revokes an app credential',
+  },
   health: { name: 'Health', method: 'GET', path: 'health', entry: 'health.ts', description: 'checks the webhook can authenticate the portal' },
 };
 

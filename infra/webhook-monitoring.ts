@@ -67,11 +67,23 @@ export class WebhookMonitoring extends Construct {
     const stage = props.api.deploymentStage;
     const detailed = props.detailedMetrics ?? true;
 
-    this.alarm('ApiServerErrors', stage.metricServerError({ period, statistic: cloudwatch.Stats.SUM }), 'The webhook API answered 5XX: the portal saw a failure.');
+    this.alarm(
+      'ApiServerErrors',
+      stage.metricServerError({ period, statistic: cloudwatch.Stats.SUM }),
+      'The webhook API answered 5XX: the portal saw a failure.',
+    );
     for (const route of props.routes) {
       const fn = route.function;
-      this.alarm(`${route.name}Errors`, fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }), `${route.name} crashed or timed out (handled errors do not count).`);
-      this.alarm(`${route.name}Throttles`, fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM }), `${route.name} was throttled by Lambda concurrency.`);
+      this.alarm(
+        `${route.name}Errors`,
+        fn.metricErrors({ period, statistic: cloudwatch.Stats.SUM }),
+        `${route.name} crashed or timed out (handled errors do not count).`,
+      );
+      this.alarm(
+        `${route.name}Throttles`,
+        fn.metricThrottles({ period, statistic: cloudwatch.Stats.SUM }),
+        `${route.name} was throttled by Lambda concurrency.`,
+      );
     }
     if (props.alarmAction) for (const alarm of this.alarms) alarm.addAlarmAction(props.alarmAction);
 

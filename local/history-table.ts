@@ -19,6 +19,10 @@ export const createHistoryTable = async (endpoint: string, tableName: string) =>
     }),
   );
   // dynalite accepts the setting without expiring anything; the store hides expired entries itself.
-  await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: historyTableKeys.timeToLive, Enabled: true } })).catch(() => undefined);
+  await client
+    .send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: historyTableKeys.timeToLive, Enabled: true } }),
+    )
+    .catch(() => undefined);
   client.destroy();
 };

@@ -61,7 +61,13 @@ const requestTarget = (target: string) => {
   return { path, query: Object.keys(query).length ? query : null };
 };
 
-const toProxyEvent = (request: IncomingMessage, bytes: Buffer, path: string, query: Record<string, string> | null, requestId: string): APIGatewayProxyEvent => ({
+const toProxyEvent = (
+  request: IncomingMessage,
+  bytes: Buffer,
+  path: string,
+  query: Record<string, string> | null,
+  requestId: string,
+): APIGatewayProxyEvent => ({
   resource: path,
   path,
   httpMethod: request.method as string,
@@ -121,9 +127,16 @@ const send = (response: ServerResponse, requestId: string, result: APIGatewayPro
  */
 const refuseUnreadable = (error: NodeJS.ErrnoException, socket: Socket) => {
   if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  const status =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : '400 Bad Request';
   const body = JSON.stringify(gatewayErrors.refused);
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 };
 
 /**

@@ -95,7 +95,9 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   const tokenEndpoint = await startCognitoTokenEndpoint({ cognitoEndpoint: cognitoLocal.url, userPoolId, region: localAws.region });
   const secrets = new SecretsManagerClient({ ...localAws, endpoint: controlPlane.url });
   const sets = options.bearerTokens?.length || options.apiKeys?.length;
-  const secret = sets ? { basic: options.basicCredentials, bearerTokens: options.bearerTokens ?? [], apiKeys: options.apiKeys ?? [] } : options.basicCredentials;
+  const secret = sets
+    ? { basic: options.basicCredentials, bearerTokens: options.bearerTokens ?? [], apiKeys: options.apiKeys ?? [] }
+    : options.basicCredentials;
   await secrets.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(secret) }));
   secrets.destroy();
 
@@ -124,7 +126,6 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   });
   // No API Gateway here: its Cognito authorizer's check (signature, issuer, expiry, access token, scope) is made by the `jwt` scheme against the local pool.
   if (process.env.AUTH_SCHEMES?.trim() === 'cognito') process.env.AUTH_SCHEMES = 'jwt';
-
 
   // Loaded only now, so that their cold start reads the environment above.
   const [create, update, revoke, health] = await Promise.all([

@@ -63,11 +63,15 @@ export const startLocalSampleApi = async (options: LocalSampleApiOptions): Promi
       if (request.method === 'GET' && path === '/orders') {
         const keyId = await admitsKey(String(request.headers['x-api-key'] ?? ''));
         // API Gateway's own answer to a missing, unknown, disabled or unlinked key.
-        return keyId ? answer(response, 200, { orders: [{ id: 'o-1', total: 42 }], apiKeyId: keyId }) : answer(response, 403, { message: 'Forbidden' });
+        return keyId
+          ? answer(response, 200, { orders: [{ id: 'o-1', total: 42 }], apiKeyId: keyId })
+          : answer(response, 403, { message: 'Forbidden' });
       }
       if (request.method === 'GET' && path === '/payments') {
         const clientId = await admitsToken(String(request.headers.authorization ?? ''));
-        return clientId ? answer(response, 200, { payments: [{ id: 'p-1', amount: 7 }], clientId }) : answer(response, 401, { message: 'Unauthorized' });
+        return clientId
+          ? answer(response, 200, { payments: [{ id: 'p-1', amount: 7 }], clientId })
+          : answer(response, 401, { message: 'Unauthorized' });
       }
       answer(response, 403, { message: 'Missing Authentication Token' });
     } catch {

@@ -66,7 +66,11 @@ const positiveInteger = (text: string, flag: string) => {
   return value;
 };
 
-const planList = (text: string) => text.split(',').map((plan) => plan.trim()).filter(Boolean);
+const planList = (text: string) =>
+  text
+    .split(',')
+    .map((plan) => plan.trim())
+    .filter(Boolean);
 
 /** The deployment's plans as its functions read them: USAGE_PLAN_IDS (what the stack sets), else CREDENTIAL_POLICY's. */
 const usagePlansFromEnvironment = (env: NodeJS.ProcessEnv): string[] | undefined => {
@@ -110,20 +114,29 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   const plans = values['usage-plans'] !== undefined ? planList(values['usage-plans']) : usagePlansFromEnvironment(env);
   // Without the deployment's plans every link counts as its own: a repair would unlink keys from plans made by hand.
   if (values.apply && plans === undefined) {
-    throw new Error('--repair --apply needs the usage plans the deployment links keys to: give --usage-plans (or set USAGE_PLAN_IDS), --usage-plans "" if it issues no API keys');
+    throw new Error(
+      '--repair --apply needs the usage plans the deployment links keys to: give --usage-plans (or set USAGE_PLAN_IDS), --usage-plans "" if it issues no API keys',
+    );
   }
-  const validity = positiveInteger(values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes), '--access-token-validity-minutes');
+  const validity = positiveInteger(
+    values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes),
+    '--access-token-validity-minutes',
+  );
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   const historyTable = values['history-table'] ?? env.HISTORY_TABLE_NAME;
-  const retentionDays = positiveInteger(values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? String(functionDefaults.historyRetentionDays), '--history-retention-days');
+  const retentionDays = positiveInteger(
+    values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? String(functionDefaults.historyRetentionDays),
+    '--history-retention-days',
+  );
   return {
     ...(historyTable ? { history: { tableName: historyTable, retentionDays } } : {}),
     target: {
       registryTableName: table,
       apiKeys: plans ? { linkableUsagePlanIds: plans } : {},
       ...(userPoolId ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity } } : {}),
-      leaseMs: positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds), '--lease-seconds') * 1000,
+      leaseMs:
+        positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds), '--lease-seconds') * 1000,
       ...(region ? { region } : {}),
     },
     json: values.json,
@@ -156,7 +169,14 @@ export const progressDisplay = (output: CliOutput, terminal: boolean) => {
 
 const pad = (rows: string[][]) => {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 };
 
 export const repairLine = (result: RepairResult) =>
@@ -174,7 +194,12 @@ export const formatTable = (run: AuditRun, options: { repair: boolean; apply: bo
   );
   if (report.drift.length === 0) lines.push('No drift: the registry and AWS agree.');
   else {
-    lines.push(pad([['APP', 'DRIFT', 'TYPE', 'CREDENTIAL', 'DETAIL'], ...report.drift.map((d) => [d.appKey ?? '-', d.kind, d.credentialType, d.credentialId ?? '-', d.detail])]));
+    lines.push(
+      pad([
+        ['APP', 'DRIFT', 'TYPE', 'CREDENTIAL', 'DETAIL'],
+        ...report.drift.map((d) => [d.appKey ?? '-', d.kind, d.credentialType, d.credentialId ?? '-', d.detail]),
+      ]),
+    );
   }
   lines.push('', `Drift: ${driftKinds.map((kind) => `${report.counts[kind]} ${kind}`).join(', ')}`);
   if (report.foreign.length > 0) {
@@ -190,7 +215,12 @@ export const formatTable = (run: AuditRun, options: { repair: boolean; apply: bo
     if (run.notStarted > 0) lines.push(`  stopped: ${run.notStarted} repair(s) not started; run again to resume`);
   }
   const total = Object.values(run.calls).reduce((sum, count) => sum + count, 0);
-  lines.push('', `AWS calls: ${total} (${Object.entries(run.calls).map(([operation, count]) => `${operation} ${count}`).join(', ')})`);
+  lines.push(
+    '',
+    `AWS calls: ${total} (${Object.entries(run.calls)
+      .map(([operation, count]) => `${operation} ${count}`)
+      .join(', ')})`,
+  );
   return `${lines.join('\n')}\n`;
 };
 
@@ -222,17 +252,19 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
   // The history names the operator and this run, so one run's repairs can be found together.
   const caller = { source: 'repair', principal: `operator ${userInfo().username}`, requestId: `audit-${randomUUID()}` };
   try {
-    const run = await withCaller(caller, () => audit.run({
-      repair: request.repair,
-      apply: request.apply,
-      ...(request.quiet ? {} : { onProgress: progress.update }),
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(request.history ? { history: audit.historyStore(request.history.tableName, request.history.retentionDays) } : {}),
-      onRepair: async (result) => {
-        if (request.apply) output.stderr(`${repairLine(result)}\n`);
-        await options.onRepair?.(result);
-      },
-    }));
+    const run = await withCaller(caller, () =>
+      audit.run({
+        repair: request.repair,
+        apply: request.apply,
+        ...(request.quiet ? {} : { onProgress: progress.update }),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(request.history ? { history: audit.historyStore(request.history.tableName, request.history.retentionDays) } : {}),
+        onRepair: async (result) => {
+          if (request.apply) output.stderr(`${repairLine(result)}\n`);
+          await options.onRepair?.(result);
+        },
+      }),
+    );
     if (!request.quiet) progress.done();
     output.stdout(request.json ? `${JSON.stringify(run, null, 2)}\n` : formatTable(run, { ...request, table: request.target.registryTableName }));
     return exitCodeOf(run, request.apply);

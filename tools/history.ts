@@ -74,7 +74,9 @@ const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv): Hist
 
 const grantText = (entry: HistoryEntry, grant: Grant | undefined) => {
   if (!grant) return '-';
-  return entry.credentialType === 'CLIENT_CREDENTIALS' ? `scopes ${grant.scopes.join(' ') || '(none)'}` : `plans ${grant.usagePlanIds.join(' ') || '(none)'}`;
+  return entry.credentialType === 'CLIENT_CREDENTIALS'
+    ? `scopes ${grant.scopes.join(' ') || '(none)'}`
+    : `plans ${grant.usagePlanIds.join(' ') || '(none)'}`;
 };
 
 export const formatHistory = (appKey: string, entries: HistoryEntry[]): string => {
@@ -94,7 +96,12 @@ export const formatHistory = (appKey: string, entries: HistoryEntry[]): string =
     ]),
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  const table = rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  const table = rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
   return `History of app ${appKey}, newest first:\n\n${table.join('\n')}\n`;
 };
 

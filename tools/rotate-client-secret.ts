@@ -89,7 +89,10 @@ export class RotationRefusedError extends Error {
 export class AwsCallError extends Error {
   override readonly name = 'AwsCallError';
   readonly awsErrorName: string;
-  constructor(readonly operation: string, cause: unknown) {
+  constructor(
+    readonly operation: string,
+    cause: unknown,
+  ) {
     const awsErrorName = cause instanceof Error ? cause.name : 'Error';
     super(`${operation} failed with ${awsErrorName}`, { cause });
     this.awsErrorName = awsErrorName;
@@ -135,12 +138,17 @@ async function readSecrets(cognito: CognitoIdentityProviderClient, ref: AppClien
   // Cognito documents a single page (two secrets at most); follow a token anyway, a bounded number of times.
   for (let page = 0; page < 10; page++) {
     const { ClientSecrets, NextToken } = await call('ListUserPoolClientSecrets', () =>
-      cognito.send(new ListUserPoolClientSecretsCommand({ UserPoolId: ref.userPoolId, ClientId: ref.clientId, ...(nextToken ? { NextToken: nextToken } : {}) })),
+      cognito.send(
+        new ListUserPoolClientSecretsCommand({ UserPoolId: ref.userPoolId, ClientId: ref.clientId, ...(nextToken ? { NextToken: nextToken } : {}) }),
+      ),
     );
     for (const secret of ClientSecrets ?? []) {
       if (!secret.ClientSecretId) continue;
       // Copy the id and date only: a value, should one ever come back, is dropped here.
-      secrets.push({ clientSecretId: secret.ClientSecretId, ...(secret.ClientSecretCreateDate ? { createdAt: secret.ClientSecretCreateDate.toISOString() } : {}) });
+      secrets.push({
+        clientSecretId: secret.ClientSecretId,
+        ...(secret.ClientSecretCreateDate ? { createdAt: secret.ClientSecretCreateDate.toISOString() } : {}),
+      });
     }
     nextToken = NextToken;
     if (!nextToken) break;
@@ -225,7 +233,9 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
         const secrets = await listClientSecrets(cognito, request);
         output.stdout(`${JSON.stringify({ clientId: request.clientId, secrets }, null, 2)}\n`);
         if (secrets.length >= MAX_SECRETS_PER_CLIENT) {
-          output.stderr(`note: a rotation is in progress: once the developer uses the new secret, run retire --keep <its id> (the newest is ${secrets.at(-1)?.clientSecretId})\n`);
+          output.stderr(
+            `note: a rotation is in progress: once the developer uses the new secret, run retire --keep <its id> (the newest is ${secrets.at(-1)?.clientSecretId})\n`,
+          );
         }
         break;
       }

@@ -346,7 +346,7 @@ const HINTS: Partial<Record<string, (context: ErrorContext) => string>> = {
     '(revoking credentials deletes it).',
   invalid_scope: ({ clientId, scope }) =>
     `The client "${clientId}" may not request ${scope === undefined ? 'its default scopes' : `the scope "${scope}"`}. ` +
-    'Request only scopes listed in the app client\'s allowed OAuth scopes; they are custom resource-server scopes ' +
+    "Request only scopes listed in the app client's allowed OAuth scopes; they are custom resource-server scopes " +
     'of the form "<resource server>/<scope>". Omit the scope to get all allowed ones.',
   unauthorized_client: ({ clientId }) =>
     `The client "${clientId}" may not use the client credentials grant. Check that the app client has a secret, ` +
@@ -357,8 +357,7 @@ const HINTS: Partial<Record<string, (context: ErrorContext) => string>> = {
     `The token endpoint ${tokenUrl} rejected the request as malformed. Check that the URL is the user pool ` +
     "domain's /oauth2/token and that nothing else adds credentials to the request (use one authentication method).",
   unsupported_grant_type: ({ tokenUrl }) =>
-    `The token endpoint ${tokenUrl} does not support the client credentials grant. Check that the URL is the ` +
-    "user pool domain's /oauth2/token.",
+    `The token endpoint ${tokenUrl} does not support the client credentials grant. Check that the URL is the ` + "user pool domain's /oauth2/token.",
 };
 
 function oauthError(code: string, status: number, description: string | undefined, context: ErrorContext): OAuthTokenError {
@@ -394,20 +393,28 @@ function unreachableMessage(reason: UnreachableReason, { tokenUrl, timeoutSecond
   const host = new URL(tokenUrl).host;
   switch (reason) {
     case 'connection_refused':
-      return `Nothing accepts connections at ${host} (connection refused) for the token URL ${tokenUrl}. ` +
-        'Check the host and port, and that the server or local stand-in is running.';
+      return (
+        `Nothing accepts connections at ${host} (connection refused) for the token URL ${tokenUrl}. ` +
+        'Check the host and port, and that the server or local stand-in is running.'
+      );
     case 'timeout':
-      return `The token endpoint ${tokenUrl} did not answer within ${timeoutSeconds} s. ` +
-        'Check network access to it (proxy, VPN, firewall) and retry.';
+      return (
+        `The token endpoint ${tokenUrl} did not answer within ${timeoutSeconds} s. ` + 'Check network access to it (proxy, VPN, firewall) and retry.'
+      );
     case 'dns':
-      return `The host name ${host} of the token URL could not be resolved. Check the URL; a Cognito token URL ` +
-        'looks like https://<domain>.auth.<region>.amazoncognito.com/oauth2/token.';
+      return (
+        `The host name ${host} of the token URL could not be resolved. Check the URL; a Cognito token URL ` +
+        'looks like https://<domain>.auth.<region>.amazoncognito.com/oauth2/token.'
+      );
     case 'tls':
-      return `The TLS connection to ${host} failed (${errorCode(cause)}). Check that the URL names the right host ` +
-        'and, behind an intercepting proxy, that its CA is trusted (NODE_EXTRA_CA_CERTS).';
+      return (
+        `The TLS connection to ${host} failed (${errorCode(cause)}). Check that the URL names the right host ` +
+        'and, behind an intercepting proxy, that its CA is trusted (NODE_EXTRA_CA_CERTS).'
+      );
     case 'network':
-      return `The connection to the token endpoint ${tokenUrl} failed (${errorCode(cause) ?? causeMessage(cause)}). ` +
-        'Check network access and retry.';
+      return (
+        `The connection to the token endpoint ${tokenUrl} failed (${errorCode(cause) ?? causeMessage(cause)}). ` + 'Check network access and retry.'
+      );
   }
 }
 

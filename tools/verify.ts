@@ -71,7 +71,11 @@ const parseCommandLine = (args: readonly string[]): VerifyRequest | 'help' => {
   for (const flag of ['url', 'sample-url', 'sample-plan-id'] as const) if (!values[flag]) throw new Error(`--${flag} is required`);
   const url = withSlash(values.url as string);
   const sampleUrl = withSlash(values['sample-url'] as string);
-  for (const [flag, value] of [['--url', url], ['--sample-url', sampleUrl]]) if (!URL.canParse(value as string)) throw new Error(`${flag} is not a URL`);
+  for (const [flag, value] of [
+    ['--url', url],
+    ['--sample-url', sampleUrl],
+  ])
+    if (!URL.canParse(value as string)) throw new Error(`${flag} is not a URL`);
   const seconds = Number(values['propagation-seconds']);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 600) throw new Error('--propagation-seconds must be a whole number from 0 to 600');
   return {
@@ -144,8 +148,18 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
-  const keyRequest = { appName: `Verify ${run} key`, appSlug: apps.key, developer: 'verify@example.com', apis: [{ id: request.sampleApiId, usagePlans: [{ id: request.samplePlanId }] }] };
-  const clientRequest = request.paymentsApiId && { appName: `Verify ${run} client`, appSlug: apps.client, developer: 'verify@example.com', apis: [{ id: request.paymentsApiId, usagePlans: [] }] };
+  const keyRequest = {
+    appName: `Verify ${run} key`,
+    appSlug: apps.key,
+    developer: 'verify@example.com',
+    apis: [{ id: request.sampleApiId, usagePlans: [{ id: request.samplePlanId }] }],
+  };
+  const clientRequest = request.paymentsApiId && {
+    appName: `Verify ${run} client`,
+    appSlug: apps.client,
+    developer: 'verify@example.com',
+    apis: [{ id: request.paymentsApiId, usagePlans: [] }],
+  };
   let key: { apiKeyId: string; apiKey: string } | undefined;
   let client: { clientId: string; clientSecret: string; tokenUrl: string } | undefined;
 
@@ -159,51 +173,107 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
   const orders = (apiKey: string) => fetch(`${request.sampleUrl}orders`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
 
   const steps: [string, () => Promise<void>][] = [
-    ['read the Basic pair', async () => {
-      const pair = await readBasicPair(request, env);
-      authorization = `Basic ${Buffer.from(`${pair.username}:${pair.password}`).toString('base64')}`;
-    }],
+    [
+      'read the Basic pair',
+      async () => {
+        const pair = await readBasicPair(request, env);
+        authorization = `Basic ${Buffer.from(`${pair.username}:${pair.password}`).toString('base64')}`;
+      },
+    ],
     ['health', async () => expectStatus(await webhook('health'), 204, 'GET v1/health')],
-    ['create an API key', async () => {
-      const response = await webhook('createCredentials', keyRequest);
-      await expectStatus(response, 200, 'createCredentials');
-      key = (await response.json()) as typeof key;
-    }],
-    ['call the sample API with the key', async () =>
-      until(request.propagationMs, async () => (await orders(key?.apiKey ?? '')).status === 200, 'GET orders never accepted the new key')],
-    ['update the API key', async () => expectStatus(await webhook('updateCredentials', { ...keyRequest, credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }), 204, 'updateCredentials')],
+    [
+      'create an API key',
+      async () => {
+        const response = await webhook('createCredentials', keyRequest);
+        await expectStatus(response, 200, 'createCredentials');
+        key = (await response.json()) as typeof key;
+      },
+    ],
+    [
+      'call the sample API with the key',
+      async () => until(request.propagationMs, async () => (await orders(key?.apiKey ?? '')).status === 200, 'GET orders never accepted the new key'),
+    ],
+    [
+      'update the API key',
+      async () =>
+        expectStatus(
+          await webhook('updateCredentials', { ...keyRequest, credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }),
+          204,
+          'updateCredentials',
+        ),
+    ],
     ...(clientRequest
       ? ([
-          ['create client credentials', async () => {
-            const response = await webhook('createCredentials', clientRequest);
-            await expectStatus(response, 200, 'createCredentials');
-            const body = (await response.json()) as { clientId: string; clientSecret: string; customCredentials?: { tokenUrl?: string } };
-            if (!body.customCredentials?.tokenUrl) throw new StepFailed('the answer names no token URL');
-            client = { clientId: body.clientId, clientSecret: body.clientSecret, tokenUrl: body.customCredentials.tokenUrl };
-          }],
-          ['call the sample API with a token', async () => {
-            const { clientId, clientSecret, tokenUrl } = client as NonNullable<typeof client>;
-            await until(request.propagationMs, async () => {
-              const token = await fetchToken(clientId, clientSecret, tokenUrl);
-              if (token.status !== 200) return false;
-              const { access_token: accessToken } = (await token.json()) as { access_token: string };
-              return (await fetch(`${request.sampleUrl}payments`, { headers: { Authorization: accessToken }, signal: AbortSignal.timeout(10_000) })).status === 200;
-            }, 'GET payments never accepted a token of the new client');
-          }],
-          ['update the client credentials', async () => expectStatus(await webhook('updateCredentials', { ...clientRequest, credentialType: 'CLIENT_CREDENTIALS', clientId: client?.clientId }), 204, 'updateCredentials')],
+          [
+            'create client credentials',
+            async () => {
+              const response = await webhook('createCredentials', clientRequest);
+              await expectStatus(response, 200, 'createCredentials');
+              const body = (await response.json()) as { clientId: string; clientSecret: string; customCredentials?: { tokenUrl?: string } };
+              if (!body.customCredentials?.tokenUrl) throw new StepFailed('the answer names no token URL');
+              client = { clientId: body.clientId, clientSecret: body.clientSecret, tokenUrl: body.customCredentials.tokenUrl };
+            },
+          ],
+          [
+            'call the sample API with a token',
+            async () => {
+              const { clientId, clientSecret, tokenUrl } = client as NonNullable<typeof client>;
+              await until(
+                request.propagationMs,
+                async () => {
+                  const token = await fetchToken(clientId, clientSecret, tokenUrl);
+                  if (token.status !== 200) return false;
+                  const { access_token: accessToken } = (await token.json()) as { access_token: string };
+                  return (
+                    (await fetch(`${request.sampleUrl}payments`, { headers: { Authorization: accessToken }, signal: AbortSignal.timeout(10_000) }))
+                      .status === 200
+                  );
+                },
+                'GET payments never accepted a token of the new client',
+              );
+            },
+          ],
+          [
+            'update the client credentials',
+            async () =>
+              expectStatus(
+                await webhook('updateCredentials', { ...clientRequest, credentialType: 'CLIENT_CREDENTIALS', clientId: client?.clientId }),
+                204,
+                'updateCredentials',
+              ),
+          ],
         ] as [string, () => Promise<void>][])
       : []),
-    ['revoke', async () => {
-      await expectStatus(await webhook('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }), 204, 'revokeCredentials (API key)');
-      if (client) await expectStatus(await webhook('revokeCredentials', { credentialType: 'CLIENT_CREDENTIALS', clientId: client.clientId }), 204, 'revokeCredentials (client)');
-    }],
-    ['the revoked credentials are refused', async () => {
-      await until(request.propagationMs, async () => (await orders(key?.apiKey ?? '')).status === 403, 'GET orders still accepts the revoked key');
-      if (client) {
-        const { clientId, clientSecret, tokenUrl } = client;
-        await until(request.propagationMs, async () => [400, 401].includes((await fetchToken(clientId, clientSecret, tokenUrl)).status), 'the token endpoint still accepts the revoked client');
-      }
-    }],
+    [
+      'revoke',
+      async () => {
+        await expectStatus(
+          await webhook('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }),
+          204,
+          'revokeCredentials (API key)',
+        );
+        if (client)
+          await expectStatus(
+            await webhook('revokeCredentials', { credentialType: 'CLIENT_CREDENTIALS', clientId: client.clientId }),
+            204,
+            'revokeCredentials (client)',
+          );
+      },
+    ],
+    [
+      'the revoked credentials are refused',
+      async () => {
+        await until(request.propagationMs, async () => (await orders(key?.apiKey ?? '')).status === 403, 'GET orders still accepts the revoked key');
+        if (client) {
+          const { clientId, clientSecret, tokenUrl } = client;
+          await until(
+            request.propagationMs,
+            async () => [400, 401].includes((await fetchToken(clientId, clientSecret, tokenUrl)).status),
+            'the token endpoint still accepts the revoked client',
+          );
+        }
+      },
+    ],
   ];
 
   let failed: string | undefined;
@@ -222,7 +292,10 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   // Clean up whatever was made, whichever step failed: revoke is idempotent.
   if (failed && authorization) {
-    for (const [type, appSlug] of [['API_KEY', apps.key], ['CLIENT_CREDENTIALS', apps.client]] as const) {
+    for (const [type, appSlug] of [
+      ['API_KEY', apps.key],
+      ['CLIENT_CREDENTIALS', apps.client],
+    ] as const) {
       await webhook('revokeCredentials', { credentialType: type, appSlug }).catch(() => undefined);
     }
     output.stdout(`      cleaned up: revoked ${apps.key} and ${apps.client}\n`);

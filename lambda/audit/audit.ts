@@ -113,7 +113,16 @@ export class Audit {
         repairs.push(result);
         if (result.outcome === 'APPLIED' && result.appKey) {
           const { appKey, action, credentialType, credentialId, before, after } = result;
-          await options.history?.record(historyEntry({ appKey, action, credentialType, ...(credentialId ? { credentialId } : {}), ...(before ? { before } : {}), ...(after ? { after } : {}) }));
+          await options.history?.record(
+            historyEntry({
+              appKey,
+              action,
+              credentialType,
+              ...(credentialId ? { credentialId } : {}),
+              ...(before ? { before } : {}),
+              ...(after ? { after } : {}),
+            }),
+          );
         }
         await options.onRepair?.(result);
       }
@@ -122,12 +131,13 @@ export class Audit {
   }
 
   calls(): Record<string, number> {
-    const named = (service: string, calls: RateLimitedCalls) => [...calls.counts].map(([operation, count]) => [`${service}:${operation}`, count] as const);
-    return Object.fromEntries([
-      ...named('dynamodb', this.dynamoDbCalls),
-      ...named('apigateway', this.apiGatewayCalls),
-      ...named('cognito-idp', this.cognitoCalls),
-    ].sort(([a], [b]) => a.localeCompare(b)));
+    const named = (service: string, calls: RateLimitedCalls) =>
+      [...calls.counts].map(([operation, count]) => [`${service}:${operation}`, count] as const);
+    return Object.fromEntries(
+      [...named('dynamodb', this.dynamoDbCalls), ...named('apigateway', this.apiGatewayCalls), ...named('cognito-idp', this.cognitoCalls)].sort(
+        ([a], [b]) => a.localeCompare(b),
+      ),
+    );
   }
 
   /** The history table on the audit's own DynamoDB client. */
@@ -144,7 +154,11 @@ export class Audit {
   /** The webhook's own provisioners, on the audit's rate-limited clients. */
   private provisioners(): Map<CredentialType, Provisioner> {
     const provisioners = new Map<CredentialType, Provisioner>();
-    if (this.target.apiKeys) provisioners.set('API_KEY', new ApiKeyProvisioner(this.apiGateway, new UsagePlanCatalog(this.apiGateway), this.target.apiKeys.linkableUsagePlanIds));
+    if (this.target.apiKeys)
+      provisioners.set(
+        'API_KEY',
+        new ApiKeyProvisioner(this.apiGateway, new UsagePlanCatalog(this.apiGateway), this.target.apiKeys.linkableUsagePlanIds),
+      );
     if (this.target.appClients) provisioners.set('CLIENT_CREDENTIALS', new ClientCredentialsProvisioner(this.cognito, this.target.appClients));
     return provisioners;
   }

@@ -74,7 +74,9 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     const base = { credentialType: record.credentialType, appKey: record.appKey, recordUpdatedAt: record.updatedAt };
     if (record.state === 'PENDING') {
       // Running or not, the claim accounts for what carries its app's name.
-      const made = namedFor(record).filter((credential) => recordsById.get(key(credential.credentialType, credential.credentialId))?.state !== 'ACTIVE');
+      const made = namedFor(record).filter(
+        (credential) => recordsById.get(key(credential.credentialType, credential.credentialId))?.state !== 'ACTIVE',
+      );
       for (const credential of made) accounted.add(key(credential.credentialType, credential.credentialId));
       if ((record.leaseExpiresAt ?? 0) < inventory.readAt) {
         const leftovers = made.map((credential) => credential.credentialId).sort();
@@ -90,12 +92,20 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     if (record.state !== 'ACTIVE' || !record.credentialId) continue;
     const credential = inAws.get(key(record.credentialType, record.credentialId));
     if (!credential) {
-      drift.push({ ...base, kind: 'GONE', credentialId: record.credentialId, detail: 'the registry holds it as active, but it no longer exists in AWS' });
+      drift.push({
+        ...base,
+        kind: 'GONE',
+        credentialId: record.credentialId,
+        detail: 'the registry holds it as active, but it no longer exists in AWS',
+      });
       continue;
     }
     accounted.add(key(credential.credentialType, credential.credentialId));
     const actual = actualGrant(credential);
-    const recorded = credential.credentialType === 'API_KEY' && linkableOnly ? recordedGrant(record).filter((plan) => checkedPlans.has(plan)) : recordedGrant(record);
+    const recorded =
+      credential.credentialType === 'API_KEY' && linkableOnly
+        ? recordedGrant(record).filter((plan) => checkedPlans.has(plan))
+        : recordedGrant(record);
     if (!sameSet(recorded, actual)) {
       const what = credential.credentialType === 'API_KEY' ? 'usage plans' : 'scopes';
       drift.push({
@@ -122,11 +132,18 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
         ? 'the registry says this app’s credential was revoked'
         : 'the registry holds another credential for this app';
     // Without a record, the app its name stands for: a create for that app may yet claim it.
-    const app = record ? { appKey: record.appKey, recordUpdatedAt: record.updatedAt } : credential.name.startsWith('portal-') ? { appKey: credential.name.slice('portal-'.length) } : {};
+    const app = record
+      ? { appKey: record.appKey, recordUpdatedAt: record.updatedAt }
+      : credential.name.startsWith('portal-')
+        ? { appKey: credential.name.slice('portal-'.length) }
+        : {};
     drift.push({ kind: 'ORPHAN', credentialType: credential.credentialType, credentialId: credential.credentialId, detail, ...app });
   }
 
-  const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((found) => found.kind === kind).length])) as Record<DriftKind, number>;
+  const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((found) => found.kind === kind).length])) as Record<
+    DriftKind,
+    number
+  >;
   return {
     checkedAt: new Date(inventory.readAt).toISOString(),
     checkedTypes: [...inventory.checkedTypes],

@@ -115,7 +115,9 @@ const readApiKeys = async (
   // One listing per plan rather than one per key: plans are few (300 per Region at most).
   const planIds: string[] = [];
   if (source.linkableUsagePlanIds) planIds.push(...source.linkableUsagePlanIds);
-  else for await (const page of paginateGetUsagePlans({ client, pageSize: 500 }, {})) planIds.push(...(page.items ?? []).flatMap((plan) => (plan.id ? [plan.id] : [])));
+  else
+    for await (const page of paginateGetUsagePlans({ client, pageSize: 500 }, {}))
+      planIds.push(...(page.items ?? []).flatMap((plan) => (plan.id ? [plan.id] : [])));
   const byId = new Map(keys.map((key) => [key.credentialId, key]));
   for (const [index, usagePlanId] of planIds.entries()) {
     try {

@@ -55,12 +55,10 @@ export class RateLimitedCalls {
    * Typed loosely: every SDK v3 client has this middleware stack.
    */
   attachTo(client: { middlewareStack: { add: (middleware: never, options: never) => void } }): void {
-    const middleware =
-      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
-      async (args: unknown) => {
-        await this.take(context.commandName?.replace(/Command$/, '') ?? 'unknown');
-        return next(args);
-      };
+    const middleware = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      await this.take(context.commandName?.replace(/Command$/, '') ?? 'unknown');
+      return next(args);
+    };
     client.middlewareStack.add(middleware as never, { step: 'finalizeRequest', priority: 'low', name: 'auditRateLimit' } as never);
   }
 }
@@ -78,6 +76,9 @@ export const apiGatewayRates: ClientRateRules = {
 export const cognitoRates: ClientRateRules = {
   total: { perSecond: 15 * auditShare },
   operations: Object.fromEntries(
-    ['ListUserPoolClients', 'DescribeUserPoolClient', 'UpdateUserPoolClient', 'DeleteUserPoolClient'].map((operation) => [operation, { perSecond: 5 * auditShare }]),
+    ['ListUserPoolClients', 'DescribeUserPoolClient', 'UpdateUserPoolClient', 'DeleteUserPoolClient'].map((operation) => [
+      operation,
+      { perSecond: 5 * auditShare },
+    ]),
   ),
 };

@@ -58,7 +58,11 @@ export const repairKindOf = (drift: Drift): RepairKind | undefined => {
   }
 };
 
-const grantOf = (record: CredentialRecord): Grant => ({ apiIds: record.apiIds ?? [], usagePlanIds: record.usagePlanIds ?? [], scopes: record.scopes ?? [] });
+const grantOf = (record: CredentialRecord): Grant => ({
+  apiIds: record.apiIds ?? [],
+  usagePlanIds: record.usagePlanIds ?? [],
+  scopes: record.scopes ?? [],
+});
 
 class Skip extends Error {}
 
@@ -121,7 +125,8 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const [byId, byApp] = await Promise.all([deps.registry.findByCredentialId(credentialId), appKey ? deps.registry.get(appKey) : undefined]);
     for (const record of [byId, byApp]) {
       if (record?.state === 'ACTIVE' && record.credentialId === credentialId) throw new Skip('the registry now holds it: not an orphan any more');
-      if (record?.state === 'PENDING' && record.credentialType === drift.credentialType) throw new Skip('a create for this app is in progress: audit again later');
+      if (record?.state === 'PENDING' && record.credentialType === drift.credentialType)
+        throw new Skip('a create for this app is in progress: audit again later');
     }
     await provisionerOf(deps, drift.credentialType).revoke(credentialId);
     return { detail: `deleted ${credentialId}` };
@@ -152,7 +157,8 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
       if (!(error instanceof LeftoversError)) await deps.registry.releaseHold(record.appKey, claimToken).catch(() => false);
       throw error;
     }
-    if (!(await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps)))) throw new Skip('the hold was taken over meanwhile');
+    if (!(await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps))))
+      throw new Skip('the hold was taken over meanwhile');
     const actualGrant = { apiIds: record.apiIds ?? [], usagePlanIds: [] as string[], scopes: [] as string[] };
     if (drift.credentialType === 'API_KEY') actualGrant.usagePlanIds = drift.actual ?? [];
     else actualGrant.scopes = drift.actual ?? [];

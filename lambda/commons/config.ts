@@ -13,9 +13,7 @@ const withDefault = <T extends z.ZodMiniType>(schema: T, fallback: z.output<T>) 
 
 const ApiCredentialSettings = z.strictObject({
   type: z.optional(CredentialType),
-  scopes: z.optional(
-    z.array(z.string().check(z.regex(/^[\w.-]+\/[\w.:/-]+$/, 'a scope is "resource-server-id/scope-name"'))).check(z.maxLength(50)),
-  ),
+  scopes: z.optional(z.array(z.string().check(z.regex(/^[\w.-]+\/[\w.:/-]+$/, 'a scope is "resource-server-id/scope-name"'))).check(z.maxLength(50))),
 });
 
 export const CredentialPolicySettings = z.strictObject({
@@ -56,9 +54,10 @@ export type AuthenticationScheme = z.infer<typeof AuthenticationScheme>;
 export const gatewaySchemes: readonly AuthenticationScheme[] = ['cognito', 'iam'];
 
 /** An HTTP field name (RFC 9110 token) that does not shadow the Authorization header. */
-export const apiKeyHeaderName = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9!#$%&*+.^_`|~-]{1,64}$/, 'must be an HTTP header name (no quote)'), z.refine((name) => name.toLowerCase() !== 'authorization', 'must not be Authorization'));
+export const apiKeyHeaderName = z.string().check(
+  z.regex(/^[A-Za-z0-9!#$%&*+.^_`|~-]{1,64}$/, 'must be an HTTP header name (no quote)'),
+  z.refine((name) => name.toLowerCase() !== 'authorization', 'must not be Authorization'),
+);
 
 /** An OAuth scope: printable ASCII without space, quotes or backslash (RFC 6749 §3.3; challenges quote it). */
 export const oauthScope = z.string().check(z.regex(/^[\x21\x23-\x26\x28-\x5b\x5d-\x7e]{1,256}$/, 'must be one OAuth scope (no spaces or quotes)'));
@@ -67,7 +66,12 @@ const commaList = <T extends z.ZodMiniType<unknown, string>>(item: T) =>
   z.pipe(
     z.string(),
     z.pipe(
-      z.transform((text: string) => text.split(',').map((part) => part.trim()).filter(Boolean)),
+      z.transform((text: string) =>
+        text
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean),
+      ),
       z.array(item),
     ),
   );

@@ -24,8 +24,7 @@ export class WebhookError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: ErrorBody['details']) =>
-  new WebhookError(400, code, message, details);
+export const badRequest = (code: string, message: string, details?: ErrorBody['details']) => new WebhookError(400, code, message, details);
 
 /** 401 with a challenge for each scheme the deployment accepts (`WWW-Authenticate`). */
 export const unauthorized = (challenge: string, message: string) =>
@@ -33,7 +32,9 @@ export const unauthorized = (challenge: string, message: string) =>
 
 /** 403 for a valid access token without the scope the webhook requires (RFC 6750 §3.1). */
 export const insufficientScope = (challenge: string) =>
-  new WebhookError(403, 'INSUFFICIENT_SCOPE', 'The access token does not grant the scope this webhook requires.', undefined, { 'WWW-Authenticate': challenge });
+  new WebhookError(403, 'INSUFFICIENT_SCOPE', 'The access token does not grant the scope this webhook requires.', undefined, {
+    'WWW-Authenticate': challenge,
+  });
 
 export const notFound = (message: string) => new WebhookError(404, 'CREDENTIAL_NOT_FOUND', message);
 
@@ -48,20 +49,34 @@ export const unsupportedMediaType = () =>
 export const unprocessable = (code: string, message: string) => new WebhookError(422, code, message);
 
 export const throttled = (cause: unknown) =>
-  new WebhookError(429, 'AWS_THROTTLED', 'AWS is still throttling after retries; retry the request in a few seconds.', undefined, { 'Retry-After': '5' }, { cause });
+  new WebhookError(
+    429,
+    'AWS_THROTTLED',
+    'AWS is still throttling after retries; retry the request in a few seconds.',
+    undefined,
+    { 'Retry-After': '5' },
+    { cause },
+  );
 
 export const awsFailure = (action: string, cause: unknown) =>
   new WebhookError(502, 'AWS_FAILURE', `AWS failed while ${action}; nothing was left half-made, retry the request.`, undefined, {}, { cause });
 
-export const unavailable = (code: string, message: string, cause?: unknown) =>
-  new WebhookError(503, code, message, undefined, {}, { cause });
+export const unavailable = (code: string, message: string, cause?: unknown) => new WebhookError(503, code, message, undefined, {}, { cause });
 
 /** AWS refuses what this deployment is configured to send: only the platform team can fix it. */
 export const misconfigured = (setting: string, cause: unknown) =>
-  new WebhookError(500, 'DEPLOYMENT_MISCONFIGURED', `AWS refused this deployment's configuration; the platform team must check ${setting}. Retrying will not help.`, undefined, {}, { cause });
+  new WebhookError(
+    500,
+    'DEPLOYMENT_MISCONFIGURED',
+    `AWS refused this deployment's configuration; the platform team must check ${setting}. Retrying will not help.`,
+    undefined,
+    {},
+    { cause },
+  );
 
 export const timedOut = () =>
-  new WebhookError(503, 'TIMED_OUT', 'The webhook ran out of time waiting for AWS; retry the request, it will finish the work.', undefined, { 'Retry-After': '5' });
+  new WebhookError(503, 'TIMED_OUT', 'The webhook ran out of time waiting for AWS; retry the request, it will finish the work.', undefined, {
+    'Retry-After': '5',
+  });
 
-export const internalError = () =>
-  new WebhookError(500, 'INTERNAL_ERROR', 'The webhook failed unexpectedly; the failure was logged.');
+export const internalError = () => new WebhookError(500, 'INTERNAL_ERROR', 'The webhook failed unexpectedly; the failure was logged.');

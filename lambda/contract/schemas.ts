@@ -14,11 +14,9 @@ z.config(en());
 const notEmpty = 'must not be empty';
 const nonEmpty = z.string().check(z.trim(), z.minLength(1, notEmpty));
 /** API Gateway and Cognito identifiers: letters, digits and a few separators. */
-const awsId = z.string().check(
-  z.minLength(1, notEmpty),
-  z.maxLength(128),
-  z.regex(/^[A-Za-z0-9_-]+$/, 'must be an identifier (letters, digits, "-" or "_")'),
-);
+const awsId = z
+  .string()
+  .check(z.minLength(1, notEmpty), z.maxLength(128), z.regex(/^[A-Za-z0-9_-]+$/, 'must be an identifier (letters, digits, "-" or "_")'));
 
 export const credentialTypes = ['API_KEY', 'CLIENT_CREDENTIALS'] as const;
 export const CredentialType = z.enum(credentialTypes);
@@ -42,7 +40,8 @@ const noDuplicates = z.superRefine((apis: ApiRef[], ctx) => {
     seenApis.add(api.id);
     const seenPlans = new Set<string>();
     api.usagePlans.forEach((plan, planIndex) => {
-      if (seenPlans.has(plan.id)) ctx.addIssue({ code: 'custom', path: [index, 'usagePlans', planIndex, 'id'], message: `usage plan ${plan.id} is listed twice` });
+      if (seenPlans.has(plan.id))
+        ctx.addIssue({ code: 'custom', path: [index, 'usagePlans', planIndex, 'id'], message: `usage plan ${plan.id} is listed twice` });
       seenPlans.add(plan.id);
     });
   });

@@ -10,7 +10,9 @@ const { credentialPolicy } = settings;
 /** The same audit as `npm run audit`, on the deployment's own settings. */
 const audit = new Audit({
   registryTableName: settings.registryTableName,
-  ...(issuesCredentialType(credentialPolicy, 'API_KEY') ? { apiKeys: credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {} } : {}),
+  ...(issuesCredentialType(credentialPolicy, 'API_KEY')
+    ? { apiKeys: credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {} }
+    : {}),
   ...(settings.cognito ? { appClients: settings.cognito } : {}),
   leaseMs: settings.claim.leaseMs,
 });
@@ -29,6 +31,11 @@ export const handler = async () => {
   const foreign = metrics.singleMetric();
   foreign.addMetric('ForeignCredentials', MetricUnit.Count, report.totals.foreign);
   // Findings name apps and credential ids, never a secret; the full list is one `npm run audit` away.
-  logger[report.drift.length > 0 ? 'warn' : 'info']('Audit finished', { counts: report.counts, totals: report.totals, calls, drift: report.drift.slice(0, 200) });
+  logger[report.drift.length > 0 ? 'warn' : 'info']('Audit finished', {
+    counts: report.counts,
+    totals: report.totals,
+    calls,
+    drift: report.drift.slice(0, 200),
+  });
   return { counts: report.counts, totals: report.totals };
 };

@@ -3,7 +3,16 @@ import type { Grant } from '#provisioning/provisioner';
 import { currentCaller } from './caller.ts';
 
 /** What changed: the webhook's own operations, and the audit's repairs. */
-export type HistoryAction = 'CREATE' | 'UPDATE' | 'REVOKE' | 'MARK_GONE' | 'DELETE_ORPHAN' | 'MARK_REVOKED' | 'REGRANT' | 'FINISH_CLAIM' | 'RELEASE_CLAIM';
+export type HistoryAction =
+  | 'CREATE'
+  | 'UPDATE'
+  | 'REVOKE'
+  | 'MARK_GONE'
+  | 'DELETE_ORPHAN'
+  | 'MARK_REVOKED'
+  | 'REGRANT'
+  | 'FINISH_CLAIM'
+  | 'RELEASE_CLAIM';
 
 /** One change to one app's credential. Built from named fields only: never a secret. */
 export interface HistoryEntry {

@@ -10,7 +10,10 @@ const credentialSetNames = ['basic', 'bearerTokens', 'apiKeys'];
 const Pair = z.pipe(
   z
     .looseObject({
-      username: z.string().check(z.minLength(1), z.refine((name) => !name.includes(':'), 'a username cannot contain ":"')),
+      username: z.string().check(
+        z.minLength(1),
+        z.refine((name) => !name.includes(':'), 'a username cannot contain ":"'),
+      ),
       password: z.string().check(z.minLength(8)),
     })
     .check(z.refine((pair) => !credentialSetNames.some((name) => name in pair), 'a pair cannot also hold credential sets: put it in "basic"')),
@@ -50,8 +53,14 @@ export interface AcceptedCredentials {
 
 /** One pair, a list of pairs (both as before), or named credential sets of every kind. */
 export const CredentialsSecret = z.union([
-  z.pipe(Pair, z.transform((pair): AcceptedCredentials => ({ basic: [pair], bearerTokens: [], apiKeys: [] }))),
-  z.pipe(pairList, z.transform((pairs): AcceptedCredentials => ({ basic: pairs, bearerTokens: [], apiKeys: [] }))),
+  z.pipe(
+    Pair,
+    z.transform((pair): AcceptedCredentials => ({ basic: [pair], bearerTokens: [], apiKeys: [] })),
+  ),
+  z.pipe(
+    pairList,
+    z.transform((pairs): AcceptedCredentials => ({ basic: pairs, bearerTokens: [], apiKeys: [] })),
+  ),
   z.pipe(
     CredentialSets,
     z.transform(
@@ -68,20 +77,19 @@ export const CredentialsSecret = z.union([
  * Reads the accepted credentials from Secrets Manager, cached for `cacheSeconds` so a
  * rotation reaches every container within that time without a read per request.
  */
-export const secretBackedCredentials =
-  (secretId: string, cacheSeconds: number) => async (): Promise<AcceptedCredentials> => {
-    let raw: unknown;
-    try {
-      raw = await getSecret(secretId, { maxAge: cacheSeconds, transform: 'json' });
-    } catch (error) {
-      logger.error('Cannot read the credentials secret', { secretId, errorName: (error as Error).name });
-      throw unavailable('AUTH_UNAVAILABLE', 'The webhook cannot check credentials right now; retry shortly.', error);
-    }
-    const parsed = CredentialsSecret.safeParse(raw);
-    if (!parsed.success) {
-      // Only the paths of the problems are logged: the values are secrets.
-      logger.error('The credentials secret is malformed', { secretId, problems: parsed.error.issues.map((i) => i.path.join('.')) });
-      throw unavailable('AUTH_MISCONFIGURED', 'The webhook is misconfigured and cannot check credentials.');
-    }
-    return parsed.data;
-  };
+export const secretBackedCredentials = (secretId: string, cacheSeconds: number) => async (): Promise<AcceptedCredentials> => {
+  let raw: unknown;
+  try {
+    raw = await getSecret(secretId, { maxAge: cacheSeconds, transform: 'json' });
+  } catch (error) {
+    logger.error('Cannot read the credentials secret', { secretId, errorName: (error as Error).name });
+    throw unavailable('AUTH_UNAVAILABLE', 'The webhook cannot check credentials right now; retry shortly.', error);
+  }
+  const parsed = CredentialsSecret.safeParse(raw);
+  if (!parsed.success) {
+    // Only the paths of the problems are logged: the values are secrets.
+    logger.error('The credentials secret is malformed', { secretId, problems: parsed.error.issues.map((i) => i.path.join('.')) });
+    throw unavailable('AUTH_MISCONFIGURED', 'The webhook is misconfigured and cannot check credentials.');
+  }
+  return parsed.data;
+};

@@ -7,7 +7,6 @@ export interface BasicCredential {
   password: string;
 }
 
-
 // RFC 7617: scheme is case-insensitive, then (RFC 7235's 1*SP) one or more spaces, no other
 // whitespace, and a base64 token (RFC 4648 alphabet, padded).
 const basicHeader = /^basic +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/i;
@@ -15,7 +14,9 @@ const basicHeader = /^basic +((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z
 /** Every Authorization value the event carries, whatever the letter case of the header names. */
 const authorizationValues = (event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>) => {
   const named = <T>(map: Record<string, T> | null | undefined) =>
-    Object.entries(map ?? {}).filter(([name]) => name.toLowerCase() === 'authorization').map(([, value]) => value);
+    Object.entries(map ?? {})
+      .filter(([name]) => name.toLowerCase() === 'authorization')
+      .map(([, value]) => value);
   return { single: named(event.headers), multi: named(event.multiValueHeaders).flat() };
 };
 

@@ -35,7 +35,12 @@ export const errorResponder = (): MiddlewareObj<APIGatewayProxyEvent, APIGateway
 const describeCause = (cause: unknown): unknown => {
   if (!(cause instanceof Error)) return cause === undefined ? undefined : String(cause);
   if (cause instanceof LeftoversError) {
-    return { name: cause.name, message: cause.message, original: describeCause(cause.original), rollbackFailure: describeCause(cause.rollbackFailure) };
+    return {
+      name: cause.name,
+      message: cause.message,
+      original: describeCause(cause.original),
+      rollbackFailure: describeCause(cause.rollbackFailure),
+    };
   }
   const metadata = (cause as { $metadata?: { httpStatusCode?: number; requestId?: string; attempts?: number } }).$metadata;
   return {

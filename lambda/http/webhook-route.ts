@@ -39,7 +39,14 @@ const edge = () =>
     .use(requestOutcome())
     .use(errorResponder())
     // Before the normalizer: it merges headers whose names differ only in case, which could hide a second Authorization.
-    .use(authentication({ config: settings.authentication, realm: settings.basicAuth.realm, acceptedCredentials, ...(verifyAccessToken ? { verifyAccessToken } : {}) }))
+    .use(
+      authentication({
+        config: settings.authentication,
+        realm: settings.basicAuth.realm,
+        acceptedCredentials,
+        ...(verifyAccessToken ? { verifyAccessToken } : {}),
+      }),
+    )
     .use(httpHeaderNormalizer());
 
 /** A route that takes a JSON body: the handler runs only for an authenticated caller and a valid body. */
@@ -53,5 +60,4 @@ export const jsonRoute = <S extends z.ZodMiniType>(
     .handler((event, context) => withCaller(callerOf(event), () => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context)));
 
 /** A route without a body. */
-export const bodilessRoute = (handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) =>
-  edge().handler(handler);
+export const bodilessRoute = (handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) => edge().handler(handler);

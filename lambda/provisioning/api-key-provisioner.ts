@@ -83,10 +83,10 @@ export class ApiKeyProvisioner implements Provisioner {
     const key = await createOrLeftovers(
       this.apiGateway.send(
         new CreateApiKeyCommand({
-        name: resourceName(app),
-        description: `Portal app "${app.appName}" of ${app.developer}. Managed by ${managedByValue}: change it through the portal.`.slice(0, 1000),
-        enabled: true,
-        tags: { [managedByTag]: managedByValue, [appKeyTag]: tagValue(app.appKey), developer: tagValue(app.developer) },
+          name: resourceName(app),
+          description: `Portal app "${app.appName}" of ${app.developer}. Managed by ${managedByValue}: change it through the portal.`.slice(0, 1000),
+          enabled: true,
+          tags: { [managedByTag]: managedByValue, [appKeyTag]: tagValue(app.appKey), developer: tagValue(app.developer) },
         }),
       ),
     );
@@ -247,7 +247,11 @@ export class ApiKeyProvisioner implements Provisioner {
     try {
       for await (const page of paginateGetUsagePlans({ client: this.apiGateway, pageSize: 500 }, { keyId })) {
         for (const plan of page.items ?? []) {
-          if (plan.id) plans.set(plan.id, (plan.apiStages ?? []).flatMap(({ apiId, stage }) => (apiId && stage ? [{ apiId, stage }] : [])));
+          if (plan.id)
+            plans.set(
+              plan.id,
+              (plan.apiStages ?? []).flatMap(({ apiId, stage }) => (apiId && stage ? [{ apiId, stage }] : [])),
+            );
         }
       }
     } catch (error) {

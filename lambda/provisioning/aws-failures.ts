@@ -4,7 +4,12 @@ import { isNetworkError } from '#commons/network-errors';
 import { logger } from '#commons/powertools';
 import { LeftoversError } from './provisioner.ts';
 
-const throttlingErrors = new Set(['TooManyRequestsException', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded']);
+const throttlingErrors = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+]);
 /** Cognito's LimitExceededException (HTTP 400) is a quota; API Gateway's (HTTP 429) is its rate limit. */
 const quotaErrors = new Set(['LimitExceededException', 'ServiceQuotaExceededException']);
 
@@ -18,8 +23,7 @@ const configurationErrors: Record<string, string> = {
   InvalidParameterException: 'USER_POOL_ID, ACCESS_TOKEN_VALIDITY_MINUTES or the CREDENTIAL_POLICY scopes',
 };
 
-export const isNotFound = (error: unknown) =>
-  ['NotFoundException', 'ResourceNotFoundException'].includes((error as Error)?.name);
+export const isNotFound = (error: unknown) => ['NotFoundException', 'ResourceNotFoundException'].includes((error as Error)?.name);
 
 /**
  * IAM refused the call. API Gateway answers 403 with AccessDeniedException (not in its SDK
@@ -75,7 +79,14 @@ export const createOrLeftovers = async <T>(create: Promise<T>): Promise<T> => {
 export const toWebhookError = (error: unknown, action: string): unknown => {
   if (error instanceof WebhookError) return error;
   if (error instanceof LeftoversError) {
-    return new WebhookError(502, 'AWS_FAILURE', `AWS failed while ${action} and the partial change could not be undone yet; retry the request to finish it.`, undefined, {}, { cause: error });
+    return new WebhookError(
+      502,
+      'AWS_FAILURE',
+      `AWS failed while ${action} and the partial change could not be undone yet; retry the request to finish it.`,
+      undefined,
+      {},
+      { cause: error },
+    );
   }
   if (!isAwsFailure(error)) return error; // a bug: the edge logs it and answers 500
   const name = (error as Error).name;
@@ -87,7 +98,7 @@ export const toWebhookError = (error: unknown, action: string): unknown => {
   const setting = configurationErrors[name];
   if (setting !== undefined) {
     // AWS's message says exactly what it refused; it goes to the log, never to the caller.
-    logger.error('Cognito refused the deployment\'s app-client configuration', { setting, errorName: name, awsMessage: (error as Error).message });
+    logger.error("Cognito refused the deployment's app-client configuration", { setting, errorName: name, awsMessage: (error as Error).message });
     return misconfigured(setting, error);
   }
   return awsFailure(action, error);

@@ -9,7 +9,15 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isNotFound, requireAnswer } from './aws-failures.ts';
-import { type AppIdentity, type Grant, type IssuedCredential, leftoversOnFailure, type Provisioner, resourceName, undoThenRethrow } from './provisioner.ts';
+import {
+  type AppIdentity,
+  type Grant,
+  type IssuedCredential,
+  leftoversOnFailure,
+  type Provisioner,
+  resourceName,
+  undoThenRethrow,
+} from './provisioner.ts';
 
 export interface ClientCredentialsSettings {
   userPoolId: string;
@@ -26,7 +34,10 @@ const maxScopesPerClient = 50;
 /** More scopes than one app client may hold is the request's doing (too many APIs at once): 422, before any write. */
 const expectScopesFit = (scopes: readonly string[]) => {
   if (scopes.length > maxScopesPerClient) {
-    throw unprocessable('TOO_MANY_SCOPES', `The requested APIs need ${scopes.length} OAuth scopes; one app client can hold at most ${maxScopesPerClient}.`);
+    throw unprocessable(
+      'TOO_MANY_SCOPES',
+      `The requested APIs need ${scopes.length} OAuth scopes; one app client can hold at most ${maxScopesPerClient}.`,
+    );
   }
 };
 
@@ -70,7 +81,9 @@ export class ClientCredentialsProvisioner implements Provisioner {
     if (sameScopes(client.AllowedOAuthScopes, desired.scopes)) return;
     expectScopesFit(desired.scopes);
     // UpdateUserPoolClient resets every setting it is not given: always send the whole configuration.
-    await this.cognito.send(new UpdateUserPoolClientCommand({ ...this.configuration(client.ClientName as string, desired.scopes), ClientId: credentialId }));
+    await this.cognito.send(
+      new UpdateUserPoolClientCommand({ ...this.configuration(client.ClientName as string, desired.scopes), ClientId: credentialId }),
+    );
   }
 
   async revoke(credentialId: string): Promise<void> {
@@ -113,7 +126,9 @@ export class ClientCredentialsProvisioner implements Provisioner {
 
   private async describe(clientId: string): Promise<UserPoolClientType | undefined> {
     try {
-      const { UserPoolClient } = await this.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: this.settings.userPoolId, ClientId: clientId }));
+      const { UserPoolClient } = await this.cognito.send(
+        new DescribeUserPoolClientCommand({ UserPoolId: this.settings.userPoolId, ClientId: clientId }),
+      );
       return UserPoolClient;
     } catch (error) {
       if (isNotFound(error)) return undefined;

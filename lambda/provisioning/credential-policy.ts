@@ -52,7 +52,10 @@ export class CredentialPolicy {
       throw unprocessable('UNKNOWN_USAGE_PLAN', `Usage plan ${notAllowed.join(', ')} is not one this deployment links API keys to.`);
     }
     if (plans.length > maxUsagePlansPerKey) {
-      throw unprocessable('TOO_MANY_USAGE_PLANS', `An API key can join at most ${maxUsagePlansPerKey} usage plans; this request names ${plans.length}.`);
+      throw unprocessable(
+        'TOO_MANY_USAGE_PLANS',
+        `An API key can join at most ${maxUsagePlansPerKey} usage plans; this request names ${plans.length}.`,
+      );
     }
     const stagesOf = async (fresh: boolean): Promise<StagesByPlan> =>
       new Map(await Promise.all(plans.map(async (plan) => [plan, await this.usagePlans.stagesOf(plan, { fresh })] as const)));
@@ -73,12 +76,16 @@ export class CredentialPolicy {
     const stagesOf = (plan: string) => stagesByPlan.get(plan) ?? [];
     for (const api of apis) {
       const foreign = api.usagePlans.find((plan) => !stagesOf(plan.id).some((stage) => stage.apiId === api.id));
-      if (foreign) return unprocessable('USAGE_PLAN_NOT_FOR_API', `Usage plan ${foreign.id} does not serve API ${api.id}; name a usage plan of that API.`);
+      if (foreign)
+        return unprocessable('USAGE_PLAN_NOT_FOR_API', `Usage plan ${foreign.id} does not serve API ${api.id}; name a usage plan of that API.`);
     }
     for (const plan of plans) {
       const reserved = stagesOf(plan).find((stage) => this.typeOf(stage.apiId) !== 'API_KEY');
       if (reserved) {
-        return unprocessable('USAGE_PLAN_NOT_FOR_API', `Usage plan ${plan} also serves API ${reserved.apiId}, which this deployment serves with client credentials only.`);
+        return unprocessable(
+          'USAGE_PLAN_NOT_FOR_API',
+          `Usage plan ${plan} also serves API ${reserved.apiId}, which this deployment serves with client credentials only.`,
+        );
       }
     }
     for (const [index, plan] of plans.entries()) {

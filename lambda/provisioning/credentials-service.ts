@@ -277,7 +277,13 @@ export class CredentialsService {
       throw error;
     }
     await this.options.history?.record(
-      historyEntry({ appKey: app.appKey, action: 'CREATE', credentialType: provisioner.credentialType, credentialId: issued.credentialId, after: grant }),
+      historyEntry({
+        appKey: app.appKey,
+        action: 'CREATE',
+        credentialType: provisioner.credentialType,
+        credentialId: issued.credentialId,
+        after: grant,
+      }),
     );
     logger.info('Credential created', { appKey: app.appKey, credentialType: provisioner.credentialType, credentialId: issued.credentialId });
     return this.respond(provisioner.credentialType, issued);
@@ -300,7 +306,10 @@ export class CredentialsService {
   private expectSameApp(record: CredentialRecord, app: AppIdentity, credentialType: CredentialType) {
     // Email domains are case-insensitive, and the portal may change the case of what it sends.
     if (record.developer.toLowerCase() !== app.developer.toLowerCase()) {
-      throw conflict('APP_DEVELOPER_MISMATCH', 'This app already holds credentials issued to another developer; a create for it must name the same developer.');
+      throw conflict(
+        'APP_DEVELOPER_MISMATCH',
+        'This app already holds credentials issued to another developer; a create for it must name the same developer.',
+      );
     }
     if (record.credentialType !== credentialType) {
       throw unprocessable(
@@ -332,7 +341,16 @@ export class CredentialsService {
   private pendingRecord(app: AppIdentity, credentialType: CredentialType, grant: Grant, claimToken: string) {
     const now = this.now();
     const iso = new Date(now).toISOString();
-    return { ...app, ...grant, credentialType, state: 'PENDING' as const, claimToken, leaseExpiresAt: now + this.options.leaseMs, createdAt: iso, updatedAt: iso };
+    return {
+      ...app,
+      ...grant,
+      credentialType,
+      state: 'PENDING' as const,
+      claimToken,
+      leaseExpiresAt: now + this.options.leaseMs,
+      createdAt: iso,
+      updatedAt: iso,
+    };
   }
 
   private lease(claimToken: string) {
@@ -416,7 +434,11 @@ export class CredentialsService {
   }
 
   /** A change that failed on AWS's side may have happened in part: the history says it was tried. */
-  private async recordingFailure<T>(action: HistoryAction, request: Parameters<typeof appKeyOf>[0] & { credentialType?: CredentialType }, operation: () => Promise<T>): Promise<T> {
+  private async recordingFailure<T>(
+    action: HistoryAction,
+    request: Parameters<typeof appKeyOf>[0] & { credentialType?: CredentialType },
+    operation: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await operation();
     } catch (error) {
@@ -424,7 +446,9 @@ export class CredentialsService {
       const status = (error as { statusCode?: number }).statusCode ?? 500;
       if (appKey !== undefined && status >= 500) {
         const outcome = (error as { code?: string }).code ?? 'INTERNAL_ERROR';
-        await this.options.history?.record(historyEntry({ appKey, action, ...(request.credentialType ? { credentialType: request.credentialType } : {}), outcome }));
+        await this.options.history?.record(
+          historyEntry({ appKey, action, ...(request.credentialType ? { credentialType: request.credentialType } : {}), outcome }),
+        );
       }
       throw error;
     }

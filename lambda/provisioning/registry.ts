@@ -28,9 +28,7 @@ export interface CredentialRecord extends AppIdentity, Grant {
  * cautious guess, a crashed create, so that its leftovers are looked for and, put back by `releaseClaim`,
  * it leaves an expired claim that the next call takes over.
  */
-export type ClaimOutcome =
-  | { claimed: true; previous?: CredentialRecord }
-  | { claimed: false; current?: CredentialRecord };
+export type ClaimOutcome = { claimed: true; previous?: CredentialRecord } | { claimed: false; current?: CredentialRecord };
 
 /**
  * `tookOver`: the app was held by a call whose lease ran out (it crashed or timed out midway);
@@ -167,7 +165,13 @@ export class Registry {
           UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease',
           ConditionExpression: '#state = :active AND credentialId = :id AND (attribute_not_exists(claimToken) OR leaseExpiresAt < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':token': claim.claimToken, ':lease': claim.leaseExpiresAt, ':active': 'ACTIVE', ':id': credentialId, ':now': now },
+          ExpressionAttributeValues: {
+            ':token': claim.claimToken,
+            ':lease': claim.leaseExpiresAt,
+            ':active': 'ACTIVE',
+            ':id': credentialId,
+            ':now': now,
+          },
           ReturnValues: 'ALL_OLD',
         }),
       );
@@ -201,7 +205,13 @@ export class Registry {
         Key: { appKey },
         UpdateExpression: 'SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now REMOVE claimToken, leaseExpiresAt',
         ConditionExpression: 'claimToken = :token',
-        ExpressionAttributeValues: { ':apis': grant.apiIds, ':plans': grant.usagePlanIds, ':scopes': grant.scopes, ':now': now, ':token': claimToken },
+        ExpressionAttributeValues: {
+          ':apis': grant.apiIds,
+          ':plans': grant.usagePlanIds,
+          ':scopes': grant.scopes,
+          ':now': now,
+          ':token': claimToken,
+        },
       }),
       {
         appKey,

@@ -186,7 +186,8 @@ function checkTags(tags: Record<string, string>): Record<string, string> {
   const entries = Object.entries(tags);
   if (entries.length > MAX_TAGS) throw badRequest(`A resource can have at most ${MAX_TAGS} tags`);
   for (const [key, value] of entries) {
-    if (key.length < 1 || key.length > 128 || !TAG_CHARACTERS.test(key) || key.toLowerCase().startsWith('aws:')) throw badRequest(`Invalid tag key: ${key}`);
+    if (key.length < 1 || key.length > 128 || !TAG_CHARACTERS.test(key) || key.toLowerCase().startsWith('aws:'))
+      throw badRequest(`Invalid tag key: ${key}`);
     if (value.length > 256 || !TAG_CHARACTERS.test(value)) throw badRequest(`Invalid tag value for key ${key}`);
   }
   return tags;
@@ -229,9 +230,7 @@ function getApiKeys({ state, query }: RestRequest): unknown {
   const namePrefix = query.get('name');
   const customerId = query.get('customerId');
   const matching = [...state.apiKeys.values()].filter(
-    (key) =>
-      (namePrefix === null || (key.name ?? '').startsWith(namePrefix)) &&
-      (customerId === null || key.customerId === customerId),
+    (key) => (namePrefix === null || (key.name ?? '').startsWith(namePrefix)) && (customerId === null || key.customerId === customerId),
   );
   const includeValues = query.get('includeValues') === 'true';
   return listToWire(paginate(matching, query), (key) => apiKeyToWire(key, includeValues));
@@ -331,7 +330,9 @@ function createUsagePlanKey({ state, params, body }: RestRequest): unknown {
   const linkedPlans = [...state.usagePlans.values()].filter((p) => p.keyIds.has(key.id));
   // "A given API key can be associated with only one usage plan for each stage of your API" (developer guide).
   // AWS documents the rule, not its error: ConflictException is our best reading (see the README).
-  const sharedStage = plan.apiStages.find((stage) => linkedPlans.some((p) => p.apiStages.some((s) => s.apiId === stage.apiId && s.stage === stage.stage)));
+  const sharedStage = plan.apiStages.find((stage) =>
+    linkedPlans.some((p) => p.apiStages.some((s) => s.apiId === stage.apiId && s.stage === stage.stage)),
+  );
   if (sharedStage) {
     throw conflict(
       `Usage Plan ${plan.id} cannot be added because API Key ${key.id} cannot reference multiple Usage Plans with the same API Stage: ${sharedStage.apiId}:${sharedStage.stage}`,
@@ -348,9 +349,7 @@ function createUsagePlanKey({ state, params, body }: RestRequest): unknown {
 function getUsagePlanKeys({ state, params, query }: RestRequest): unknown {
   const plan = findUsagePlan(state, params.usagePlanId);
   const namePrefix = query.get('name');
-  const keys = [...plan.keyIds]
-    .map((id) => findApiKey(state, id))
-    .filter((key) => namePrefix === null || (key.name ?? '').startsWith(namePrefix));
+  const keys = [...plan.keyIds].map((id) => findApiKey(state, id)).filter((key) => namePrefix === null || (key.name ?? '').startsWith(namePrefix));
   return listToWire(paginate(keys, query), usagePlanKeyToWire);
 }
 
@@ -454,4 +453,3 @@ const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 function listToWire<T>(page: Page<T>, toWire: (item: T) => JsonObject): JsonObject {
   return { item: page.items.map(toWire), position: page.position };
 }
-

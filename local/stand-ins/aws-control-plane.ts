@@ -169,12 +169,18 @@ async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessa
 /** Secrets Manager calls are recognised by their target header; everything else is API Gateway. */
 function resolveCall(req: IncomingMessage): ResolvedCall<ControlPlaneState> | UnknownCall {
   const target = req.headers['x-amz-target'];
-  const call = typeof target === 'string' ? forService(resolveSecretsManagerCall(req, target), 'secretsManager') : forService(resolveApiGatewayCall(req), 'apiGateway');
+  const call =
+    typeof target === 'string'
+      ? forService(resolveSecretsManagerCall(req, target), 'secretsManager')
+      : forService(resolveApiGatewayCall(req), 'apiGateway');
   return call;
 }
 
 /** A service's call, run against that service's part of the state current when it runs. */
-function forService<K extends keyof ControlPlaneState>(call: ResolvedCall<ControlPlaneState[K]> | UnknownCall, service: K): ResolvedCall<ControlPlaneState> | UnknownCall {
+function forService<K extends keyof ControlPlaneState>(
+  call: ResolvedCall<ControlPlaneState[K]> | UnknownCall,
+  service: K,
+): ResolvedCall<ControlPlaneState> | UnknownCall {
   if ('error' in call) return call;
   return { ...call, run: (state, body) => call.run(state[service], body) };
 }
@@ -212,4 +218,3 @@ class Harness {
     this.throttles.reset(this.initialThrottle);
   }
 }
-

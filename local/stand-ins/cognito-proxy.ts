@@ -56,7 +56,8 @@ export async function startCognitoProxy(cognitoLocalUrl: string): Promise<Cognit
       const aborted = await sleep(fault.delayMs, false, { signal: shutdown.signal }).catch(() => true);
       if (aborted) return;
     }
-    if (fault?.kind === 'error') return answerError(res, fault.status, fault.errorType, fault.message ?? `Injected ${fault.errorType} for ${operation}`);
+    if (fault?.kind === 'error')
+      return answerError(res, fault.status, fault.errorType, fault.message ?? `Injected ${fault.errorType} for ${operation}`);
 
     const refusal = ['CreateUserPoolClient', 'UpdateUserPoolClient'].includes(operation) ? appClientRefusal(body) : undefined;
     if (refusal) return answerError(res, 400, 'InvalidParameterException', refusal);

@@ -94,4 +94,3 @@ export class Throttles {
     for (const [operation, rule] of Object.entries(rules)) this.set(operation, rule);
   }
 }
-

@@ -115,11 +115,11 @@ function getSecretValue(state: SecretsManagerState, body: JsonObject): JsonObjec
   const secret = findSecret(state, requiredString(body, 'SecretId'));
   const versionId = optionalString(body, 'VersionId');
   const stage = optionalString(body, 'VersionStage') ?? (versionId === undefined ? AWSCURRENT : undefined);
-  const version = secret.versions.find(
-    (v) => (versionId === undefined || v.versionId === versionId) && (stage === undefined || v.stages.has(stage)),
-  );
+  const version = secret.versions.find((v) => (versionId === undefined || v.versionId === versionId) && (stage === undefined || v.stages.has(stage)));
   if (!version) {
-    throw resourceNotFound(`Secrets Manager can't find the specified secret value for ${versionId ? `VersionId: ${versionId}` : `staging label: ${stage}`}`);
+    throw resourceNotFound(
+      `Secrets Manager can't find the specified secret value for ${versionId ? `VersionId: ${versionId}` : `staging label: ${stage}`}`,
+    );
   }
   return {
     ARN: secret.arn,
@@ -208,4 +208,3 @@ function rejectSecretBinary(body: JsonObject): void {
 function optionalTags(body: JsonObject): SecretRecord['tags'] {
   return (optionalObjectList(body, 'Tags') ?? []).map((tag) => ({ Key: requiredString(tag, 'Key'), Value: requiredString(tag, 'Value') }));
 }
-

@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { APIGatewayClient, CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, UpdateApiKeyCommand } from '@aws-sdk/client-api-gateway';
-import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, DescribeUserPoolClientCommand, UpdateUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  APIGatewayClient,
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  UpdateApiKeyCommand,
+} from '@aws-sdk/client-api-gateway';
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  DescribeUserPoolClientCommand,
+  UpdateUserPoolClientCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll } from 'vitest';
 import { appKeyTag, managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
 import type { LocalWebhook } from '../../local/local-webhook.ts';
@@ -22,20 +34,40 @@ export const outOfBand = (webhook: LocalWebhook) => {
     createKey: async (name: string, tags: Record<string, string> = {}) =>
       (await apiGateway.send(new CreateApiKeyCommand({ name, enabled: true, tags }))).id as string,
     createWebhookLikeKey: async (appKey: string) =>
-      (await apiGateway.send(new CreateApiKeyCommand({ name: `portal-${appKey}`, enabled: true, tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey } }))).id as string,
+      (
+        await apiGateway.send(
+          new CreateApiKeyCommand({ name: `portal-${appKey}`, enabled: true, tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey } }),
+        )
+      ).id as string,
     deleteKey: (apiKey: string) => apiGateway.send(new DeleteApiKeyCommand({ apiKey })),
-    disableKey: (apiKey: string) => apiGateway.send(new UpdateApiKeyCommand({ apiKey, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] })),
+    disableKey: (apiKey: string) =>
+      apiGateway.send(new UpdateApiKeyCommand({ apiKey, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] })),
     link: (keyId: string, usagePlanId: string) => apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' })),
     unlink: (keyId: string, usagePlanId: string) => apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId })),
     createClient: async (name: string, flows: ('client_credentials' | 'code')[] = []) =>
       (
         await cognito.send(
-          new CreateUserPoolClientCommand({ UserPoolId, ClientName: name, GenerateSecret: true, AllowedOAuthFlows: flows, AllowedOAuthFlowsUserPoolClient: flows.length > 0 }),
+          new CreateUserPoolClientCommand({
+            UserPoolId,
+            ClientName: name,
+            GenerateSecret: true,
+            AllowedOAuthFlows: flows,
+            AllowedOAuthFlowsUserPoolClient: flows.length > 0,
+          }),
         )
       ).UserPoolClient?.ClientId as string,
     setScopes: (ClientId: string, scopes: string[]) =>
-      cognito.send(new UpdateUserPoolClientCommand({ UserPoolId, ClientId, AllowedOAuthFlows: ['client_credentials'], AllowedOAuthFlowsUserPoolClient: true, AllowedOAuthScopes: scopes })),
-    scopesOf: async (ClientId: string) => (await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId, ClientId }))).UserPoolClient?.AllowedOAuthScopes ?? [],
+      cognito.send(
+        new UpdateUserPoolClientCommand({
+          UserPoolId,
+          ClientId,
+          AllowedOAuthFlows: ['client_credentials'],
+          AllowedOAuthFlowsUserPoolClient: true,
+          AllowedOAuthScopes: scopes,
+        }),
+      ),
+    scopesOf: async (ClientId: string) =>
+      (await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId, ClientId }))).UserPoolClient?.AllowedOAuthScopes ?? [],
     clientExists: async (ClientId: string) => {
       try {
         await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId, ClientId }));
@@ -48,7 +80,9 @@ export const outOfBand = (webhook: LocalWebhook) => {
 };
 
 /** Every usage plan the local control plane is seeded with: the ones the local deployment links keys to. */
-const seededUsagePlanIds = (JSON.parse(readFileSync(new URL('../../local/seed.json', import.meta.url), 'utf8')) as { usagePlans: { id: string }[] }).usagePlans.map((plan) => plan.id);
+const seededUsagePlanIds = (
+  JSON.parse(readFileSync(new URL('../../local/seed.json', import.meta.url), 'utf8')) as { usagePlans: { id: string }[] }
+).usagePlans.map((plan) => plan.id);
 
 /** `npm run audit` in-process, with the local webhook's environment and its plans as the stack sets them; stdout, stderr and the exit code. */
 export const runAuditCommand = async (webhook: LocalWebhook, ...args: string[]) => {

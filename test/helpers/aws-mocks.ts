@@ -33,6 +33,8 @@ export { awsError, conditionFailed } from './aws-errors.ts';
 export const registryHolds = (...records: ({ appKey: string; credentialId?: string } & Record<string, unknown>)[]) => {
   aws.dynamodb.on(GetCommand).callsFake(({ Key }) => ({ Item: records.find((record) => record.appKey === Key?.appKey) }));
   aws.dynamodb.on(QueryCommand).callsFake(({ KeyConditionExpression, ExpressionAttributeValues = {} }) => ({
-    Items: records.filter((record) => /^credentialId = /.test(KeyConditionExpression ?? '') && Object.values(ExpressionAttributeValues).includes(record.credentialId)),
+    Items: records.filter(
+      (record) => /^credentialId = /.test(KeyConditionExpression ?? '') && Object.values(ExpressionAttributeValues).includes(record.credentialId),
+    ),
   }));
 };

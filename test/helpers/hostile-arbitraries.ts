@@ -73,12 +73,75 @@ const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
 const sized = (text: string, otherwise: Refusal): Refusal => (byteLength(text) > bodyLimitBytes ? tooLarge : otherwise);
 
 /** Every character JavaScript's `trim` removes: what "only whitespace" means for the app name. */
-const whitespace = [' ', '\t', '\n', '\r', '\v', '\f', '\u00a0', '\u1680', '\u2000', '\u2003', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'];
+const whitespace = [
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\v',
+  '\f',
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u2003',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+];
 
 /** Characters no identifier may contain: separators, path parts, control and invisible characters, non-ASCII letters. */
 const badIdCharacters = [
-  ' ', '/', '\\', '.', ':', '\t', '\n', '\r', '\0', '\u0001', '\u001b', '\u007f', '\u0085', 'é', 'ß', 'Ω', 'д', '😀', '\u202e', '\u200b',
-  '\ufeff', '\ud800', '１', '%', '?', '#', '&', '=', '+', '"', "'", '<', '>', '{', '}', '*', '$', '@', ',', ';', '|', '~', '`', '!', '(', ')', '[', ']',
+  ' ',
+  '/',
+  '\\',
+  '.',
+  ':',
+  '\t',
+  '\n',
+  '\r',
+  '\0',
+  '\u0001',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  'é',
+  'ß',
+  'Ω',
+  'д',
+  '😀',
+  '\u202e',
+  '\u200b',
+  '\ufeff',
+  '\ud800',
+  '１',
+  '%',
+  '?',
+  '#',
+  '&',
+  '=',
+  '+',
+  '"',
+  "'",
+  '<',
+  '>',
+  '{',
+  '}',
+  '*',
+  '$',
+  '@',
+  ',',
+  ';',
+  '|',
+  '~',
+  '`',
+  '!',
+  '(',
+  ')',
+  '[',
+  ']',
 ];
 const badSlugCharacters = badIdCharacters.filter((character) => character !== '.');
 
@@ -109,7 +172,11 @@ const hugeText = (min: number) =>
 
 const withBadCharacter = (valid: string, bad: readonly string[]) =>
   fc
-    .tuple(fc.stringMatching(new RegExp(`^[${valid}]{0,10}$`)), fc.array(fc.constantFrom(...bad), { minLength: 1, maxLength: 3 }), fc.stringMatching(new RegExp(`^[${valid}]{0,10}$`)))
+    .tuple(
+      fc.stringMatching(new RegExp(`^[${valid}]{0,10}$`)),
+      fc.array(fc.constantFrom(...bad), { minLength: 1, maxLength: 3 }),
+      fc.stringMatching(new RegExp(`^[${valid}]{0,10}$`)),
+    )
     .map(([before, inserted, after]) => `${before}${inserted.join('')}${after}`);
 
 /** Strings that are not API Gateway / Cognito identifiers. */
@@ -118,7 +185,19 @@ const invalidAwsId = fc.oneof(
   withBadCharacter('A-Za-z0-9_-', badIdCharacters),
   fc.stringMatching(/^[A-Za-z0-9_-]{129,400}$/),
   fc.string({ unit: 'binary', maxLength: 30 }).filter((text) => !isAwsId(text)),
-  fc.constantFrom('../../etc/passwd', '..', 'a b', 'a/b', '%2e%2e%2f', 'key123\0', ' key123', 'key123 ', 'key123\n', 'ＫＥＹ', 'arn:aws:apigateway:us-east-1::/apikeys/x'),
+  fc.constantFrom(
+    '../../etc/passwd',
+    '..',
+    'a b',
+    'a/b',
+    '%2e%2e%2f',
+    'key123\0',
+    ' key123',
+    'key123 ',
+    'key123\n',
+    'ＫＥＹ',
+    'arn:aws:apigateway:us-east-1::/apikeys/x',
+  ),
 );
 
 const invalidSlug = fc.oneof(
@@ -133,19 +212,64 @@ const invalidEmail = fc.oneof(
   blank,
   fc.string({ maxLength: 40 }).filter((text) => !text.includes('@')),
   fc.constantFrom(
-    'user@', '@example.com', 'user@example', 'user@@example.com', 'user @example.com', 'user@exa mple.com', '.user@example.com', 'us..er@example.com',
-    'user.@example.com', 'user@example.c', 'user@-example.com', 'üser@example.com', 'user@exämple.com', 'user@example.com\n', ' user@example.com',
-    'user@example.com ', 'user@example.com<script>', 'user@[127.0.0.1]', '"quoted"@example.com', 'user@localhost', 'user@example..com',
-    'user@.example.com', 'mailto:user@example.com', 'user@example.com,other@example.com', 'user@example.com.', 'user@exam_ple.com',
-    'user@123.123.123.123', 'a(b)@example.com', 'us\0er@example.com', 'user@example.com/', 'user%40example.com', 'user@ex@ample.com',
+    'user@',
+    '@example.com',
+    'user@example',
+    'user@@example.com',
+    'user @example.com',
+    'user@exa mple.com',
+    '.user@example.com',
+    'us..er@example.com',
+    'user.@example.com',
+    'user@example.c',
+    'user@-example.com',
+    'üser@example.com',
+    'user@exämple.com',
+    'user@example.com\n',
+    ' user@example.com',
+    'user@example.com ',
+    'user@example.com<script>',
+    'user@[127.0.0.1]',
+    '"quoted"@example.com',
+    'user@localhost',
+    'user@example..com',
+    'user@.example.com',
+    'mailto:user@example.com',
+    'user@example.com,other@example.com',
+    'user@example.com.',
+    'user@exam_ple.com',
+    'user@123.123.123.123',
+    'a(b)@example.com',
+    'us\0er@example.com',
+    'user@example.com/',
+    'user%40example.com',
+    'user@ex@ample.com',
   ),
-  fc.tuple(email, fc.constantFrom(' ', ',', '(', '<', ':', ';', '"', '\\', 'é', '\0', '😀', '\u202e')).map(([address, bad]) => address.replace('@', `${bad}@`)),
+  fc
+    .tuple(email, fc.constantFrom(' ', ',', '(', '<', ':', ';', '"', '\\', 'é', '\0', '😀', '\u202e'))
+    .map(([address, bad]) => address.replace('@', `${bad}@`)),
   fc.integer({ min: 243, max: 400 }).map((length) => `${'a'.repeat(length)}@example.com`),
 );
 
 const invalidCredentialType = fc.oneof(
-  fc.constantFrom('', 'api_key', 'Api_Key', 'API-KEY', 'APIKEY', 'API_KEY ', ' API_KEY', 'API_KEY\0', 'CLIENT_CREDENTIAL', 'OAUTH', 'BOTH',
-    'API_KEY,CLIENT_CREDENTIALS', '__proto__', 'constructor', 'toString', 'ＡＰＩ_ＫＥＹ'),
+  fc.constantFrom(
+    '',
+    'api_key',
+    'Api_Key',
+    'API-KEY',
+    'APIKEY',
+    'API_KEY ',
+    ' API_KEY',
+    'API_KEY\0',
+    'CLIENT_CREDENTIAL',
+    'OAUTH',
+    'BOTH',
+    'API_KEY,CLIENT_CREDENTIALS',
+    '__proto__',
+    'constructor',
+    'toString',
+    'ＡＰＩ_ＫＥＹ',
+  ),
   fc.string({ maxLength: 20 }).filter((text) => text !== 'API_KEY' && text !== 'CLIENT_CREDENTIALS'),
 );
 
@@ -187,7 +311,13 @@ const planList = fc.uniqueArray(fc.record({ id: awsId }), { minLength: 1, maxLen
 const apiList = fc.uniqueArray(fc.record({ id: awsId, usagePlans: planList }), { minLength: 1, maxLength: 3, selector: (api) => api.id });
 
 const appFields = fc.record(
-  { appName, appSlug: slug, developer: email, apis: apiList, customCredentials: fc.dictionary(shortString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3, noNullPrototype: true }) },
+  {
+    appName,
+    appSlug: slug,
+    developer: email,
+    apis: apiList,
+    customCredentials: fc.dictionary(shortString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3, noNullPrototype: true }),
+  },
   { requiredKeys: ['appName', 'developer', 'apis'] },
 );
 
@@ -320,18 +450,39 @@ const onApi = (label: string, index: number, change: (api: JsonObject, apis: unk
 const brokenApiList = (): fc.Arbitrary<Breaker>[] => [
   set('apis', 'wrong type', notArray),
   set('apis', 'empty', fc.constant([])),
-  set('apis', 'more than 50', fc.uniqueArray(awsId, { minLength: 51, maxLength: 120 }).map((ids) => ids.map((id) => ({ id, usagePlans: [{ id: 'plan1' }] })))),
+  set(
+    'apis',
+    'more than 50',
+    fc.uniqueArray(awsId, { minLength: 51, maxLength: 120 }).map((ids) => ids.map((id) => ({ id, usagePlans: [{ id: 'plan1' }] }))),
+  ),
   remove('apis'),
-  fc.tuple(fc.nat(), notObject).map(([index, item]) => ({ label: 'apis: item not an object', apply: (body: JsonObject) => void (Array.isArray(body.apis) && body.apis.splice(index % (body.apis.length + 1), 0, clone(item))) })),
+  fc
+    .tuple(fc.nat(), notObject)
+    .map(([index, item]) => ({
+      label: 'apis: item not an object',
+      apply: (body: JsonObject) => void (Array.isArray(body.apis) && body.apis.splice(index % (body.apis.length + 1), 0, clone(item))),
+    })),
   fc.nat().map((index) => onApi('id missing', index, (api) => void delete api.id)),
   fc.tuple(fc.nat(), notString).map(([index, id]) => onApi('id of the wrong type', index, (api) => void (api.id = clone(id)))),
   fc.tuple(fc.nat(), invalidAwsId).map(([index, id]) => onApi('id not an identifier', index, (api) => void (api.id = id))),
   fc.nat().map((index) => onApi('listed twice', index, (api, apis) => void apis.push(clone(api)))),
   fc.tuple(fc.nat(), notArray).map(([index, plans]) => onApi('usagePlans of the wrong type', index, (api) => void (api.usagePlans = clone(plans)))),
-  fc.tuple(fc.nat(), fc.uniqueArray(awsId, { minLength: 11, maxLength: 40 })).map(([index, ids]) => onApi('more than 10 usage plans', index, (api) => void (api.usagePlans = ids.map((id) => ({ id })))) ),
-  fc.tuple(fc.nat(), notObject).map(([index, plan]) => onApi('usage plan not an object', index, (api) => void (Array.isArray(api.usagePlans) && api.usagePlans.push(clone(plan))))),
-  fc.tuple(fc.nat(), fc.oneof(notString, invalidAwsId)).map(([index, id]) => onApi('usage plan id invalid', index, (api) => void (Array.isArray(api.usagePlans) && api.usagePlans.push({ id: clone(id) })))),
-  fc.nat().map((index) => onApi('usage plan without id', index, (api) => void (Array.isArray(api.usagePlans) && api.usagePlans.push({ name: 'gold' })))),
+  fc
+    .tuple(fc.nat(), fc.uniqueArray(awsId, { minLength: 11, maxLength: 40 }))
+    .map(([index, ids]) => onApi('more than 10 usage plans', index, (api) => void (api.usagePlans = ids.map((id) => ({ id }))))),
+  fc
+    .tuple(fc.nat(), notObject)
+    .map(([index, plan]) =>
+      onApi('usage plan not an object', index, (api) => void (Array.isArray(api.usagePlans) && api.usagePlans.push(clone(plan)))),
+    ),
+  fc
+    .tuple(fc.nat(), fc.oneof(notString, invalidAwsId))
+    .map(([index, id]) =>
+      onApi('usage plan id invalid', index, (api) => void (Array.isArray(api.usagePlans) && api.usagePlans.push({ id: clone(id) }))),
+    ),
+  fc
+    .nat()
+    .map((index) => onApi('usage plan without id', index, (api) => void (Array.isArray(api.usagePlans) && api.usagePlans.push({ name: 'gold' })))),
   fc.nat().map((index) =>
     onApi('usage plan listed twice', index, (api) => {
       const plans = Array.isArray(api.usagePlans) ? api.usagePlans : [];
@@ -431,8 +582,37 @@ const notAnObjectBody = (route: BodyRoute): fc.Arbitrary<BodyCase> =>
 
 /** Literals JSON does not have. */
 const notJsonValue = fc.constantFrom(
-  'NaN', 'Infinity', '-Infinity', 'undefined', '0x10', '010', '.5', '5.', '+1', '1e', 'True', 'None', 'nil', "'single'", '"a" "b"', '[1 2]', '{a:1}',
-  'new Date()', '[1,]', '{"a":1,}', '"\\x41"', '"\\u12"', '"\\q"', '"\\u{41}"', "\"\\'\"", '"tab\there"', '"line\nbreak"', '"nul\0"', '"abc', '-', '--1',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  'undefined',
+  '0x10',
+  '010',
+  '.5',
+  '5.',
+  '+1',
+  '1e',
+  'True',
+  'None',
+  'nil',
+  "'single'",
+  '"a" "b"',
+  '[1 2]',
+  '{a:1}',
+  'new Date()',
+  '[1,]',
+  '{"a":1,}',
+  '"\\x41"',
+  '"\\u12"',
+  '"\\q"',
+  '"\\u{41}"',
+  '"\\\'"',
+  '"tab\there"',
+  '"line\nbreak"',
+  '"nul\0"',
+  '"abc',
+  '-',
+  '--1',
 );
 
 /** Text that is not JSON: truncated, trailing commas, single quotes, NaN, comments, BOMs, garbage. */
@@ -446,19 +626,40 @@ const badJson = (route: BodyRoute): fc.Arbitrary<BodyCase> => {
     fc.tuple(text, notJsonValue).map(([t, literal]) => [`not a JSON value (${literal})`, `${t.slice(0, -1)},"x":${literal}}`]),
     fc.tuple(text, fc.constantFrom('/* c */%', '// c\n%', '%// c', '%/* c */', '%#c')).map(([t, shape]) => ['comment', shape.replace('%', t)]),
     text.map((t) => ['comment inside', t.replace('{', '{/* c */')]),
-    fc.tuple(text, fc.constantFrom('\ufeff\ufeff%', '%\ufeff', '\ufeff%x', '\ufeff', '\ufeff\ufeff')).map(([t, shape]) => ['byte order marks', shape.replace('%', t)]),
+    fc
+      .tuple(text, fc.constantFrom('\ufeff\ufeff%', '%\ufeff', '\ufeff%x', '\ufeff', '\ufeff\ufeff'))
+      .map(([t, shape]) => ['byte order marks', shape.replace('%', t)]),
     fc.tuple(text, fc.nat()).map(([t, cut]) => ['byte order mark and truncated', `\ufeff${t.slice(0, cut % t.length)}`]),
-    fc.tuple(text, fc.constantFrom('x', '}', ']', '%', '\0', ',', ';')).map(([t, garbage]) => ['trailing garbage', garbage === '%' ? `${t}${t}` : `${t}${garbage}`]),
-    fc.tuple(text, fc.integer({ min: 0, max: 0x1f })).map(([t, code]) => ['raw control character in a string', `${t.slice(0, -1)},"x":"a${String.fromCharCode(code)}b"}`]),
-    fc.constantFrom('', ' ', '\n\t', 'appName=x&developer=y', '<xml/>', 'null null', '{', '}', '[', '"', "{'a':1}", 'undefined').map((t) => ['not JSON at all', t]),
+    fc
+      .tuple(text, fc.constantFrom('x', '}', ']', '%', '\0', ',', ';'))
+      .map(([t, garbage]) => ['trailing garbage', garbage === '%' ? `${t}${t}` : `${t}${garbage}`]),
+    fc
+      .tuple(text, fc.integer({ min: 0, max: 0x1f }))
+      .map(([t, code]) => ['raw control character in a string', `${t.slice(0, -1)},"x":"a${String.fromCharCode(code)}b"}`]),
+    fc
+      .constantFrom('', ' ', '\n\t', 'appName=x&developer=y', '<xml/>', 'null null', '{', '}', '[', '"', "{'a':1}", 'undefined')
+      .map((t) => ['not JSON at all', t]),
   ];
   return fc.oneof(...cases).map(([kind, body]) => ({ kind: `bad JSON: ${kind}`, body, isBase64Encoded: false, expected: malformed }));
 };
 
 /** Byte sequences that are not UTF-8: bare continuation bytes, overlong forms, surrogates, beyond U+10FFFF, truncated. */
 const invalidUtf8Sequences = [
-  [0xff], [0xfe], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80],
-  [0xf5, 0x80, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0x80], [0xbf], [0xe2, 0x82], [0xf0, 0x9f, 0x98], [0xc3],
+  [0xff],
+  [0xfe],
+  [0xc0, 0x80],
+  [0xc1, 0xbf],
+  [0xe0, 0x80, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xed, 0xbf, 0xbf],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xf5, 0x80, 0x80, 0x80],
+  [0xf8, 0x88, 0x80, 0x80, 0x80],
+  [0x80],
+  [0xbf],
+  [0xe2, 0x82],
+  [0xf0, 0x9f, 0x98],
+  [0xc3],
 ];
 
 /** Bodies sent base64-encoded whose bytes are not UTF-8. */
@@ -468,7 +669,10 @@ const invalidUtf8 = (route: BodyRoute): fc.Arbitrary<BodyCase> => {
     fc.tuple(text, fc.constantFrom(...invalidUtf8Sequences), fc.nat()).map(([t, sequence, at]) => {
       const characters = Array.from(t);
       const cut = at % (characters.length + 1);
-      return ['invalid UTF-8 sequence', Buffer.concat([Buffer.from(characters.slice(0, cut).join('')), Buffer.from(sequence), Buffer.from(characters.slice(cut).join(''))])];
+      return [
+        'invalid UTF-8 sequence',
+        Buffer.concat([Buffer.from(characters.slice(0, cut).join('')), Buffer.from(sequence), Buffer.from(characters.slice(cut).join(''))]),
+      ];
     }),
     text.map((t) => ['UTF-16 with a byte order mark', Buffer.from(`\ufeff${t}`, 'utf16le')]),
     text.map((t) => ['Latin-1', Buffer.from(`${t.slice(0, -1)},"note":"café ñ"}`, 'latin1')]),
@@ -477,12 +681,19 @@ const invalidUtf8 = (route: BodyRoute): fc.Arbitrary<BodyCase> => {
       return ['random bytes', Buffer.concat([random.subarray(0, cut), Buffer.from([0xff]), random.subarray(cut)])];
     }),
   ];
-  return fc.oneof(...bytes).map(([kind, buffer]) => ({ kind: `base64 body: ${kind}`, body: buffer.toString('base64'), isBase64Encoded: true, expected: malformed }));
+  return fc
+    .oneof(...bytes)
+    .map(([kind, buffer]) => ({ kind: `base64 body: ${kind}`, body: buffer.toString('base64'), isBase64Encoded: true, expected: malformed }));
 };
 
 /** Plain JSON text wrongly flagged as base64: what it decodes to is not the body that was meant. */
 const mislabeledBase64 = (route: BodyRoute): fc.Arbitrary<BodyCase> =>
-  validBody(route).map((body) => ({ kind: 'plain text flagged as base64', body: JSON.stringify(body), isBase64Encoded: true, expected: notJsonOrInvalid }));
+  validBody(route).map((body) => ({
+    kind: 'plain text flagged as base64',
+    body: JSON.stringify(body),
+    isBase64Encoded: true,
+    expected: notJsonOrInvalid,
+  }));
 
 /** Every hostile body of ordinary size, each answered with 400 (or 413 when a huge field pushed it over the limit). */
 export const hostileBody = (route: BodyRoute): fc.Arbitrary<BodyCase> =>
@@ -503,7 +714,11 @@ const marker = 'HOSTILE_MARKER_5f1e';
 /** A valid body padded with an unknown field until it is `extra` bytes over the limit. */
 const oversize = (route: BodyRoute): fc.Arbitrary<BodyCase> =>
   fc
-    .tuple(validBody(route), fc.integer({ min: 1, max: 4096 }), fc.constantFrom('ASCII', '€ (3 bytes)', '😀 (4 bytes)', 'base64', 'not JSON', 'not UTF-8', '1 MB'))
+    .tuple(
+      validBody(route),
+      fc.integer({ min: 1, max: 4096 }),
+      fc.constantFrom('ASCII', '€ (3 bytes)', '😀 (4 bytes)', 'base64', 'not JSON', 'not UTF-8', '1 MB'),
+    )
     .map(([body, extra, how]) => {
       const target = bodyLimitBytes + extra;
       const shell = JSON.stringify({ ...body, padding: marker });
@@ -520,7 +735,12 @@ const oversize = (route: BodyRoute): fc.Arbitrary<BodyCase> =>
         case 'not JSON':
           return { kind: `over 64 KB: ${how}`, body: 'x'.repeat(target), isBase64Encoded: false, expected: tooLarge };
         case 'not UTF-8':
-          return { kind: `over 64 KB: ${how}`, body: Buffer.concat([Buffer.from(padded('a')), Buffer.from([0xff])]).toString('base64'), isBase64Encoded: true, expected: tooLarge };
+          return {
+            kind: `over 64 KB: ${how}`,
+            body: Buffer.concat([Buffer.from(padded('a')), Buffer.from([0xff])]).toString('base64'),
+            isBase64Encoded: true,
+            expected: tooLarge,
+          };
         case '1 MB':
           return { kind: `over 64 KB: ${how}`, body: shell.replace(marker, 'a'.repeat(1 << 20)), isBase64Encoded: false, expected: tooLarge };
         default:
@@ -549,7 +769,12 @@ const stringFields: Record<BodyRoute, readonly string[]> = {
 /** JSON nested 1,000–10,000 levels deep, as the whole body or as a known field's value. */
 const deeplyNested = (route: BodyRoute): fc.Arbitrary<BodyCase> =>
   fc
-    .tuple(validBody(route), fc.integer({ min: 500, max: 5_000 }).map((half) => half * 2), fc.constantFrom('arrays', 'objects', 'mixed'), fc.constantFrom('(the body)', ...stringFields[route]))
+    .tuple(
+      validBody(route),
+      fc.integer({ min: 500, max: 5_000 }).map((half) => half * 2),
+      fc.constantFrom('arrays', 'objects', 'mixed'),
+      fc.constantFrom('(the body)', ...stringFields[route]),
+    )
     .map(([body, depth, shape, where]) => {
       const deep = nested(depth, shape);
       // An array of objects is a valid `apis` value shape-wise, but its items lack an id: still invalid.
@@ -579,7 +804,13 @@ const isAcceptedPair = (username: string, password: string) => acceptedDecoded.i
 const named = (name: string) => fc.mixedCase(fc.constant(name));
 
 /** Media types the contract accepts as JSON. */
-const jsonMediaTypes = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/vnd.sensedia+json', 'application/json;charset=UTF-8');
+const jsonMediaTypes = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'Application/JSON',
+  'application/vnd.sensedia+json',
+  'application/json;charset=UTF-8',
+);
 
 const harmlessHeaders = fc.array(
   fc.tuple(fc.constantFrom('User-Agent', 'Accept', 'X-Forwarded-For', 'X-Amzn-Trace-Id', 'Host', 'X-Request-Id'), fc.string({ maxLength: 30 })),
@@ -591,7 +822,12 @@ const contentTypeLine = fc.tuple(named('content-type'), jsonMediaTypes);
 /** Correct credentials and (when wanted) a JSON media type, header names in any case. */
 export const correctHeaders = (withContentType: boolean): fc.Arbitrary<HeaderSet> =>
   fc
-    .tuple(named('authorization'), fc.constantFrom(goodAuthorization, `bAsIc ${goodToken}`, `BASIC ${goodToken}`, `Basic  ${goodToken}`, `basic    ${goodToken}`), contentTypeLine, harmlessHeaders)
+    .tuple(
+      named('authorization'),
+      fc.constantFrom(goodAuthorization, `bAsIc ${goodToken}`, `BASIC ${goodToken}`, `Basic  ${goodToken}`, `basic    ${goodToken}`),
+      contentTypeLine,
+      harmlessHeaders,
+    )
     .map(([authName, authorization, contentType, others]) => ({
       kind: 'correct headers',
       ...headerMaps([...others, [authName, authorization], ...(withContentType ? [contentType] : [])]),
@@ -600,11 +836,33 @@ export const correctHeaders = (withContentType: boolean): fc.Arbitrary<HeaderSet
 
 /** Authorization values that must be refused, each with what is wrong with it. */
 const hostileAuthorizationValue: fc.Arbitrary<[string, string]> = (() => {
-  const notAccepted = fc.tuple(fc.string({ maxLength: 40, unit: 'grapheme' }), fc.string({ maxLength: 40, unit: 'grapheme' })).filter(([user, password]) => !isAcceptedPair(user, password));
-  const nearUser = fc.constantFrom('Portal', 'PORTAL', 'portal ', ' portal', 'portal\0', 'portaI', 'роrtal', 'portal\u200b', 'portal\n', rotatedUser.username, 'someone');
+  const notAccepted = fc
+    .tuple(fc.string({ maxLength: 40, unit: 'grapheme' }), fc.string({ maxLength: 40, unit: 'grapheme' }))
+    .filter(([user, password]) => !isAcceptedPair(user, password));
+  const nearUser = fc.constantFrom(
+    'Portal',
+    'PORTAL',
+    'portal ',
+    ' portal',
+    'portal\0',
+    'portaI',
+    'роrtal',
+    'portal\u200b',
+    'portal\n',
+    rotatedUser.username,
+    'someone',
+  );
   const nearPassword = fc.constantFrom(
-    `${portalUser.password} `, ` ${portalUser.password}`, portalUser.password.toUpperCase(), portalUser.password.slice(0, -1), `${portalUser.password}\n`,
-    `${portalUser.password}\0`, rotatedUser.password, '', `${portalUser.password}${portalUser.password}`, portalUser.password.replace('-', '‐'),
+    `${portalUser.password} `,
+    ` ${portalUser.password}`,
+    portalUser.password.toUpperCase(),
+    portalUser.password.slice(0, -1),
+    `${portalUser.password}\n`,
+    `${portalUser.password}\0`,
+    rotatedUser.password,
+    '',
+    `${portalUser.password}${portalUser.password}`,
+    portalUser.password.replace('-', '‐'),
   );
   const flipOneLetter = fc.nat().map((at) => {
     const letters = [...goodToken].flatMap((character, index) => (/[A-Za-z]/.test(character) ? [index] : []));
@@ -615,31 +873,84 @@ const hostileAuthorizationValue: fc.Arbitrary<[string, string]> = (() => {
   });
   const cases: fc.Arbitrary<[string, string]>[] = [
     fc.constant(['empty', '']),
-    fc.tuple(fc.constantFrom('Bearer', 'Digest', 'Basics', 'Basic:', 'Negotiate', 'NTLM', 'AWS4-HMAC-SHA256', 'Token', 'B asic', 'Вasic', 'Baſic', 'Basic-'), fc.constant(goodToken)).map(([scheme, token]) => ['another scheme', `${scheme} ${token}`]),
-    fc.constantFrom(
-      `Basic${goodToken}`, `Basic \t${goodToken}`, ` Basic ${goodToken}`, `Basic ${goodToken} `, `Basic\t${goodToken}`, `Basic\n${goodToken}`, `Basic ${goodToken}\r\n`,
-      `Basic\u00a0${goodToken}`, `Basic ${goodToken}\0`, `Basic "${goodToken}"`, `Basic ${goodToken},`, `Basic ${goodToken}; charset=UTF-8`, `Basic ${goodToken}, Basic ${goodToken}`,
-      `Basic realm="x" ${goodToken}`, 'Basic', 'Basic ', goodToken, `Basic ${b64(goodAuthorization)}`, `Basic ${goodToken}=`, `Basic ${goodToken.replace(/=+$/, '')}`,
-      `Basic ${goodToken}==`, `Basic =${goodToken}`, `Basic ${goodToken.replaceAll('+', '-').replaceAll('/', '_')}x`,
-    ).map((value): [string, string] => ['malformed around the token', value]),
+    fc
+      .tuple(
+        fc.constantFrom(
+          'Bearer',
+          'Digest',
+          'Basics',
+          'Basic:',
+          'Negotiate',
+          'NTLM',
+          'AWS4-HMAC-SHA256',
+          'Token',
+          'B asic',
+          'Вasic',
+          'Baſic',
+          'Basic-',
+        ),
+        fc.constant(goodToken),
+      )
+      .map(([scheme, token]) => ['another scheme', `${scheme} ${token}`]),
+    fc
+      .constantFrom(
+        `Basic${goodToken}`,
+        `Basic \t${goodToken}`,
+        ` Basic ${goodToken}`,
+        `Basic ${goodToken} `,
+        `Basic\t${goodToken}`,
+        `Basic\n${goodToken}`,
+        `Basic ${goodToken}\r\n`,
+        `Basic\u00a0${goodToken}`,
+        `Basic ${goodToken}\0`,
+        `Basic "${goodToken}"`,
+        `Basic ${goodToken},`,
+        `Basic ${goodToken}; charset=UTF-8`,
+        `Basic ${goodToken}, Basic ${goodToken}`,
+        `Basic realm="x" ${goodToken}`,
+        'Basic',
+        'Basic ',
+        goodToken,
+        `Basic ${b64(goodAuthorization)}`,
+        `Basic ${goodToken}=`,
+        `Basic ${goodToken.replace(/=+$/, '')}`,
+        `Basic ${goodToken}==`,
+        `Basic =${goodToken}`,
+        `Basic ${goodToken.replaceAll('+', '-').replaceAll('/', '_')}x`,
+      )
+      .map((value): [string, string] => ['malformed around the token', value]),
     fc.tuple(fc.nat(), fc.constantFrom(' ', '\t', '\n', '\r\n', '.', '-', '_', '!', '*', '%', 'é', '😀', '\0')).map(([at, inserted]) => {
       const cut = 1 + (at % (goodToken.length - 1));
       return ['character inside the token', `Basic ${goodToken.slice(0, cut)}${inserted}${goodToken.slice(cut)}`];
     }),
     flipOneLetter.map((token) => ['token in another letter case', `Basic ${token}`]),
-    fc.string({ maxLength: 60 }).filter((token) => token.replace(/^ +/, '') !== goodToken).map((token) => ['not base64', `Basic ${token}`]),
-    fc.tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 })).map(([user, password]) => ['no colon', `Basic ${b64(`${user}${password}`.replaceAll(':', ''))}`]),
+    fc
+      .string({ maxLength: 60 })
+      .filter((token) => token.replace(/^ +/, '') !== goodToken)
+      .map((token) => ['not base64', `Basic ${token}`]),
+    fc
+      .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
+      .map(([user, password]) => ['no colon', `Basic ${b64(`${user}${password}`.replaceAll(':', ''))}`]),
     fc.oneof(fc.constant(portalUser.password), fc.string({ maxLength: 30 })).map((password) => ['empty user', `Basic ${b64(`:${password}`)}`]),
     nearUser.map((user) => ['right password, another user', basic(user, portalUser.password)]),
     nearPassword.map((password) => ['right user, another password', basic(portalUser.username, password)]),
     notAccepted.map(([user, password]) => ['wrong pair', basic(user, password)]),
     fc.integer({ min: 4_000, max: 100_000 }).map((length) => ['very long password', basic(portalUser.username, 'p'.repeat(length))]),
     fc.integer({ min: 4_000, max: 100_000 }).map((length) => ['very long value', `Basic ${'A'.repeat(length)}${length % 2 === 0 ? '==' : ''}`]),
-    fc.constantFrom('Basic пароль', 'Basic 😀😀😀😀', `Basic ${goodToken}\u202e`, 'Basic\u3000x', 'Ваsic eA==').map((value) => ['unicode in the header', value]),
-    fc.tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 20 }))
+    fc
+      .constantFrom('Basic пароль', 'Basic 😀😀😀😀', `Basic ${goodToken}\u202e`, 'Basic\u3000x', 'Ваsic eA==')
+      .map((value) => ['unicode in the header', value]),
+    fc
+      .tuple(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 20 }))
       .filter(([user, password]) => !isAcceptedPair(user, password))
       .map(([user, password]) => ['unicode credentials', basic(user, password)]),
-    fc.constantFrom([0x70, 0x3a, 0xff, 0xfe], [0xff, 0x3a, 0x70], [0x70, 0x6f, 0x72, 0x74, 0x61, 0x6c, 0x3a, 0xc0, 0x80], [0x70, 0x3a, 0xed, 0xa0, 0x80])
+    fc
+      .constantFrom(
+        [0x70, 0x3a, 0xff, 0xfe],
+        [0xff, 0x3a, 0x70],
+        [0x70, 0x6f, 0x72, 0x74, 0x61, 0x6c, 0x3a, 0xc0, 0x80],
+        [0x70, 0x3a, 0xed, 0xa0, 0x80],
+      )
       .map((bytes) => ['credentials not UTF-8', `Basic ${b64(Buffer.from(bytes))}`]),
     fc.constant(['Latin-1 credentials', `Basic ${Buffer.from('portal:café-horse', 'latin1').toString('base64')}`]),
   ];
@@ -653,21 +964,49 @@ export const hostileAuthorizationHeaders = (withContentType: boolean): fc.Arbitr
     context.map(([contentType, others]) => ({ kind, ...headerMaps([...others, ...lines, ...(withContentType ? [contentType] : [])]), presented }));
   const shapes: fc.Arbitrary<HeaderSet>[] = [
     // One Authorization header, name in any case.
-    fc.tuple(named('authorization'), hostileAuthorizationValue).chain(([name, [kind, value]]) => withContext(`Authorization: ${kind}`, [[name, value]], [value])),
+    fc
+      .tuple(named('authorization'), hostileAuthorizationValue)
+      .chain(([name, [kind, value]]) => withContext(`Authorization: ${kind}`, [[name, value]], [value])),
     // No Authorization header at all, or the right value under another name.
     withContext('no Authorization header', [], []),
-    fc.tuple(fc.constantFrom('Proxy-Authorization', 'X-Authorization', 'Authorisation', 'Authorization ', 'Authentication', 'WWW-Authenticate'), fc.constant(goodAuthorization))
+    fc
+      .tuple(
+        fc.constantFrom('Proxy-Authorization', 'X-Authorization', 'Authorisation', 'Authorization ', 'Authentication', 'WWW-Authenticate'),
+        fc.constant(goodAuthorization),
+      )
       .chain(([name, value]) => withContext(`credentials under ${JSON.stringify(name)}`, [[name, value]], [value])),
     // Two Authorization headers, one of them (or both) correct: ambiguous, so refused.
-    fc.tuple(named('authorization'), hostileAuthorizationValue, fc.boolean(), fc.boolean()).chain(([name, [kind, other], correctFirst, bothCorrect]) => {
-      const second = bothCorrect ? goodAuthorization : other;
-      const lines: [string, string][] = correctFirst ? [[name, goodAuthorization], [name, second]] : [[name, second], [name, goodAuthorization]];
-      return withContext(`two Authorization headers (${bothCorrect ? 'both correct' : `one correct, one ${kind}`})`, lines, [goodAuthorization, second]);
-    }),
+    fc
+      .tuple(named('authorization'), hostileAuthorizationValue, fc.boolean(), fc.boolean())
+      .chain(([name, [kind, other], correctFirst, bothCorrect]) => {
+        const second = bothCorrect ? goodAuthorization : other;
+        const lines: [string, string][] = correctFirst
+          ? [
+              [name, goodAuthorization],
+              [name, second],
+            ]
+          : [
+              [name, second],
+              [name, goodAuthorization],
+            ];
+        return withContext(`two Authorization headers (${bothCorrect ? 'both correct' : `one correct, one ${kind}`})`, lines, [
+          goodAuthorization,
+          second,
+        ]);
+      }),
   ];
   // `headers` and `multiValueHeaders` telling different stories: refused whenever either is hostile in a way the parser can see.
   const disagreeing = fc
-    .tuple(named('authorization'), hostileAuthorizationValue, contentTypeLine, fc.constantFrom('headers wrong, multiValueHeaders right', 'headers missing, multiValueHeaders right', 'headers right, multiValueHeaders two values'))
+    .tuple(
+      named('authorization'),
+      hostileAuthorizationValue,
+      contentTypeLine,
+      fc.constantFrom(
+        'headers wrong, multiValueHeaders right',
+        'headers missing, multiValueHeaders right',
+        'headers right, multiValueHeaders two values',
+      ),
+    )
     .map(([name, [kind, value], [ctName, ctValue], story]): HeaderSet => {
       const multiValueHeaders: Record<string, string[]> = withContentType ? { [ctName]: [ctValue] } : {};
       const headers: Record<string, string> = withContentType ? { [ctName]: ctValue } : {};
@@ -682,7 +1021,12 @@ export const hostileAuthorizationHeaders = (withContentType: boolean): fc.Arbitr
       }
       return { kind: `${story} (${kind})`, headers, multiValueHeaders, presented: [value, goodAuthorization] };
     });
-  const [single, missing, misnamed, twice] = shapes as [fc.Arbitrary<HeaderSet>, fc.Arbitrary<HeaderSet>, fc.Arbitrary<HeaderSet>, fc.Arbitrary<HeaderSet>];
+  const [single, missing, misnamed, twice] = shapes as [
+    fc.Arbitrary<HeaderSet>,
+    fc.Arbitrary<HeaderSet>,
+    fc.Arbitrary<HeaderSet>,
+    fc.Arbitrary<HeaderSet>,
+  ];
   return fc.oneof(
     { arbitrary: single, weight: 12 },
     { arbitrary: missing, weight: 1 },
@@ -695,10 +1039,33 @@ export const hostileAuthorizationHeaders = (withContentType: boolean): fc.Arbitr
 /** Content-Type values that do not declare JSON. */
 const notJsonMediaType = fc.oneof(
   fc.constantFrom(
-    '', ' ', 'text/plain', 'text/json', 'text/html', 'application/jsonp', 'application/json-seq', 'application/jsonx', 'application/json+xml',
-    'application/problem+xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/octet-stream',
-    '*/*', 'application/*', 'json', 'application/ json', ' application/json', 'application/json, text/plain', 'text/plain, application/json',
-    'application/json\0', 'application\\json', 'application/jsón', 'аpplication/json', 'application/js', 'application/json\u00a0x',
+    '',
+    ' ',
+    'text/plain',
+    'text/json',
+    'text/html',
+    'application/jsonp',
+    'application/json-seq',
+    'application/jsonx',
+    'application/json+xml',
+    'application/problem+xml',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'application/octet-stream',
+    '*/*',
+    'application/*',
+    'json',
+    'application/ json',
+    ' application/json',
+    'application/json, text/plain',
+    'text/plain, application/json',
+    'application/json\0',
+    'application\\json',
+    'application/jsón',
+    'аpplication/json',
+    'application/js',
+    'application/json\u00a0x',
   ),
   fc.string({ maxLength: 40 }).filter((value) => !/json/i.test(value)),
 );
@@ -723,10 +1090,19 @@ export const hostileContentTypeHeaders = (): fc.Arbitrary<HeaderSet> =>
         case 'not JSON':
           return { kind: `Content-Type ${JSON.stringify(wrong)}`, ...headerMaps([...others, auth, [ctName, wrong]]), ...base };
         case 'repeated, last not JSON':
-          return { kind: `Content-Type repeated: ${JSON.stringify(json)} then ${JSON.stringify(wrong)}`, ...headerMaps([...others, auth, [ctName, json], [ctName, wrong]]), ...base };
+          return {
+            kind: `Content-Type repeated: ${JSON.stringify(json)} then ${JSON.stringify(wrong)}`,
+            ...headerMaps([...others, auth, [ctName, json], [ctName, wrong]]),
+            ...base,
+          };
         default: {
           const maps = headerMaps([...others, auth]);
-          return { kind: 'Content-Type only in multiValueHeaders', headers: maps.headers, multiValueHeaders: { ...maps.multiValueHeaders, [ctName]: [json] }, ...base };
+          return {
+            kind: 'Content-Type only in multiValueHeaders',
+            headers: maps.headers,
+            multiValueHeaders: { ...maps.multiValueHeaders, [ctName]: [json] },
+            ...base,
+          };
         }
       }
     });

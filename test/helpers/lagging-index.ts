@@ -22,8 +22,7 @@ export const lagIndexes = (documents: DynamoDBDocumentClient, options: { lagMs: 
   const history = new Map<string, { at: number; image: Item | undefined }[]>();
   const historyKey = (table: string, key: unknown) => `${table}\n${String(key)}`;
 
-  const imageAsOf = (entries: { at: number; image: Item | undefined }[], time: number) =>
-    entries.filter((entry) => entry.at <= time).at(-1)?.image;
+  const imageAsOf = (entries: { at: number; image: Item | undefined }[], time: number) => entries.filter((entry) => entry.at <= time).at(-1)?.image;
 
   documents.middlewareStack.add(
     (next, context) => async (args: any) => {

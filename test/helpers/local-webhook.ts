@@ -26,11 +26,20 @@ export const startWebhookForTests = async (options: Partial<LocalWebhookOptions>
   });
   afterAll(() => webhook.close());
 
-  const send = async (method: 'GET' | 'POST', route: string, body?: unknown, init: { authorization?: string | null; headers?: Record<string, string> } = {}) => {
+  const send = async (
+    method: 'GET' | 'POST',
+    route: string,
+    body?: unknown,
+    init: { authorization?: string | null; headers?: Record<string, string> } = {},
+  ) => {
     const headers: Record<string, string> = { ...init.headers };
     if (init.authorization !== null) headers.Authorization = init.authorization ?? basic(portalUser.username, portalUser.password);
     if (body !== undefined) headers['Content-Type'] ??= 'application/json';
-    const response = await fetch(`${webhook.url}${route}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await fetch(`${webhook.url}${route}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await response.text();
     expectResponseMatchesOpenApi(method, route, { statusCode: response.status, headers: Object.fromEntries(response.headers), body: text });
     return { status: response.status, headers: response.headers, text, json: text ? JSON.parse(text) : undefined } satisfies PortalResponse;

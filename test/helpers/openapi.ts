@@ -207,7 +207,8 @@ export const expectResponseMatchesOpenApi = (method: string, path: string, respo
   const contentType = headerValue(response.headers, 'content-type');
   if (contentType !== undefined) {
     const mediaType = String(contentType).split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!(mediaType in content)) throw new Error(`${where}: Content-Type ${String(contentType)} is not documented (documented: ${Object.keys(content).join(', ')})`);
+    if (!(mediaType in content))
+      throw new Error(`${where}: Content-Type ${String(contentType)} is not documented (documented: ${Object.keys(content).join(', ')})`);
   }
 
   const media = jsonMediaType(content);

@@ -40,7 +40,16 @@ export const startTokenIssuer = async (issuer: string) => {
     /** An access token signed with `key`; `claims` override the defaults, `undefined` removes one. */
     mint: (key: IssuerKey, claims: JWTPayload = {}, header: Record<string, unknown> = {}) => {
       const now = Math.floor(Date.now() / 1000);
-      const payload: JWTPayload = { iss: issuer, sub: 'caller-app', client_id: 'caller-app', token_use: 'access', scope: 'webhook/invoke', iat: now, exp: now + 300, ...claims };
+      const payload: JWTPayload = {
+        iss: issuer,
+        sub: 'caller-app',
+        client_id: 'caller-app',
+        token_use: 'access',
+        scope: 'webhook/invoke',
+        iat: now,
+        exp: now + 300,
+        ...claims,
+      };
       for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
       return new SignJWT(payload).setProtectedHeader({ alg: key.publicJwk.alg as string, kid: key.kid, ...header }).sign(key.privateKey);
     },

@@ -9,7 +9,12 @@ export const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.
 export const testEnv = { account: '123456789012', region: 'eu-west-1' };
 
 /** A stack from cdk.json's own settings, optionally changed; bundles the functions only when asked. */
-export const buildStack = (options: { bundle: boolean; change?: (settings: Record<string, unknown>) => Record<string, unknown>; env?: typeof testEnv; stackName?: string }) => {
+export const buildStack = (options: {
+  bundle: boolean;
+  change?: (settings: Record<string, unknown>) => Record<string, unknown>;
+  env?: typeof testEnv;
+  stackName?: string;
+}) => {
   const context = { ...cdkJson.context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
   const app = new App({ context });
   const raw = app.node.tryGetContext(SETTINGS_CONTEXT_KEY) as Record<string, unknown>;
@@ -22,4 +27,6 @@ export const buildStack = (options: { bundle: boolean; change?: (settings: Recor
 export const nagFindings = (scope: IConstruct) =>
   new AwsSolutionsChecks(undefined, { verbose: true })
     .validateScope(scope)
-    .violations.flatMap((violation) => violation.violatingResources.map((resource) => `${violation.severity} ${violation.ruleName} at ${resource.constructPath}`));
+    .violations.flatMap((violation) =>
+      violation.violatingResources.map((resource) => `${violation.severity} ${violation.ruleName} at ${resource.constructPath}`),
+    );

@@ -84,7 +84,7 @@ export const accessTokenVerifier = (settings: AccessTokenSettings) => {
 class JwksUnavailable extends Error {
   readonly causeName: string;
   constructor(cause: unknown) {
-    super('The issuer\'s JWKS cannot be fetched', { cause });
+    super("The issuer's JWKS cannot be fetched", { cause });
     this.causeName = cause instanceof Error ? cause.name : 'unknown';
   }
 }

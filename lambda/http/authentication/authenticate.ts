@@ -78,7 +78,7 @@ export const authentication = (options: AuthenticationOptions): MiddlewareObj<AP
     const outcome = await options.verifyAccessToken(token);
     if (!outcome.valid) {
       if ('unavailable' in outcome) {
-        logger.error('Cannot fetch the issuer\'s keys', { reason: outcome.reason });
+        logger.error("Cannot fetch the issuer's keys", { reason: outcome.reason });
         throw unavailable('AUTH_UNAVAILABLE', 'The webhook cannot check credentials right now; retry shortly.');
       }
       return new Refusal('jwt', outcome.reason, 'invalid_token');
@@ -102,7 +102,9 @@ export const authentication = (options: AuthenticationOptions): MiddlewareObj<AP
       case 'basic': {
         if (!enabled('basic')) return new Refusal('basic', 'scheme not enabled');
         const accepted = await options.acceptedCredentials();
-        return matchesAny(presented.credential, accepted.basic) ? { scheme: 'basic', principal: presented.credential.username } : new Refusal('basic', 'wrong pair');
+        return matchesAny(presented.credential, accepted.basic)
+          ? { scheme: 'basic', principal: presented.credential.username }
+          : new Refusal('basic', 'wrong pair');
       }
       case 'bearer':
         return enabled('bearer') || enabled('jwt') ? bearerToken(presented.token) : new Refusal('bearer', 'scheme not enabled');

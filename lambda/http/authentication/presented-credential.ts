@@ -29,7 +29,9 @@ const apiKeyValue = /^[\x21-\x7e]+$/;
 const headerValue = (event: HeaderMaps, name: string): { value?: string } | 'ambiguous' => {
   const lower = name.toLowerCase();
   const named = <T>(map: Record<string, T> | null | undefined) =>
-    Object.entries(map ?? {}).filter(([key]) => key.toLowerCase() === lower).map(([, value]) => value);
+    Object.entries(map ?? {})
+      .filter(([key]) => key.toLowerCase() === lower)
+      .map(([, value]) => value);
   const single = named(event.headers);
   const multi = named(event.multiValueHeaders).flat();
   if (single.length > 1 || multi.length > 1) return 'ambiguous';

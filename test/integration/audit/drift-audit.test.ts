@@ -27,8 +27,19 @@ const createClient = async (appSlug: string) =>
 const deadClaim = async (appKey: string, leaseExpiresAt = Date.now() - 60_000) => {
   const at = new Date(Date.now() - 120_000).toISOString();
   const record: CredentialRecord & { claimToken: string; leaseExpiresAt: number } = {
-    appKey, appSlug: appKey, appName: appKey, developer: 'email@mycompany.com', credentialType: 'API_KEY', state: 'PENDING',
-    apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [], claimToken: `token-${appKey}`, leaseExpiresAt, createdAt: at, updatedAt: at,
+    appKey,
+    appSlug: appKey,
+    appName: appKey,
+    developer: 'email@mycompany.com',
+    credentialType: 'API_KEY',
+    state: 'PENDING',
+    apiIds: ['5aba4csvd4'],
+    usagePlanIds: ['1el57v'],
+    scopes: [],
+    claimToken: `token-${appKey}`,
+    leaseExpiresAt,
+    createdAt: at,
+    updatedAt: at,
   };
   expect((await registry.claim(record, Date.now())).claimed).toBe(true);
 };
@@ -89,7 +100,9 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     expect(byApp('moved-key')).toMatchObject({ recorded: ['1el57v'], actual: ['2fm68w'] });
     expect(byApp('narrowed-client')).toMatchObject({ recorded: ['payments/read', 'payments/write'], actual: ['payments/read'] });
     expect(byApp('stuck-with-key')).toMatchObject({ leftovers: [leftover] });
-    expect(audit.json.report.foreign.map((f: any) => f.credentialId).sort()).toEqual([...foreignKeys, ...foreignClients, webhook.caller.clientId].sort());
+    expect(audit.json.report.foreign.map((f: any) => f.credentialId).sort()).toEqual(
+      [...foreignKeys, ...foreignClients, webhook.caller.clientId].sort(),
+    );
     expect(audit.json.report.counts).toEqual({ ORPHAN: 2, GONE: 1, GRANT_MISMATCH: 2, STUCK_CLAIM: 2, DISABLED_KEY: 0 });
 
     // Act: a dry run changes nothing.
@@ -105,7 +118,15 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     // Assess: each action applied and logged, AWS and the registry brought in line.
     expect(repaired.exitCode).toBe(0);
     expect(repaired.json.repairs.map((r: any) => `${r.action} ${r.outcome}`).sort()).toEqual(
-      ['DELETE_ORPHAN APPLIED', 'DELETE_ORPHAN APPLIED', 'FINISH_CLAIM APPLIED', 'MARK_REVOKED APPLIED', 'REGRANT APPLIED', 'REGRANT APPLIED', 'RELEASE_CLAIM APPLIED'].sort(),
+      [
+        'DELETE_ORPHAN APPLIED',
+        'DELETE_ORPHAN APPLIED',
+        'FINISH_CLAIM APPLIED',
+        'MARK_REVOKED APPLIED',
+        'REGRANT APPLIED',
+        'REGRANT APPLIED',
+        'RELEASE_CLAIM APPLIED',
+      ].sort(),
     );
     expect(repaired.stderr.split('\n').filter((line) => line.startsWith('APPLIED'))).toHaveLength(7);
     expect(keyIds()).not.toContain(orphan);
@@ -156,10 +177,23 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     const { report } = await audit.run();
     const stale = report.drift.find((d) => d.appKey === 'raced-app' && d.kind === 'GRANT_MISMATCH');
     expect(stale).toMatchObject({ recorded: ['1el57v'], actual: ['1el57v', '5ip91z'] });
-    await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'raced-app', apis: withPlans('1el57v', '5ip91z') }), credentialType: 'API_KEY', apiKeyId: keyId });
+    await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'raced-app', apis: withPlans('1el57v', '5ip91z') }),
+      credentialType: 'API_KEY',
+      apiKeyId: keyId,
+    });
 
     // Act: the repair planned from the stale reading.
-    const result = await repair(stale as Drift, { registry: audit.registry, provisioners: new Map([['API_KEY', new ApiKeyProvisioner(apiGatewayClient, new UsagePlanCatalog(apiGatewayClient))]]), exists: async () => true, leaseMs: 60_000 }, true);
+    const result = await repair(
+      stale as Drift,
+      {
+        registry: audit.registry,
+        provisioners: new Map([['API_KEY', new ApiKeyProvisioner(apiGatewayClient, new UsagePlanCatalog(apiGatewayClient))]]),
+        exists: async () => true,
+        leaseMs: 60_000,
+      },
+      true,
+    );
     audit.destroy();
 
     // Assess: skipped, and the portal's update stands.
@@ -189,7 +223,11 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     const result = await repair(drift, { registry: auditRegistry, provisioners, exists: async () => true, leaseMs: 60_000 }, true);
     controlPlane.clearFaults();
     const record = await registry.get('regrant-refused');
-    const update = await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'regrant-refused', apis: withPlans('1el57v') }), credentialType: 'API_KEY', apiKeyId: keyId });
+    const update = await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'regrant-refused', apis: withPlans('1el57v') }),
+      credentialType: 'API_KEY',
+      apiKeyId: keyId,
+    });
 
     // Assess
     expect(result).toMatchObject({ action: 'REGRANT', outcome: 'FAILED' });
@@ -209,7 +247,11 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     })(apiGatewayClient, new UsagePlanCatalog(apiGatewayClient));
 
     // Act
-    const result = await repair(drift, { registry: auditRegistry, provisioners: new Map([['API_KEY', halfDone]]), exists: async () => true, leaseMs: 60_000 }, true);
+    const result = await repair(
+      drift,
+      { registry: auditRegistry, provisioners: new Map([['API_KEY', halfDone]]), exists: async () => true, leaseMs: 60_000 },
+      true,
+    );
     const record = await registry.get('regrant-leftovers');
 
     // Assess

@@ -20,7 +20,10 @@ const { webhook, get, post } = await startWebhookForTests({
 const fetchToken = async (clientId: string, clientSecret: string, scope: string) => {
   const response = await fetch(webhook.cognito.tokenUrl, {
     method: 'POST',
-    headers: { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ grant_type: 'client_credentials', scope }),
   });
   expect(response.status).toBe(200);
@@ -53,7 +56,11 @@ describe('authentication schemes of the local webhook', () => {
 
   it("refuses a token the pool issued to another of its clients: only the webhook's caller client is accepted", async () => {
     // Prepare
-    const admin = new CognitoIdentityProviderClient({ endpoint: webhook.cognito.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const admin = new CognitoIdentityProviderClient({
+      endpoint: webhook.cognito.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const { UserPoolClient: other } = await admin.send(
       new CreateUserPoolClientCommand({
         UserPoolId: webhook.cognito.userPoolId,
@@ -81,6 +88,8 @@ describe('authentication schemes of the local webhook', () => {
 
     // Assess
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm=.*, ApiKey realm=.*header="X-Webhook-Key"$/);
+    expect(response.headers.get('www-authenticate')).toMatch(
+      /^Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm=.*, ApiKey realm=.*header="X-Webhook-Key"$/,
+    );
   });
 });

@@ -108,7 +108,12 @@ const apisOf = (app: App, mask: number) => {
   const chosen = (mask % (2 ** app.apis.length - 1)) + 1;
   return app.apis.filter((_, index) => chosen & (1 << index));
 };
-const createRequestOf = (app: App, apis: readonly ApiRef[]) => ({ appName: `app ${app.appSlug}`, appSlug: app.appSlug, developer: 'dev@example.com', apis: [...apis] });
+const createRequestOf = (app: App, apis: readonly ApiRef[]) => ({
+  appName: `app ${app.appSlug}`,
+  appSlug: app.appSlug,
+  developer: 'dev@example.com',
+  apis: [...apis],
+});
 const credentialIdOf = (answer: CreateCredentialsResponse) => (answer.credentialType === 'API_KEY' ? answer.apiKeyId : answer.clientId);
 
 interface Answer {
@@ -154,7 +159,11 @@ const clientsIn = async (userPoolId: string) => {
     }),
   );
 };
-const plansLinkedTo = (keyId: string) => seed.usagePlans.filter((plan) => controlPlane.usagePlanKeyIds(plan.id).includes(keyId)).map((plan) => plan.id).sort();
+const plansLinkedTo = (keyId: string) =>
+  seed.usagePlans
+    .filter((plan) => controlPlane.usagePlanKeyIds(plan.id).includes(keyId))
+    .map((plan) => plan.id)
+    .sort();
 
 /** Registry ≡ AWS: each app holds in AWS exactly what its record says, and AWS holds nothing else. */
 const expectRegistryEqualsAws = async (registry: Registry, userPoolId: string) => {
@@ -171,9 +180,13 @@ const expectRegistryEqualsAws = async (registry: Registry, userPoolId: string) =
       expect(held, `${app.appSlug} has no credential`).toEqual([]);
       continue;
     }
-    expect(held.map((credential) => credential.id), `${app.appSlug} has exactly its recorded credential`).toEqual([record.credentialId]);
+    expect(
+      held.map((credential) => credential.id),
+      `${app.appSlug} has exactly its recorded credential`,
+    ).toEqual([record.credentialId]);
     accountedFor.add(record.credentialId as string);
-    if (app.credentialType === 'API_KEY') expect(plansLinkedTo(record.credentialId as string), `${app.appSlug}'s links`).toEqual([...record.usagePlanIds].sort());
+    if (app.credentialType === 'API_KEY')
+      expect(plansLinkedTo(record.credentialId as string), `${app.appSlug}'s links`).toEqual([...record.usagePlanIds].sort());
     else expect((held[0] as { scopes: string[] }).scopes, `${app.appSlug}'s scopes`).toEqual([...record.scopes].sort());
   }
   const orphans = [...keys.map((key) => key.id), ...clients.map((client) => client.id)].filter((id) => !accountedFor.has(id));
@@ -218,8 +231,11 @@ describe('concurrent create, update and revoke calls, in any interleaving of the
           // Without a revoke in the race, every create of an app answers with its one credential.
           for (const [index, app] of apps.entries()) {
             const revoked = operations.some((op, at) => op.app === index && op.kind === 'revoke' && answers[at]?.status === 204);
-            const created = answers.filter((answer, at) => operations[at]?.app === index && answer.status === 200).map((answer) => answer.credentialId);
-            if (!revoked && created.length > 0) expect(new Set(created), app.appSlug).toEqual(new Set([(await registry.get(app.appSlug))?.credentialId]));
+            const created = answers
+              .filter((answer, at) => operations[at]?.app === index && answer.status === 200)
+              .map((answer) => answer.credentialId);
+            if (!revoked && created.length > 0)
+              expect(new Set(created), app.appSlug).toEqual(new Set([(await registry.get(app.appSlug))?.credentialId]));
           }
         },
       ),

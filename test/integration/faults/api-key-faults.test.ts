@@ -17,7 +17,8 @@ const serverError = { kind: 'error', status: 500, errorType: 'InternalFailure' }
 const badRequest = { kind: 'error', status: 400, errorType: 'BadRequestException' } as const;
 
 const keysOf = (appSlug: string) => controlPlane.apiKeys().filter((key) => key.name === `portal-${appSlug}`);
-const create = (appSlug: string, ...plans: string[]) => post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(plans.length ? plans : ['1el57v'])) }));
+const create = (appSlug: string, ...plans: string[]) =>
+  post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(plans.length ? plans : ['1el57v'])) }));
 
 /** How many calls of `operation` the control plane received while `act` ran: other tests' calls do not count. */
 const callsDuring = async <T>(operation: string, act: () => Promise<T>) => {
@@ -172,11 +173,28 @@ describe('faults during createCredentials', () => {
     // Prepare: what a Lambda killed between CreateApiKey and the links leaves behind.
     const now = Date.now();
     await registry.claim(
-      { appKey: 'crashed', appName: 'a', developer: 'd@example.com', apiIds: [], usagePlanIds: [], scopes: [], credentialType: 'API_KEY', state: 'PENDING', claimToken: 'dead', leaseExpiresAt: now - 1, createdAt: '', updatedAt: '' },
+      {
+        appKey: 'crashed',
+        appName: 'a',
+        developer: 'd@example.com',
+        apiIds: [],
+        usagePlanIds: [],
+        scopes: [],
+        credentialType: 'API_KEY',
+        state: 'PENDING',
+        claimToken: 'dead',
+        leaseExpiresAt: now - 1,
+        createdAt: '',
+        updatedAt: '',
+      },
       now,
     );
     await new APIGatewayClient({ endpoint: controlPlane.url }).send(
-      new CreateApiKeyCommand({ name: 'portal-crashed', enabled: true, tags: { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'crashed' } }),
+      new CreateApiKeyCommand({
+        name: 'portal-crashed',
+        enabled: true,
+        tags: { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'crashed' },
+      }),
     );
 
     // Act
@@ -255,7 +273,7 @@ describe('faults during createCredentials', () => {
     await expectConsistent('fault-lost-refused');
   });
 
-  it('CreateApiKey succeeding on its second attempt, then the search for the first attempt\'s key failing: 502, the claim kept, and the retry after its lease leaves one key', async () => {
+  it("CreateApiKey succeeding on its second attempt, then the search for the first attempt's key failing: 502, the claim kept, and the retry after its lease leaves one key", async () => {
     // Prepare: the first attempt's key exists unanswered; the new key is answered; listing the app's keys fails.
     controlPlane.injectFault('CreateApiKey', { kind: 'drop-answer' }, 1);
     controlPlane.injectFault('GetApiKeys', serverError, persistent);
@@ -409,7 +427,11 @@ describe('faults during updateCredentials and revokeCredentials', () => {
     // Prepare: 2fm68w takes 1el57v's stage, so 1el57v is unlinked before the additions.
     const { json } = await create('fault-update');
     controlPlane.injectFault('CreateUsagePlanKey', badRequest, 1);
-    const update = { ...createRequest({ appSlug: 'fault-update', apis: withPlans('2fm68w', '5ip91z') }), credentialType: 'API_KEY', apiKeyId: json.apiKeyId };
+    const update = {
+      ...createRequest({ appSlug: 'fault-update', apis: withPlans('2fm68w', '5ip91z') }),
+      credentialType: 'API_KEY',
+      apiKeyId: json.apiKeyId,
+    };
     const plans = ['1el57v', '2fm68w', '5ip91z'];
 
     // Act
@@ -429,7 +451,11 @@ describe('faults during updateCredentials and revokeCredentials', () => {
     // Prepare
     const { json } = await create('fault-record-grant');
     failNextRegistryWrite('UpdateItemCommand');
-    const update = { ...createRequest({ appSlug: 'fault-record-grant', apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: json.apiKeyId };
+    const update = {
+      ...createRequest({ appSlug: 'fault-record-grant', apis: withPlans('2fm68w') }),
+      credentialType: 'API_KEY',
+      apiKeyId: json.apiKeyId,
+    };
     const linkedPlans = () => ['1el57v', '2fm68w', '3gn79x'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(json.apiKeyId));
 
     // Act

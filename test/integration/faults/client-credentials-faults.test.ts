@@ -80,7 +80,7 @@ describe('faults on the client-credentials path', () => {
     await expectConsistent('cc-fault-network');
   });
 
-  it('CreateUserPoolClient succeeding on its second attempt, then the search for the first attempt\'s client failing: 502, the claim kept, and the retry after its lease leaves one client', async () => {
+  it("CreateUserPoolClient succeeding on its second attempt, then the search for the first attempt's client failing: 502, the claim kept, and the retry after its lease leaves one client", async () => {
     // Prepare: the first attempt's client exists unanswered; the new one is answered; listing the pool's clients fails.
     cognitoProxy.injectFault(createClient, { kind: 'drop-answer' }, 1);
     cognitoProxy.injectFault('ListUserPoolClients', { kind: 'error', status: 500, errorType: 'InternalErrorException' }, persistent);

@@ -11,7 +11,8 @@ const { controlPlane } = webhook;
 const plans = ['1el57v', '2fm68w', '3gn79x', '5ip91z'];
 const keysOf = (appSlug: string) => controlPlane.apiKeys().filter((key) => key.name === `portal-${appSlug}`);
 const linkedPlans = (apiKeyId: string) => plans.filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(apiKeyId));
-const create = (appSlug: string, ...planIds: string[]) => post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(planIds.length ? planIds : ['1el57v'])) }));
+const create = (appSlug: string, ...planIds: string[]) =>
+  post('/v1/createCredentials', createRequest({ appSlug, apis: withPlans(...(planIds.length ? planIds : ['1el57v'])) }));
 const update = (appSlug: string, apiKeyId: string, ...planIds: string[]) =>
   post('/v1/updateCredentials', { ...createRequest({ appSlug, apis: withPlans(...planIds) }), credentialType: 'API_KEY', apiKeyId });
 const revoke = (apiKeyId: string) => post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId });

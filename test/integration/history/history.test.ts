@@ -22,7 +22,11 @@ describe('the history of every change', () => {
     // Prepare and act: the portal's three changes.
     const created = await post('/v1/createCredentials', createRequest({ appSlug: 'history-app' }));
     const { apiKeyId, apiKey } = created.json;
-    await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'history-app', apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId });
+    await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'history-app', apis: withPlans('2fm68w') }),
+      credentialType: 'API_KEY',
+      apiKeyId,
+    });
     await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId });
 
     // Act
@@ -31,9 +35,22 @@ describe('the history of every change', () => {
     // Assess: newest first, each change as it happened.
     expect(printed.exitCode).toBe(0);
     const entries = JSON.parse(printed.stdout);
-    const common = { appKey: 'history-app', principal: `basic:${portalUser.username}`, credentialType: 'API_KEY', credentialId: apiKeyId, outcome: 'OK', requestId: expect.any(String) };
+    const common = {
+      appKey: 'history-app',
+      principal: `basic:${portalUser.username}`,
+      credentialType: 'API_KEY',
+      credentialId: apiKeyId,
+      outcome: 'OK',
+      requestId: expect.any(String),
+    };
     expect(entries).toEqual([
-      { ...common, at: expect.any(String), action: 'REVOKE', source: 'POST /v1/revokeCredentials', before: expect.objectContaining({ usagePlanIds: ['2fm68w'] }) },
+      {
+        ...common,
+        at: expect.any(String),
+        action: 'REVOKE',
+        source: 'POST /v1/revokeCredentials',
+        before: expect.objectContaining({ usagePlanIds: ['2fm68w'] }),
+      },
       {
         ...common,
         at: expect.any(String),
@@ -42,7 +59,13 @@ describe('the history of every change', () => {
         before: expect.objectContaining({ usagePlanIds: ['1el57v'] }),
         after: expect.objectContaining({ usagePlanIds: ['2fm68w'] }),
       },
-      { ...common, at: expect.any(String), action: 'CREATE', source: 'POST /v1/createCredentials', after: { apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] } },
+      {
+        ...common,
+        at: expect.any(String),
+        action: 'CREATE',
+        source: 'POST /v1/createCredentials',
+        after: { apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] },
+      },
     ]);
     expect(new Set(entries.map((entry: { requestId: string }) => entry.requestId)).size).toBe(3);
     expect(printed.stdout).not.toContain(apiKey);
@@ -64,7 +87,9 @@ describe('the history of every change', () => {
     // Assess
     webhook.controlPlane.clearFaults();
     expect(failed.status).toBe(502);
-    expect(printed).toEqual([expect.objectContaining({ action: 'CREATE', outcome: 'AWS_FAILURE', source: 'POST /v1/createCredentials', principal: 'basic:portal' })]);
+    expect(printed).toEqual([
+      expect.objectContaining({ action: 'CREATE', outcome: 'AWS_FAILURE', source: 'POST /v1/createCredentials', principal: 'basic:portal' }),
+    ]);
   });
 
   it('records the audit’s repairs, naming the operator and the run', async () => {
@@ -77,7 +102,13 @@ describe('the history of every change', () => {
     const entries = JSON.parse((await history('repaired-app', '--json')).stdout);
 
     // Assess
-    expect(entries[0]).toMatchObject({ action: 'MARK_REVOKED', source: 'repair', principal: expect.stringMatching(/^operator /), requestId: expect.stringMatching(/^audit-/), credentialId: apiKeyId });
+    expect(entries[0]).toMatchObject({
+      action: 'MARK_REVOKED',
+      source: 'repair',
+      principal: expect.stringMatching(/^operator /),
+      requestId: expect.stringMatching(/^audit-/),
+      credentialId: apiKeyId,
+    });
   });
 
   it('finds an app sent without a slug by its name and developer, and says when there is nothing', async () => {

@@ -143,11 +143,17 @@ describe('API keys', () => {
   it("refuses tags outside AWS's rules with BadRequestException, and accepts letters, spaces, digits and _ . : / = + - @", async () => {
     // Act
     const refusals = await Promise.all(
-      [{ developer: "o'neil@example.com" }, { developer: 'tab\there' }, { 'aws:reserved': 'x' }, { long: 'v'.repeat(257) }, Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'x']))].map(
-        (tags) => apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'tagged', tags })).catch((e: unknown) => e),
-      ),
+      [
+        { developer: "o'neil@example.com" },
+        { developer: 'tab\there' },
+        { 'aws:reserved': 'x' },
+        { long: 'v'.repeat(257) },
+        Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'x'])),
+      ].map((tags) => apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'tagged', tags })).catch((e: unknown) => e)),
     );
-    const accepted = await apiGatewayOnce.send(new CreateApiKeyCommand({ name: 'tagged', tags: { developer: 'José Dev+1_a.b:c/d=e-f@example.com', empty: '' } }));
+    const accepted = await apiGatewayOnce.send(
+      new CreateApiKeyCommand({ name: 'tagged', tags: { developer: 'José Dev+1_a.b:c/d=e-f@example.com', empty: '' } }),
+    );
 
     // Assess
     for (const refused of refusals) expect(refused).toBeInstanceOf(BadRequestException);
@@ -356,7 +362,11 @@ describe('usage plan keys', () => {
 
   it('refuses to put a key in more than 10 plans with LimitExceededException', async () => {
     // Prepare
-    const manyPlans = Array.from({ length: 11 }, (_, i) => ({ id: `plan${i}`, name: `Plan ${i}`, apiStages: [{ apiId: '5aba4csvd4', stage: `stage${i}` }] }));
+    const manyPlans = Array.from({ length: 11 }, (_, i) => ({
+      id: `plan${i}`,
+      name: `Plan ${i}`,
+      apiStages: [{ apiId: '5aba4csvd4', stage: `stage${i}` }],
+    }));
     cp.reset({ restApis: seed.restApis, usagePlans: manyPlans });
     const key = await createKey('popular');
     for (const plan of manyPlans.slice(0, 10)) await linkKey(plan.id, key.id!);
@@ -463,7 +473,12 @@ describe('fault injection', () => {
     // Assess
     expect(dropped).not.toHaveProperty('$metadata.httpStatusCode');
     expect(held.ms).toBeGreaterThanOrEqual(240);
-    expect(cp.apiKeys().map((key) => key.name).sort()).toEqual(['answer-dropped', 'answer-held']);
+    expect(
+      cp
+        .apiKeys()
+        .map((key) => key.name)
+        .sort(),
+    ).toEqual(['answer-dropped', 'answer-held']);
   });
 
   it('clearFaults drops every pending fault', async () => {
@@ -534,7 +549,13 @@ describe('Secrets Manager', () => {
 
     // Assess
     expect(created.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:portal\/basic-auth-[A-Za-z0-9]{6}$/);
-    expect(byName).toMatchObject({ ARN: created.ARN, Name: 'portal/basic-auth', VersionId: created.VersionId, SecretString: '{"user":"a"}', VersionStages: ['AWSCURRENT'] });
+    expect(byName).toMatchObject({
+      ARN: created.ARN,
+      Name: 'portal/basic-auth',
+      VersionId: created.VersionId,
+      SecretString: '{"user":"a"}',
+      VersionStages: ['AWSCURRENT'],
+    });
     expect(put.VersionStages).toEqual(['AWSCURRENT']);
     expect(byArn).toMatchObject({ VersionId: put.VersionId, SecretString: '{"user":"b"}' });
     expect(previous).toMatchObject({ VersionId: created.VersionId, VersionStages: ['AWSPREVIOUS'] });

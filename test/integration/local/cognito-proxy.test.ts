@@ -15,7 +15,12 @@ import { startCognitoProxy } from '../../../local/stand-ins/cognito-proxy.ts';
 
 const cognitoLocal = await startCognitoLocal();
 const proxy = await startCognitoProxy(cognitoLocal.url);
-const cognito = new CognitoIdentityProviderClient({ endpoint: proxy.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+const cognito = new CognitoIdentityProviderClient({
+  endpoint: proxy.url,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  maxAttempts: 1,
+});
 const { UserPool } = await cognito.send(new CreateUserPoolCommand({ PoolName: 'proxy-test' }));
 const UserPoolId = UserPool?.Id as string;
 afterAll(async () => {
@@ -28,7 +33,7 @@ const createClient = (ClientName: string, AllowedOAuthScopes: string[] = []) =>
   cognito.send(new CreateUserPoolClientCommand({ UserPoolId, ClientName, AllowedOAuthScopes }));
 
 describe('the Cognito proxy', () => {
-  it('refuses app-client names over 128 characters or outside Cognito\'s pattern with InvalidParameterException', async () => {
+  it("refuses app-client names over 128 characters or outside Cognito's pattern with InvalidParameterException", async () => {
     // Act
     const tooLong = await createClient('n'.repeat(129)).catch((e: unknown) => e);
     const badCharacter = await createClient('portal/app').catch((e: unknown) => e);

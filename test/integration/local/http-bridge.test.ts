@@ -37,7 +37,9 @@ const send = (method: string, target: string, options: { headers?: Record<string
     const outgoing = request({ host: hostname, port, method, path: target, headers: options.headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     outgoing.on('error', reject);
     outgoing.end(options.body);
@@ -56,7 +58,7 @@ const sendRaw = (bytes: string) =>
 const json = { 'Content-Type': 'application/json' };
 
 describe('the local bridge answers as API Gateway does', () => {
-  it('answers a body over 10 MB with 413 and API Gateway\'s own text, instead of resetting the connection', async () => {
+  it("answers a body over 10 MB with 413 and API Gateway's own text, instead of resetting the connection", async () => {
     // Act
     const response = await send('POST', '/v1/createCredentials', { headers: json, body: Buffer.alloc(11 * 1024 * 1024, 'a') });
 
@@ -93,7 +95,7 @@ describe('the local bridge answers as API Gateway does', () => {
     ['the absolute form', `http://${hostname}:${port}/v1/createCredentials`],
     ['the absolute form of another host', 'http://elsewhere.example/v1/createCredentials'],
     ['a path the API does not declare', '/v1/createcredentials'],
-  ])('answers a request target with %s with the contract\'s 404, reaching no function', async (_kind, target) => {
+  ])("answers a request target with %s with the contract's 404, reaching no function", async (_kind, target) => {
     // Act
     const response = await send('POST', target, { headers: json, body: '{}' });
 
@@ -104,15 +106,18 @@ describe('the local bridge answers as API Gateway does', () => {
     expect(reached).toHaveLength(0);
   });
 
-  it.each(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND'])('answers %s on a declared path, which declares no such method, with the contract\'s 404', async (method) => {
-    // Act
-    const response = await send(method, '/v1/health');
+  it.each(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'PROPFIND'])(
+    "answers %s on a declared path, which declares no such method, with the contract's 404",
+    async (method) => {
+      // Act
+      const response = await send(method, '/v1/health');
 
-    // Assess
-    expect(response.status).toBe(404);
-    expect(JSON.parse(response.text)).toEqual(notFound);
-    expect(reached).toHaveLength(0);
-  });
+      // Assess
+      expect(response.status).toBe(404);
+      expect(JSON.parse(response.text)).toEqual(notFound);
+      expect(reached).toHaveLength(0);
+    },
+  );
 
   it('answers HEAD, which the REST API does not declare, with 404 and no body', async () => {
     // Act
@@ -125,7 +130,7 @@ describe('the local bridge answers as API Gateway does', () => {
     expect(reached).toHaveLength(0);
   });
 
-  it('answers headers too large for Node\'s parser with 431 in the contract body', async () => {
+  it("answers headers too large for Node's parser with 431 in the contract body", async () => {
     // Act
     const response = await send('GET', '/v1/health', { headers: { 'X-Padding': 'p'.repeat(20_000) } });
 
@@ -159,7 +164,7 @@ describe('the local bridge answers as API Gateway does', () => {
     expect(JSON.parse(response.text)).toEqual(gatewayErrors.failure);
   });
 
-  it('names each request\'s API Gateway request id in x-amzn-RequestId, as the function saw it', async () => {
+  it("names each request's API Gateway request id in x-amzn-RequestId, as the function saw it", async () => {
     // Act
     const response = await send('GET', '/v1/health?probe=1');
 

@@ -48,7 +48,9 @@ describe('the local webhook, its functions sharing one process', () => {
     );
 
     // Assess: every line is one request's; each request's lines share its function, invocation and API Gateway request id.
-    expect(answers.map(({ response }) => response.status).sort()).toEqual([...Array(12).fill(200), ...Array(12).fill(204), ...Array(12).fill(204), ...Array(12).fill(400)].sort());
+    expect(answers.map(({ response }) => response.status).sort()).toEqual(
+      [...Array(12).fill(200), ...Array(12).fill(204), ...Array(12).fill(204), ...Array(12).fill(400)].sort(),
+    );
     expect(lines.length).toBeGreaterThanOrEqual(requests.length);
     const byRequest = new Map<string | undefined, LogLine[]>();
     for (const line of lines) byRequest.set(line.correlation_id, [...(byRequest.get(line.correlation_id) ?? []), line]);
@@ -66,7 +68,10 @@ describe('the local webhook, its functions sharing one process', () => {
     for (const { route, response } of answers) {
       const ownLines = byRequest.get(response.headers.get('x-amzn-requestid') ?? undefined) ?? [];
       expect(ownLines.length, route).toBeGreaterThan(0);
-      expect(ownLines.every((line) => line.function_name === route), route).toBe(true);
+      expect(
+        ownLines.every((line) => line.function_name === route),
+        route,
+      ).toBe(true);
     }
   });
 });

@@ -22,7 +22,11 @@ describe('the portal flow for API keys, over HTTP against the local stand-ins', 
     expect(keysOf('590d83b5c05f')).toHaveLength(1);
 
     // Update: move from 1el57v to 2fm68w (one stage), and add 5ip91z (another stage).
-    const updated = await post('/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w', '5ip91z') }), credentialType: 'API_KEY', apiKeyId });
+    const updated = await post('/v1/updateCredentials', {
+      ...createRequest({ apis: withPlans('2fm68w', '5ip91z') }),
+      credentialType: 'API_KEY',
+      apiKeyId,
+    });
     expect(updated.status).toBe(204);
     expect(updated.text).toBe('');
     expect(controlPlane.usagePlanKeyIds('1el57v')).not.toContain(apiKeyId);
@@ -67,7 +71,10 @@ describe('the portal flow for API keys, over HTTP against the local stand-ins', 
     const { json } = await post('/v1/createCredentials', createRequest({ appSlug: 'by-slug' }));
 
     // Act
-    const updated = await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'by-slug', apis: withPlans('3gn79x') }), credentialType: 'API_KEY' });
+    const updated = await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'by-slug', apis: withPlans('3gn79x') }),
+      credentialType: 'API_KEY',
+    });
     const revoked = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', appSlug: 'by-slug' });
 
     // Assess
@@ -81,7 +88,11 @@ describe('the portal flow for API keys, over HTTP against the local stand-ins', 
     const foreign = await new APIGatewayClient({ endpoint: controlPlane.url }).send(new CreateApiKeyCommand({ name: 'hand-made', enabled: true }));
 
     // Act
-    const updated = await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'hand-made' }), credentialType: 'API_KEY', apiKeyId: foreign.id });
+    const updated = await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'hand-made' }),
+      credentialType: 'API_KEY',
+      apiKeyId: foreign.id,
+    });
     const revoked = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: foreign.id });
 
     // Assess

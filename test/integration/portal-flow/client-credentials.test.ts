@@ -51,7 +51,11 @@ describe('the portal flow for client credentials, over HTTP against the local st
     expect(await verifiedScopes(posted.accessToken)).toEqual(['payments/read']);
 
     // Update to an API that needs more scopes: new tokens carry them.
-    const updated = await post('/v1/updateCredentials', { ...createRequest({ appSlug: 'cc-app', apis: apis('z9x8c7v6b5') }), credentialType: 'CLIENT_CREDENTIALS', clientId });
+    const updated = await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'cc-app', apis: apis('z9x8c7v6b5') }),
+      credentialType: 'CLIENT_CREDENTIALS',
+      clientId,
+    });
     expect(updated.status).toBe(204);
     const widened = await fetchClientCredentialsToken(credentials);
     expect(await verifiedScopes(widened.accessToken)).toEqual(['payments/read', 'refunds/write']);
@@ -66,7 +70,9 @@ describe('the portal flow for client credentials, over HTTP against the local st
   it('keeps the client configured for machine-to-machine use only', async () => {
     // Act
     const { json } = await post('/v1/createCredentials', createRequest({ appSlug: 'cc-config', apis: apis('q8w2e4r6t1') }));
-    const { UserPoolClient } = await cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: webhook.cognito.userPoolId, ClientId: json.clientId }));
+    const { UserPoolClient } = await cognito.send(
+      new DescribeUserPoolClientCommand({ UserPoolId: webhook.cognito.userPoolId, ClientId: json.clientId }),
+    );
 
     // Assess
     expect(UserPoolClient).toMatchObject({
@@ -80,7 +86,10 @@ describe('the portal flow for client credentials, over HTTP against the local st
 
   it('refuses with 422 a request mixing API-key and client-credential APIs, saying which needs which', async () => {
     // Act
-    const response = await post('/v1/createCredentials', createRequest({ appSlug: 'cc-mixed', apis: [{ id: '5aba4csvd4', usagePlans: [{ id: '1el57v' }] }, ...apis('q8w2e4r6t1')] }));
+    const response = await post(
+      '/v1/createCredentials',
+      createRequest({ appSlug: 'cc-mixed', apis: [{ id: '5aba4csvd4', usagePlans: [{ id: '1el57v' }] }, ...apis('q8w2e4r6t1')] }),
+    );
 
     // Assess
     expect(response.status).toBe(422);

@@ -8,7 +8,8 @@ const { webhook, registry, post } = await startWebhookForTests();
 const { controlPlane } = webhook;
 
 const keysOf = (appSlug: string) => controlPlane.apiKeys().filter((key) => key.name === `portal-${appSlug}`);
-const plansOf = (keyId: string) => ['1el57v', '2fm68w', '3gn79x', '4ho80y', '5ip91z'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(keyId));
+const plansOf = (keyId: string) =>
+  ['1el57v', '2fm68w', '3gn79x', '4ho80y', '5ip91z'].filter((plan) => controlPlane.usagePlanKeyIds(plan).includes(keyId));
 const update = (appSlug: string, apiKeyId: string, apis: ReturnType<typeof withPlans>) =>
   post('/v1/updateCredentials', { ...createRequest({ appSlug, apis }), credentialType: 'API_KEY', apiKeyId });
 

@@ -192,11 +192,7 @@ describe('token client', () => {
 
   it('raises InvalidClientError for a wrong secret', async () => {
     const wrongSecret = `${m2m.clientSecret}x`;
-    const error = await rejection(
-      fetchClientCredentialsToken({ ...options(m2m), clientSecret: wrongSecret }),
-      m2m.clientSecret,
-      wrongSecret,
-    );
+    const error = await rejection(fetchClientCredentialsToken({ ...options(m2m), clientSecret: wrongSecret }), m2m.clientSecret, wrongSecret);
 
     expect(error).toBeInstanceOf(InvalidClientError);
     expect(error).toMatchObject({ error: 'invalid_client', status: 400 });
@@ -290,7 +286,10 @@ describe('token client', () => {
 });
 
 describe('token endpoint stand-in', () => {
-  async function post(form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  async function post(
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
     const response = await fetch(endpoint.tokenUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },

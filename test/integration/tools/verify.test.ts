@@ -11,8 +11,21 @@ const verify = async (...overrides: string[]) => {
   let stderr = '';
   const exitCode = await main(
     [
-      '--url', webhook.url, '--sample-url', sampleApi.url, '--sample-api-id', sampleApi.ordersApiId, '--sample-plan-id', sampleApi.usagePlanId,
-      '--payments-api-id', sampleApi.paymentsApiId, '--scope', sampleApi.paymentsScope, '--propagation-seconds', '5', ...overrides,
+      '--url',
+      webhook.url,
+      '--sample-url',
+      sampleApi.url,
+      '--sample-api-id',
+      sampleApi.ordersApiId,
+      '--sample-plan-id',
+      sampleApi.usagePlanId,
+      '--payments-api-id',
+      sampleApi.paymentsApiId,
+      '--scope',
+      sampleApi.paymentsScope,
+      '--propagation-seconds',
+      '5',
+      ...overrides,
     ],
     { ...process.env, WEBHOOK_USERNAME: portalUser.username, WEBHOOK_PASSWORD: portalUser.password },
     { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
@@ -28,7 +41,12 @@ describe('npm run verify against npm start', () => {
     // Assess
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
-    expect(run.stdout.split('\n').filter((line) => line.startsWith('ok')).map((line) => line.replace(/^ok\s+/, '').replace(/ \(\d+ ms\)$/, ''))).toEqual([
+    expect(
+      run.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('ok'))
+        .map((line) => line.replace(/^ok\s+/, '').replace(/ \(\d+ ms\)$/, '')),
+    ).toEqual([
       'read the Basic pair',
       'health',
       'create an API key',

@@ -20,7 +20,11 @@ afterAll(async () => {
 });
 
 const createKey = () => client.send(new CreateApiKeyCommand({ name: 'portal-attempts', enabled: true }));
-const outcome = <T>(call: Promise<T>) => call.then((output) => ({ output, error: undefined }), (error: unknown) => ({ output: undefined, error }));
+const outcome = <T>(call: Promise<T>) =>
+  call.then(
+    (output) => ({ output, error: undefined }),
+    (error: unknown) => ({ output: undefined, error }),
+  );
 
 describe('recordAttemptOutcomes', () => {
   afterEach(() => controlPlane.clearFaults());

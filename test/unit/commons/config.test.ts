@@ -48,7 +48,10 @@ describe('loadConfig', () => {
 
   it.each([
     [{ ...minimal, USAGE_PLAN_IDS: '1el57v,bad id!' }, /USAGE_PLAN_IDS\.1: must be a usage plan id/],
-    [{ ...minimal, USAGE_PLAN_IDS: '1el57v', CREDENTIAL_POLICY: '{"usagePlanIds":["2fm68w"]}' }, /USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both/],
+    [
+      { ...minimal, USAGE_PLAN_IDS: '1el57v', CREDENTIAL_POLICY: '{"usagePlanIds":["2fm68w"]}' },
+      /USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both/,
+    ],
   ])('refuses usage plans named badly or twice (%#)', (environment, message) => {
     // Act + Assess
     expect(() => loadConfig(environment)).toThrow(message);
@@ -73,7 +76,12 @@ describe('loadConfig', () => {
 
   it('reads the access-token settings when jwt is enabled, the JWKS URL defaulting under the issuer', () => {
     // Act
-    const config = loadConfig({ ...minimal, AUTH_SCHEMES: 'basic, jwt', JWT_ISSUER: 'https://login.example.com/tenant/', JWT_AUDIENCES: 'api://webhook,webhook' });
+    const config = loadConfig({
+      ...minimal,
+      AUTH_SCHEMES: 'basic, jwt',
+      JWT_ISSUER: 'https://login.example.com/tenant/',
+      JWT_AUDIENCES: 'api://webhook,webhook',
+    });
 
     // Assess
     expect(config.authentication).toEqual({

@@ -113,7 +113,8 @@ const compareWithZod = (documented: unknown, fromZod: unknown, at: string, probl
   const same = (keyword: string, normalise: (value: unknown) => unknown = (value) => value) => {
     const left = normalise(doc[keyword]);
     const right = normalise(zod[keyword]);
-    if (JSON.stringify(left) !== JSON.stringify(right)) problems.push(`${at}: ${keyword} is ${JSON.stringify(left)} in the document, ${JSON.stringify(right)} in zod`);
+    if (JSON.stringify(left) !== JSON.stringify(right))
+      problems.push(`${at}: ${keyword} is ${JSON.stringify(left)} in the document, ${JSON.stringify(right)} in zod`);
   };
   const sorted = (value: unknown) => (Array.isArray(value) ? [...value].sort() : value);
   for (const keyword of ['type', 'enum', 'const', 'minItems', 'maxItems', 'maxLength', 'format', 'default']) same(keyword);
@@ -134,7 +135,8 @@ const compareWithZod = (documented: unknown, fromZod: unknown, at: string, probl
   if (Array.isArray(doc.oneOf) || Array.isArray(zod.oneOf)) {
     const docBranches = Array.isArray(doc.oneOf) ? doc.oneOf : [];
     const zodBranches = Array.isArray(zod.oneOf) ? zod.oneOf : [];
-    if (docBranches.length !== zodBranches.length) problems.push(`${at}: ${docBranches.length} oneOf branches in the document, ${zodBranches.length} in zod`);
+    if (docBranches.length !== zodBranches.length)
+      problems.push(`${at}: ${docBranches.length} oneOf branches in the document, ${zodBranches.length} in zod`);
     docBranches.forEach((branch, index) => compareWithZod(branch, zodBranches[index], `${at}|${index}`, problems));
   }
   return problems;
@@ -216,21 +218,28 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       });
     });
 
-    it.each(successExamples)('accepts $method $path 200 example $name with zod CreateCredentialsResponse and the document', ({ method, path, status, value }) => {
-      // Prepare
-      const response = { statusCode: status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) };
+    it.each(successExamples)(
+      'accepts $method $path 200 example $name with zod CreateCredentialsResponse and the document',
+      ({ method, path, status, value }) => {
+        // Prepare
+        const response = { statusCode: status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(value) };
 
-      // Act
-      const result = CreateCredentialsResponse.safeParse(value);
+        // Act
+        const result = CreateCredentialsResponse.safeParse(value);
 
-      // Assess
-      expect(result.error?.issues ?? []).toEqual([]);
-      expect(() => expectResponseMatchesOpenApi(method, path, response)).not.toThrow();
-    });
+        // Assess
+        expect(result.error?.issues ?? []).toEqual([]);
+        expect(() => expectResponseMatchesOpenApi(method, path, response)).not.toThrow();
+      },
+    );
 
     it.each(errorExamples)('accepts $method $path $status example $name with zod ErrorBody and the document', ({ method, path, status, value }) => {
       // Prepare
-      const response = { statusCode: status, headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="webhook"', 'Retry-After': '5' }, body: JSON.stringify(value) };
+      const response = {
+        statusCode: status,
+        headers: { 'Content-Type': 'application/json', 'WWW-Authenticate': 'Basic realm="webhook"', 'Retry-After': '5' },
+        body: JSON.stringify(value),
+      };
 
       // Act
       const result = ErrorBody.safeParse(value);
@@ -243,8 +252,19 @@ describe('openapi/webhook.yaml and the zod contract', () => {
     it('uses every error code the brief names somewhere among the examples', () => {
       // Prepare
       const codes = [
-        'VALIDATION_FAILED', 'MALFORMED_JSON', 'UNAUTHORIZED', 'CREDENTIAL_NOT_FOUND', 'CREATE_IN_PROGRESS', 'PAYLOAD_TOO_LARGE',
-        'UNSUPPORTED_MEDIA_TYPE', 'UNKNOWN_USAGE_PLAN', 'MIXED_CREDENTIAL_TYPES', 'AWS_THROTTLED', 'AWS_FAILURE', 'INTERNAL_ERROR', 'QUOTA_EXCEEDED',
+        'VALIDATION_FAILED',
+        'MALFORMED_JSON',
+        'UNAUTHORIZED',
+        'CREDENTIAL_NOT_FOUND',
+        'CREATE_IN_PROGRESS',
+        'PAYLOAD_TOO_LARGE',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'UNKNOWN_USAGE_PLAN',
+        'MIXED_CREDENTIAL_TYPES',
+        'AWS_THROTTLED',
+        'AWS_FAILURE',
+        'INTERNAL_ERROR',
+        'QUOTA_EXCEEDED',
       ];
 
       // Act
@@ -259,8 +279,18 @@ describe('openapi/webhook.yaml and the zod contract', () => {
     const everyRoute = contractRoutes.map(({ method, path }) => ({ method, path }));
     const postRoutes = everyRoute.filter(({ method }) => method === 'post');
     const cases: { name: string; error: WebhookError; routes: { method: string; path: string }[] }[] = [
-      { name: 'badRequest', error: badRequest('VALIDATION_FAILED', 'The request body does not match the contract.', [{ path: 'apis', problem: 'must name at least one API' }]), routes: postRoutes },
-      { name: 'unauthorized', error: unauthorized('Basic realm="portal-credentials-webhook", charset="UTF-8"', 'Valid HTTP Basic credentials are required.'), routes: everyRoute },
+      {
+        name: 'badRequest',
+        error: badRequest('VALIDATION_FAILED', 'The request body does not match the contract.', [
+          { path: 'apis', problem: 'must name at least one API' },
+        ]),
+        routes: postRoutes,
+      },
+      {
+        name: 'unauthorized',
+        error: unauthorized('Basic realm="portal-credentials-webhook", charset="UTF-8"', 'Valid HTTP Basic credentials are required.'),
+        routes: everyRoute,
+      },
       { name: 'notFound', error: notFound('No credential matches.'), routes: everyRoute.filter(({ path }) => path === '/v1/updateCredentials') },
       { name: 'conflict', error: conflict('CREATE_IN_PROGRESS', 'Another request for this app is in progress.'), routes: postRoutes },
       { name: 'payloadTooLarge', error: payloadTooLarge(65_536), routes: postRoutes },
@@ -276,7 +306,11 @@ describe('openapi/webhook.yaml and the zod contract', () => {
 
     it.each(routeCases)('documents $name ($error.statusCode) on $method $path, with its headers and body', ({ error, method, path }) => {
       // Prepare
-      const response = { statusCode: error.statusCode, headers: { 'Content-Type': 'application/json', ...error.headers }, body: JSON.stringify(error.toBody()) };
+      const response = {
+        statusCode: error.statusCode,
+        headers: { 'Content-Type': 'application/json', ...error.headers },
+        body: JSON.stringify(error.toBody()),
+      };
 
       // Act
       const check = () => expectResponseMatchesOpenApi(method, path, response);
@@ -344,7 +378,9 @@ describe('openapi/webhook.yaml and the zod contract', () => {
 
       // Act
       const mapping = asObject(asObject(response.discriminator).mapping);
-      const branchTypes = Object.values(mapping).map((ref) => asObject(asObject(asObject(resolvePointer(String(ref))).properties).credentialType).const);
+      const branchTypes = Object.values(mapping).map(
+        (ref) => asObject(asObject(asObject(resolvePointer(String(ref))).properties).credentialType).const,
+      );
 
       // Assess
       expect(asObject(response.discriminator).propertyName).toBe('credentialType');
@@ -461,7 +497,9 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       const success = Object.fromEntries(operations.map(({ path, method, operation }) => [`${method} ${path}`, asObject(operation.responses)]));
 
       // Act
-      const bodies = Object.fromEntries(Object.entries(success).map(([route, responses]) => [route, Object.keys(responses).filter((status) => status.startsWith('2'))]));
+      const bodies = Object.fromEntries(
+        Object.entries(success).map(([route, responses]) => [route, Object.keys(responses).filter((status) => status.startsWith('2'))]),
+      );
 
       // Assess
       expect(bodies).toEqual({
@@ -498,7 +536,9 @@ describe('openapi/webhook.yaml and the zod contract', () => {
         operations
           .map(({ operation }) => asObject(derefSchema(asObject(operation.responses)[String(status)])))
           .filter((response) => Object.keys(response).length > 0)
-          .map((response) => Object.fromEntries(Object.entries(asObject(response.headers)).map(([name, header]) => [name, asObject(derefSchema(header)).required])));
+          .map((response) =>
+            Object.fromEntries(Object.entries(asObject(response.headers)).map(([name, header]) => [name, asObject(derefSchema(header)).required])),
+          );
 
       // Act
       const on401 = headersOf(401);
@@ -516,9 +556,14 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       const description = String(asObject(openApiDocument.info).description).replace(/\s+/g, ' ');
 
       // Act
-      const missing = [/forward compatible/i, /idempotent create/i, /idempotent revoke/i, /ownership/i, /SHA-256 of the lower-cased developer and app name/i, /64 KB/].filter(
-        (pattern) => !pattern.test(description),
-      );
+      const missing = [
+        /forward compatible/i,
+        /idempotent create/i,
+        /idempotent revoke/i,
+        /ownership/i,
+        /SHA-256 of the lower-cased developer and app name/i,
+        /64 KB/,
+      ].filter((pattern) => !pattern.test(description));
 
       // Assess
       expect(missing).toEqual([]);
@@ -537,30 +582,70 @@ describe('openapi/webhook.yaml and the zod contract', () => {
       { path: '/v1/createCredentials', why: 'a missing apis list', body: { appName: sensedia.appName, developer: sensedia.developer } },
       { path: '/v1/createCredentials', why: 'an API id with a space in it', body: { ...sensedia, apis: [{ id: '5aba 4csvd4' }] } },
       { path: '/v1/createCredentials', why: 'an API without an id', body: { ...sensedia, apis: [{ usagePlans: [] }] } },
-      { path: '/v1/createCredentials', why: 'eleven usage plans for one API', body: { ...sensedia, apis: [{ id: 'api1', usagePlans: Array.from({ length: 11 }, (_, i) => ({ id: `plan${i}` })) }] } },
-      { path: '/v1/createCredentials', why: 'fifty-one APIs', body: { ...sensedia, apis: Array.from({ length: 51 }, (_, i) => ({ id: `api${i}` })) } },
+      {
+        path: '/v1/createCredentials',
+        why: 'eleven usage plans for one API',
+        body: { ...sensedia, apis: [{ id: 'api1', usagePlans: Array.from({ length: 11 }, (_, i) => ({ id: `plan${i}` })) }] },
+      },
+      {
+        path: '/v1/createCredentials',
+        why: 'fifty-one APIs',
+        body: { ...sensedia, apis: Array.from({ length: 51 }, (_, i) => ({ id: `api${i}` })) },
+      },
       { path: '/v1/createCredentials', why: 'an appSlug with a slash', body: { ...sensedia, appSlug: 'team/app' } },
       { path: '/v1/createCredentials', why: 'customCredentials that is a list', body: { ...sensedia, customCredentials: ['x'] } },
       { path: '/v1/createCredentials', why: 'a body that is a list', body: [sensedia] },
       { path: '/v1/updateCredentials', why: 'a clientId with credentialType API_KEY', body: { ...update, clientId: 'abc123' } },
-      { path: '/v1/updateCredentials', why: 'an apiKeyId with credentialType CLIENT_CREDENTIALS', body: { ...update, credentialType: 'CLIENT_CREDENTIALS' } },
+      {
+        path: '/v1/updateCredentials',
+        why: 'an apiKeyId with credentialType CLIENT_CREDENTIALS',
+        body: { ...update, credentialType: 'CLIENT_CREDENTIALS' },
+      },
       { path: '/v1/updateCredentials', why: 'no credentialType', body: sensedia },
       { path: '/v1/updateCredentials', why: 'an unknown credentialType', body: { ...update, credentialType: 'OAUTH' } },
       { path: '/v1/updateCredentials', why: 'an empty apis list', body: { ...update, apis: [] } },
       { path: '/v1/revokeCredentials', why: 'nothing that names the credential', body: { credentialType: 'API_KEY' } },
       { path: '/v1/revokeCredentials', why: 'only a clientId for an API key', body: { credentialType: 'API_KEY', clientId: 'abc123' } },
-      { path: '/v1/revokeCredentials', why: 'an apiKeyId for client credentials', body: { credentialType: 'CLIENT_CREDENTIALS', apiKeyId: 'k3y1d9x2ab', appSlug: 'app' } },
-      { path: '/v1/revokeCredentials', why: 'an appName without its developer', body: { credentialType: 'CLIENT_CREDENTIALS', appName: 'my new aws app' } },
+      {
+        path: '/v1/revokeCredentials',
+        why: 'an apiKeyId for client credentials',
+        body: { credentialType: 'CLIENT_CREDENTIALS', apiKeyId: 'k3y1d9x2ab', appSlug: 'app' },
+      },
+      {
+        path: '/v1/revokeCredentials',
+        why: 'an appName without its developer',
+        body: { credentialType: 'CLIENT_CREDENTIALS', appName: 'my new aws app' },
+      },
       { path: '/v1/revokeCredentials', why: 'no credentialType', body: { apiKeyId: 'k3y1d9x2ab' } },
       { path: '/v1/revokeCredentials', why: 'an empty apiKeyId', body: { credentialType: 'API_KEY', apiKeyId: '' } },
     ];
     const accepted: { path: string; why: string; body: unknown }[] = [
-      { path: '/v1/createCredentials', why: 'unknown fields at every level', body: { ...sensedia, extra: 1, apis: [{ id: 'a1', note: 'x', usagePlans: [{ id: 'p1', tier: 'gold' }] }] } },
+      {
+        path: '/v1/createCredentials',
+        why: 'unknown fields at every level',
+        body: { ...sensedia, extra: 1, apis: [{ id: 'a1', note: 'x', usagePlans: [{ id: 'p1', tier: 'gold' }] }] },
+      },
       { path: '/v1/createCredentials', why: 'an API without usage plans', body: { ...sensedia, apis: [{ id: 'a1' }] } },
-      { path: '/v1/createCredentials', why: 'ten usage plans for one API', body: { ...sensedia, apis: [{ id: 'a1', usagePlans: Array.from({ length: 10 }, (_, i) => ({ id: `plan${i}` })) }] } },
-      { path: '/v1/updateCredentials', why: 'no credential id (found by appSlug or app)', body: { ...sensedia, credentialType: 'CLIENT_CREDENTIALS' } },
-      { path: '/v1/revokeCredentials', why: 'an app named by appName and developer', body: { credentialType: 'API_KEY', appName: 'my new aws app', developer: 'email@mycompany.com' } },
-      { path: '/v1/revokeCredentials', why: 'an apis list of anything, which revoke does not read', body: { credentialType: 'API_KEY', apiKeyId: 'k1', apis: ['x', 1] } },
+      {
+        path: '/v1/createCredentials',
+        why: 'ten usage plans for one API',
+        body: { ...sensedia, apis: [{ id: 'a1', usagePlans: Array.from({ length: 10 }, (_, i) => ({ id: `plan${i}` })) }] },
+      },
+      {
+        path: '/v1/updateCredentials',
+        why: 'no credential id (found by appSlug or app)',
+        body: { ...sensedia, credentialType: 'CLIENT_CREDENTIALS' },
+      },
+      {
+        path: '/v1/revokeCredentials',
+        why: 'an app named by appName and developer',
+        body: { credentialType: 'API_KEY', appName: 'my new aws app', developer: 'email@mycompany.com' },
+      },
+      {
+        path: '/v1/revokeCredentials',
+        why: 'an apis list of anything, which revoke does not read',
+        body: { credentialType: 'API_KEY', apiKeyId: 'k1', apis: ['x', 1] },
+      },
     ];
     const zodFor = (path: string) => requestSchemas.find((entry) => entry.path === path)?.schema;
 
@@ -687,7 +772,11 @@ describe('openapi/webhook.yaml and the zod contract', () => {
 
     it('throws for a 401 without WWW-Authenticate', () => {
       // Prepare
-      const response = { statusCode: 401, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(unauthorized('Basic realm="x"', 'Valid HTTP Basic credentials are required.').toBody()) };
+      const response = {
+        statusCode: 401,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(unauthorized('Basic realm="x"', 'Valid HTTP Basic credentials are required.').toBody()),
+      };
 
       // Act
       const check = () => expectResponseMatchesOpenApi('GET', '/v1/health', response);

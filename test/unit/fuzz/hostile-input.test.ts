@@ -1,4 +1,11 @@
-import { CreateApiKeyCommand, CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetUsagePlanCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CreateApiKeyCommand,
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  GetUsagePlanCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -39,7 +46,10 @@ import { basic, lambdaContext, portalUser, proxyEvent } from '../../helpers/port
  * Replay a failure with FUZZ_SEED=<seed> (fast-check prints the seed and path).
  */
 
-const routes: Record<Route, { method: 'GET' | 'POST'; path: string; handler: (event: APIGatewayProxyEvent, context: typeof lambdaContext) => Promise<APIGatewayProxyResult> }> = {
+const routes: Record<
+  Route,
+  { method: 'GET' | 'POST'; path: string; handler: (event: APIGatewayProxyEvent, context: typeof lambdaContext) => Promise<APIGatewayProxyResult> }
+> = {
   createCredentials: { method: 'POST', path: '/v1/createCredentials', handler: create },
   updateCredentials: { method: 'POST', path: '/v1/updateCredentials', handler: update },
   revokeCredentials: { method: 'POST', path: '/v1/revokeCredentials', handler: revoke },
@@ -78,7 +88,9 @@ const send = async (route: Route, headers: HeaderSet, body: Pick<BodyCase, 'body
 const stackTraceSigns = [/\bat [^\s()]+ \([^()]*:\d+:\d+\)/, /\bat (?:file|node):[^\s]*:\d+/, /\.ts:/, /\.[cm]?js:\d+/, /Error:/];
 
 const prototypeSnapshot = () =>
-  [Object.prototype, Array.prototype, Function.prototype, String.prototype].map((prototype) => Reflect.ownKeys(prototype).map(String).sort().join(','));
+  [Object.prototype, Array.prototype, Function.prototype, String.prototype].map((prototype) =>
+    Reflect.ownKeys(prototype).map(String).sort().join(','),
+  );
 const pristinePrototypes = prototypeSnapshot();
 
 const expectNoPollution = () => {
@@ -132,7 +144,9 @@ const expectHostileRefused = async (route: Route, headers: HeaderSet, body: Body
 
 /** A body the route would accept, for requests whose headers are the hostile part. */
 const acceptableBody = (route: BodyRoute) =>
-  validBody(route).map((body): BodyCase => ({ kind: 'valid body', body: JSON.stringify(body), isBase64Encoded: false, expected: { status: 400, codes: [] } }));
+  validBody(route).map(
+    (body): BodyCase => ({ kind: 'valid body', body: JSON.stringify(body), isBase64Encoded: false, expected: { status: 400, codes: [] } }),
+  );
 /** Either a valid body or a hostile one: header checks come first, so the answer must not depend on it. */
 const anyBody = (route: BodyRoute) => fc.oneof({ arbitrary: acceptableBody(route), weight: 3 }, { arbitrary: hostileBody(route), weight: 1 });
 
@@ -145,7 +159,11 @@ const mockSuccessfulAws = (body: Record<string, unknown>) => {
   const credentialId = typeof body.apiKeyId === 'string' ? body.apiKeyId : 'key123';
   const owned = {
     // The key of the app as the handler sees it: the contract trims appName before it is hashed.
-    appKey: appKeyOf({ ...(body as { appSlug?: string; developer?: string }), appName: typeof body.appName === 'string' ? body.appName.trim() : undefined }) ?? 'no-app-key',
+    appKey:
+      appKeyOf({
+        ...(body as { appSlug?: string; developer?: string }),
+        appName: typeof body.appName === 'string' ? body.appName.trim() : undefined,
+      }) ?? 'no-app-key',
     state: 'ACTIVE',
     credentialType: 'API_KEY',
     credentialId,
@@ -162,7 +180,9 @@ const mockSuccessfulAws = (body: Record<string, unknown>) => {
   aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
   // Every plan the body names serves every API it names, each plan on a stage of its own.
   const apiIds = Array.isArray(body.apis) ? (body.apis as { id: string }[]).map((api) => api.id) : [];
-  aws.apiGateway.on(GetUsagePlanCommand).callsFake(async ({ usagePlanId }) => ({ id: usagePlanId, apiStages: apiIds.map((apiId) => ({ apiId, stage: `stage-${usagePlanId}` })) }));
+  aws.apiGateway
+    .on(GetUsagePlanCommand)
+    .callsFake(async ({ usagePlanId }) => ({ id: usagePlanId, apiStages: apiIds.map((apiId) => ({ apiId, stage: `stage-${usagePlanId}` })) }));
 };
 
 const planIdsOf = (body: Record<string, unknown>) =>
@@ -201,7 +221,9 @@ describe('Hostile requests are refused by the contract and never reach AWS', () 
         'refuses hostile Authorization headers with 401 and a Basic challenge, whatever the body',
         async () => {
           await fc.assert(
-            fc.asyncProperty(hostileAuthorizationHeaders(true), anyBody(route), (headers, body) => expectHostileRefused(route, headers, body, unauthorizedRefusal)),
+            fc.asyncProperty(hostileAuthorizationHeaders(true), anyBody(route), (headers, body) =>
+              expectHostileRefused(route, headers, body, unauthorizedRefusal),
+            ),
             runs(250),
           );
         },
@@ -212,7 +234,9 @@ describe('Hostile requests are refused by the contract and never reach AWS', () 
         'refuses a missing, non-JSON or last-repeated non-JSON Content-Type with 415, whatever the body',
         async () => {
           await fc.assert(
-            fc.asyncProperty(hostileContentTypeHeaders(), anyBody(route), (headers, body) => expectHostileRefused(route, headers, body, unsupportedMediaTypeRefusal)),
+            fc.asyncProperty(hostileContentTypeHeaders(), anyBody(route), (headers, body) =>
+              expectHostileRefused(route, headers, body, unsupportedMediaTypeRefusal),
+            ),
             runs(100),
           );
         },
@@ -264,8 +288,13 @@ describe('Hostile requests are refused by the contract and never reach AWS', () 
       'refuses hostile Authorization headers with 401 and a Basic challenge',
       async () => {
         await fc.assert(
-          fc.asyncProperty(hostileAuthorizationHeaders(false), fc.oneof(hostileBody('createCredentials'), fc.constant<BodyCase>({ kind: 'no body', body: null, isBase64Encoded: false, expected: unauthorizedRefusal })), (headers, body) =>
-            expectHostileRefused('health', headers, body, unauthorizedRefusal),
+          fc.asyncProperty(
+            hostileAuthorizationHeaders(false),
+            fc.oneof(
+              hostileBody('createCredentials'),
+              fc.constant<BodyCase>({ kind: 'no body', body: null, isBase64Encoded: false, expected: unauthorizedRefusal }),
+            ),
+            (headers, body) => expectHostileRefused('health', headers, body, unauthorizedRefusal),
           ),
           runs(300),
         );
@@ -299,7 +328,12 @@ describe('Hostile requests are refused by the contract and never reach AWS', () 
   describe('ambiguous Authorization headers', () => {
     const good = basic(portalUser.username, portalUser.password);
     const intruder = basic('intruder', 'guess-guess');
-    const healthEvent = (headers: Record<string, string>, multiValueHeaders: Record<string, string[]>): HeaderSet => ({ kind: 'ambiguous', headers, multiValueHeaders, presented: [good, intruder] });
+    const healthEvent = (headers: Record<string, string>, multiValueHeaders: Record<string, string[]>): HeaderSet => ({
+      kind: 'ambiguous',
+      headers,
+      multiValueHeaders,
+      presented: [good, intruder],
+    });
     const noBody: BodyCase = { kind: 'no body', body: null, isBase64Encoded: false, expected: unauthorizedRefusal };
 
     it('refuses two Authorization headers whose names differ only in letter case', async () => {

@@ -10,8 +10,17 @@ vi.hoisted(() => {
 const { handler } = await import('../../../lambda/handlers/audit.ts');
 
 const record = (appKey: string, credentialId: string) => ({
-  appKey, appName: appKey, developer: 'dev@example.com', credentialType: 'API_KEY', state: 'ACTIVE', credentialId,
-  apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [], createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z',
+  appKey,
+  appName: appKey,
+  developer: 'dev@example.com',
+  credentialType: 'API_KEY',
+  state: 'ACTIVE',
+  credentialId,
+  apiIds: ['5aba4csvd4'],
+  usagePlanIds: ['1el57v'],
+  scopes: [],
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
 });
 
 describe('the scheduled audit function', () => {
@@ -41,7 +50,14 @@ describe('the scheduled audit function', () => {
     const result = await handler();
 
     // Assess
-    expect(published).toEqual({ 'Drift:ORPHAN': 1, 'Drift:GONE': 1, 'Drift:GRANT_MISMATCH': 0, 'Drift:STUCK_CLAIM': 0, 'Drift:DISABLED_KEY': 0, ForeignCredentials: 1 });
+    expect(published).toEqual({
+      'Drift:ORPHAN': 1,
+      'Drift:GONE': 1,
+      'Drift:GRANT_MISMATCH': 0,
+      'Drift:STUCK_CLAIM': 0,
+      'Drift:DISABLED_KEY': 0,
+      ForeignCredentials: 1,
+    });
     expect(result.counts).toEqual({ ORPHAN: 1, GONE: 1, GRANT_MISMATCH: 0, STUCK_CLAIM: 0, DISABLED_KEY: 0 });
     const calls = [...aws.apiGateway.calls(), ...aws.dynamodb.calls()].map((call) => (call.args[0] as object).constructor.name);
     expect(new Set(calls)).toEqual(new Set(['ScanCommand', 'GetApiKeysCommand', 'GetUsagePlanKeysCommand']));

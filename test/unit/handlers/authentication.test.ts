@@ -95,7 +95,9 @@ describe('Basic authentication on every route', () => {
 
   it('answers 503 without reaching provisioning when the secret cannot be read', async () => {
     // Prepare
-    aws.secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('AccessDenied on arn:aws:secretsmanager:...'), { name: 'AccessDeniedException' }));
+    aws.secrets
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('AccessDenied on arn:aws:secretsmanager:...'), { name: 'AccessDeniedException' }));
     const event = proxyEvent({ body: createRequest() });
 
     // Act

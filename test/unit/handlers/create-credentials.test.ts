@@ -65,7 +65,9 @@ describe('POST /v1/createCredentials for API keys', () => {
     aws.dynamodb.on(PutCommand).rejects(conditionFailed());
     const first = { ...createRequest(), appKey: '590d83b5c05f', apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] };
     registryHolds({ ...first, state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key-first' });
-    aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'key-first', includeValue: true }).resolves({ id: 'key-first', value: 'first-value-aaaaaaaaaaaaaaaaaaaa' });
+    aws.apiGateway
+      .on(GetApiKeyCommand, { apiKey: 'key-first', includeValue: true })
+      .resolves({ id: 'key-first', value: 'first-value-aaaaaaaaaaaaaaaaaaaa' });
 
     // Act
     const response = await call(createRequest());
@@ -92,7 +94,10 @@ describe('POST /v1/createCredentials for API keys', () => {
 
     // Assess
     expect(response.statusCode).toBe(422);
-    expect(response.json).toEqual({ code: 'USAGE_PLANS_SHARE_STAGE', message: expect.stringMatching(/1el57v and 2fm68w both serve API stage 5aba4csvd4\/prod/) });
+    expect(response.json).toEqual({
+      code: 'USAGE_PLANS_SHARE_STAGE',
+      message: expect.stringMatching(/1el57v and 2fm68w both serve API stage 5aba4csvd4\/prod/),
+    });
     expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)).toHaveLength(0);
     expect(aws.dynamodb.commandCalls(PutCommand)).toHaveLength(0);
   });
@@ -196,7 +201,11 @@ describe('POST /v1/createCredentials for API keys', () => {
 
   it('accepts and ignores fields the contract does not know', async () => {
     // Act
-    const response = await call({ ...createRequest(), portalVersion: 7, apis: [{ id: '5aba4csvd4', stage: 'prod', usagePlans: [{ id: '1el57v', tier: 'x' }] }] });
+    const response = await call({
+      ...createRequest(),
+      portalVersion: 7,
+      apis: [{ id: '5aba4csvd4', stage: 'prod', usagePlans: [{ id: '1el57v', tier: 'x' }] }],
+    });
 
     // Assess
     expect(response.statusCode).toBe(200);

@@ -1,4 +1,10 @@
-import { CreateUsagePlanKeyCommand, DeleteApiKeyCommand, DeleteUsagePlanKeyCommand, GetApiKeyCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CreateUsagePlanKeyCommand,
+  DeleteApiKeyCommand,
+  DeleteUsagePlanKeyCommand,
+  GetApiKeyCommand,
+  GetUsagePlansCommand,
+} from '@aws-sdk/client-api-gateway';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as revoke } from '../../../lambda/handlers/revoke-credentials.ts';
@@ -7,7 +13,14 @@ import { aws, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 
-const owned = { appKey: '590d83b5c05f', appSlug: '590d83b5c05f', state: 'ACTIVE', credentialType: 'API_KEY', credentialId: 'key123', usagePlanIds: ['1el57v'] };
+const owned = {
+  appKey: '590d83b5c05f',
+  appSlug: '590d83b5c05f',
+  state: 'ACTIVE',
+  credentialType: 'API_KEY',
+  credentialId: 'key123',
+  usagePlanIds: ['1el57v'],
+};
 
 const callRoute = async (route: 'updateCredentials' | 'revokeCredentials', body: unknown) => {
   const handler = route === 'updateCredentials' ? update : revoke;
@@ -29,7 +42,11 @@ describe('POST /v1/updateCredentials', () => {
 
   it('adds and removes usage-plan links so they match the request, touching none that already match', async () => {
     // Act
-    const response = await callRoute('updateCredentials', { ...createRequest({ apis: withPlans('1el57v', '5ip91z') }), credentialType: 'API_KEY', apiKeyId: 'key123' });
+    const response = await callRoute('updateCredentials', {
+      ...createRequest({ apis: withPlans('1el57v', '5ip91z') }),
+      credentialType: 'API_KEY',
+      apiKeyId: 'key123',
+    });
 
     // Assess
     expect(response.statusCode).toBe(204);
@@ -60,7 +77,11 @@ describe('POST /v1/updateCredentials', () => {
 
   it('answers 409 when the id belongs to another app than the slug names', async () => {
     // Act
-    const response = await callRoute('updateCredentials', { ...createRequest({ appSlug: 'other-app' }), credentialType: 'API_KEY', apiKeyId: 'key123' });
+    const response = await callRoute('updateCredentials', {
+      ...createRequest({ appSlug: 'other-app' }),
+      credentialType: 'API_KEY',
+      apiKeyId: 'key123',
+    });
 
     // Assess
     expect(response.statusCode).toBe(409);

@@ -26,17 +26,16 @@ describe('jsonBody', () => {
     expect(body).toMatchObject({ appSlug: '590d83b5c05f', apis: [{ id: '5aba4csvd4' }] });
   });
 
-  it.each([
-    ['application/json; charset=utf-8'],
-    ['Application/JSON'],
-    ['application/vnd.sensedia+json'],
-  ])('accepts the JSON media type %s', async (contentType) => {
-    // Act
-    const { error } = await parse(proxyEvent({ body: createRequest(), headers: { 'content-type': contentType } }));
+  it.each([['application/json; charset=utf-8'], ['Application/JSON'], ['application/vnd.sensedia+json']])(
+    'accepts the JSON media type %s',
+    async (contentType) => {
+      // Act
+      const { error } = await parse(proxyEvent({ body: createRequest(), headers: { 'content-type': contentType } }));
 
-    // Assess
-    expect(error).toBeUndefined();
-  });
+      // Assess
+      expect(error).toBeUndefined();
+    },
+  );
 
   it.each([['text/plain'], ['application/jsonp'], ['']])('refuses the media type "%s" with 415', async (contentType) => {
     // Act
@@ -74,7 +73,11 @@ describe('jsonBody', () => {
     const notUtf8 = { ...proxyEvent({ body: 'x' }), body: Buffer.from([0x7b, 0xff, 0x7d]).toString('base64'), isBase64Encoded: true };
 
     // Act
-    const [binary, truncated, empty] = await Promise.all([parse(notUtf8), parse(proxyEvent({ body: '{"appName":' })), parse(proxyEvent({ body: '' }))]);
+    const [binary, truncated, empty] = await Promise.all([
+      parse(notUtf8),
+      parse(proxyEvent({ body: '{"appName":' })),
+      parse(proxyEvent({ body: '' })),
+    ]);
 
     // Assess
     expect([binary.error?.code, truncated.error?.code, empty.error?.code]).toEqual(['MALFORMED_JSON', 'MALFORMED_JSON', 'MALFORMED_JSON']);
@@ -95,7 +98,9 @@ describe('jsonBody', () => {
 
   it('lists every validation problem with its path', async () => {
     // Act
-    const { error } = await parse(proxyEvent({ body: { appName: 7, developer: 'd@example.com', apis: [{ id: 'a b', usagePlans: [{ id: 'p' }, { id: 'p' }] }] } }));
+    const { error } = await parse(
+      proxyEvent({ body: { appName: 7, developer: 'd@example.com', apis: [{ id: 'a b', usagePlans: [{ id: 'p' }, { id: 'p' }] }] } }),
+    );
 
     // Assess
     expect(error?.statusCode).toBe(400);

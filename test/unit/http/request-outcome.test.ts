@@ -50,7 +50,9 @@ describe('request outcome: one log line and one metric per request, no secrets',
     const guessed = 'Sup3rS3cretGuessThatMustNotLeak';
 
     // Act
-    const logs = await captureLogs(() => create(proxyEvent({ body: createRequest(), headers: { Authorization: basic('portal', guessed) } }), lambdaContext));
+    const logs = await captureLogs(() =>
+      create(proxyEvent({ body: createRequest(), headers: { Authorization: basic('portal', guessed) } }), lambdaContext),
+    );
 
     // Assess
     expect(addDimensions).toHaveBeenCalledWith({ route: '/v1/createCredentials', outcome: 'UNAUTHORIZED', credentialType: 'NONE' });

@@ -22,7 +22,11 @@ describe('resourceServersFor', () => {
     const servers = resourceServersFor(['portal-sample/payments.read', 'a.b/x', 'ab/y']);
 
     // Assess
-    expect(servers.map((server) => server.id)).toEqual(['ResourceServerab', expect.stringMatching(/^ResourceServerab[0-9a-f]{8}$/), 'ResourceServerportalsample']);
+    expect(servers.map((server) => server.id)).toEqual([
+      'ResourceServerab',
+      expect.stringMatching(/^ResourceServerab[0-9a-f]{8}$/),
+      'ResourceServerportalsample',
+    ]);
   });
 
   it.each([
@@ -46,14 +50,17 @@ describe('defaultDomainPrefix', () => {
     expect(staging).toBe('portalcredentialswebhook-staging-123456789012');
   });
 
-  it.each(['MyAwsCognitoStack', 'Amazon', `Long${'x'.repeat(120)}A`, `Long${'x'.repeat(120)}B`])('gives a prefix Cognito accepts for the stack name %s', (stackName) => {
-    // Act
-    const prefix = defaultDomainPrefix(stackName, '123456789012');
+  it.each(['MyAwsCognitoStack', 'Amazon', `Long${'x'.repeat(120)}A`, `Long${'x'.repeat(120)}B`])(
+    'gives a prefix Cognito accepts for the stack name %s',
+    (stackName) => {
+      // Act
+      const prefix = defaultDomainPrefix(stackName, '123456789012');
 
-    // Assess
-    expect(prefix).toMatch(domainPrefix);
-    expect(prefix).not.toMatch(/aws|amazon|cognito/);
-  });
+      // Assess
+      expect(prefix).toMatch(domainPrefix);
+      expect(prefix).not.toMatch(/aws|amazon|cognito/);
+    },
+  );
 
   it('keeps long stack names apart by a hash of the whole name', () => {
     // Act + Assess

@@ -37,7 +37,9 @@ const metricsEmittedDuring = async (act: () => Promise<unknown>): Promise<Emitte
     .flatMap((line) => {
       const emf = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } };
       return emf._aws.CloudWatchMetrics.flatMap((directive) =>
-        directive.Dimensions.flatMap((dimensions) => directive.Metrics.map((metric) => ({ namespace: directive.Namespace, name: metric.Name, dimensions: [...dimensions].sort() }))),
+        directive.Dimensions.flatMap((dimensions) =>
+          directive.Metrics.map((metric) => ({ namespace: directive.Namespace, name: metric.Name, dimensions: [...dimensions].sort() })),
+        ),
       );
     });
 };
@@ -46,7 +48,9 @@ const metricsEmittedDuring = async (act: () => Promise<unknown>): Promise<Emitte
 const dashboardBody = (template: Template) => {
   const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
   const parts = (dashboard?.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as { widgets: { properties: { metrics?: unknown[][] } }[] };
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
+    widgets: { properties: { metrics?: unknown[][] } }[];
+  };
 };
 
 describe('the dashboard and alarms read the metrics the functions emit', () => {
@@ -70,7 +74,11 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
 
   it('captures the Requests metric with its dimensions', () => {
     // Assess
-    expect(emitted).toContainEqual({ namespace: 'PortalCredentialsWebhook', name: 'Requests', dimensions: ['credentialType', 'outcome', 'route', 'service'] });
+    expect(emitted).toContainEqual({
+      namespace: 'PortalCredentialsWebhook',
+      name: 'Requests',
+      dimensions: ['credentialType', 'outcome', 'route', 'service'],
+    });
   });
 
   it('searches each webhook metric with exactly the dimension set it is emitted with', () => {
@@ -102,7 +110,11 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((alarm) => alarm.Properties as { Namespace?: string; MetricName?: string; Dimensions?: { Name: string }[] })
       .filter((alarm) => alarm.Namespace === 'PortalCredentialsWebhook')
-      .map((alarm) => ({ namespace: alarm.Namespace, name: alarm.MetricName, dimensions: (alarm.Dimensions ?? []).map((dimension) => dimension.Name).sort() }));
+      .map((alarm) => ({
+        namespace: alarm.Namespace,
+        name: alarm.MetricName,
+        dimensions: (alarm.Dimensions ?? []).map((dimension) => dimension.Name).sort(),
+      }));
 
     // Assess
     for (const metric of [...widgetMetrics, ...alarms]) expect(emitted).toContainEqual(metric);

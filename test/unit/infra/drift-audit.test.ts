@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
 
-const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, Record<string, unknown>> };
+const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, Record<string, unknown>>;
+};
 
 /** The stack from cdk.json's settings, changed as a platform team would; functions not bundled (templates only). */
 const synthesize = (change: Record<string, unknown> = {}) => {
@@ -27,7 +29,11 @@ describe('the scheduled drift audit in the stack', () => {
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(audit.function), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })],
     });
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('drift audit'), Timeout: 900, Runtime: 'nodejs24.x' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('drift audit'),
+      Timeout: 900,
+      Runtime: 'nodejs24.x',
+    });
   });
 
   it('lets the audit read the registry, the API keys, the plans’ links and the app clients, and change nothing', () => {
@@ -37,10 +43,19 @@ describe('the scheduled drift audit in the stack', () => {
     );
     const statements = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[] }[]);
     const actions = statements.flatMap((statement) => [statement.Action].flat());
-    expect(statements.map((statement) => statement.Sid).filter(Boolean).sort()).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadRegistry', 'ReadUsagePlanLinks']);
-    expect(actions).toEqual(expect.arrayContaining(['dynamodb:Scan', 'apigateway:GET', 'cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient']));
+    expect(
+      statements
+        .map((statement) => statement.Sid)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadRegistry', 'ReadUsagePlanLinks']);
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:Scan', 'apigateway:GET', 'cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient']),
+    );
     // Logs and traces aside, nothing that writes.
-    const writes = actions.filter((action) => !/^(logs|xray):/.test(action) && !/:(Get|Scan|List|Describe)/.test(action) && action !== 'apigateway:GET');
+    const writes = actions.filter(
+      (action) => !/^(logs|xray):/.test(action) && !/:(Get|Scan|List|Describe)/.test(action) && action !== 'apigateway:GET',
+    );
     expect(writes).toEqual([]);
   });
 
@@ -54,7 +69,11 @@ describe('the scheduled drift audit in the stack', () => {
         Match.objectLike({
           Id: 'stuck_claim',
           MetricStat: Match.objectLike({
-            Metric: { Namespace: 'PortalCredentialsWebhook', MetricName: 'Drift', Dimensions: Match.arrayWith([{ Name: 'kind', Value: 'STUCK_CLAIM' }]) },
+            Metric: {
+              Namespace: 'PortalCredentialsWebhook',
+              MetricName: 'Drift',
+              Dimensions: Match.arrayWith([{ Name: 'kind', Value: 'STUCK_CLAIM' }]),
+            },
             Period: 86_400,
           }),
         }),
@@ -108,7 +127,12 @@ describe('the scheduled audit of a client-credentials-only deployment', () => {
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Sid?: string; Action: string | string[] }[]);
 
     // Assess
-    expect(statements.map((statement) => statement.Sid).filter(Boolean).sort()).toEqual(['ReadAppClients', 'ReadRegistry']);
+    expect(
+      statements
+        .map((statement) => statement.Sid)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['ReadAppClients', 'ReadRegistry']);
     expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('apigateway:'))).toEqual([]);
     expect(auditFunction.Environment.Variables).toEqual(routeFunction.Environment.Variables);
     expect(auditFunction.Environment.Variables).toHaveProperty('USER_POOL_ID');
@@ -126,7 +150,9 @@ describe('turning the audit off in cdk.json', () => {
   }, 30_000);
 
   it('takes another schedule, and refuses one EventBridge would not', () => {
-    synthesize({ driftAudit: { schedule: 'cron(0 6 * * ? *)' } }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 6 * * ? *)' });
+    synthesize({ driftAudit: { schedule: 'cron(0 6 * * ? *)' } }).template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+    });
     expect(() => synthesize({ driftAudit: { schedule: 'daily' } })).toThrow(/driftAudit\.schedule: must be an EventBridge schedule/);
   }, 30_000);
 });

@@ -38,7 +38,14 @@ const secretsManager = createServer((request, response) => {
   secretsManager.requests.push(request.headers);
   request.resume().on('end', () => {
     response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    response.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:basic-AbCdEf', Name: 'basic', SecretString: JSON.stringify([portalUser]), VersionId: 'v1' }));
+    response.end(
+      JSON.stringify({
+        ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:basic-AbCdEf',
+        Name: 'basic',
+        SecretString: JSON.stringify([portalUser]),
+        VersionId: 'v1',
+      }),
+    );
   });
 }) as ReturnType<typeof createServer> & { requests: IncomingHttpHeaders[] };
 secretsManager.requests = [];
@@ -49,11 +56,18 @@ afterAll(() => new Promise<void>((resolve) => secretsManager.close(() => resolve
 const homeWithProfile = () => {
   const home = mkdtempSync(join(tmpdir(), 'home-'));
   mkdirSync(join(home, '.aws'));
-  writeFileSync(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIAPROFILEPROFILE01\naws_secret_access_key = profile/profile/profile/profile/profile0\n');
+  writeFileSync(
+    join(home, '.aws', 'credentials'),
+    '[default]\naws_access_key_id = AKIAPROFILEPROFILE01\naws_secret_access_key = profile/profile/profile/profile/profile0\n',
+  );
   return home;
 };
 
-const roleCredentials = { AWS_ACCESS_KEY_ID: 'ASIAROLEROLEROLEROLE', AWS_SECRET_ACCESS_KEY: 'role/role/role/role/role/role/role/role00', AWS_SESSION_TOKEN: 'role-session-token' };
+const roleCredentials = {
+  AWS_ACCESS_KEY_ID: 'ASIAROLEROLEROLEROLE',
+  AWS_SECRET_ACCESS_KEY: 'role/role/role/role/role/role/role/role00',
+  AWS_SESSION_TOKEN: 'role-session-token',
+};
 
 /**
  * Starts a Node process, as Lambda does, that imports `module` and invokes its handler with a
@@ -91,7 +105,16 @@ describe('the deployed bundles', () => {
 
     // Assess: neither the chain nor the links and clients (STS, SSO, …) only it imports.
     expect(packages).toContain('@aws-sdk/credential-provider-env');
-    for (const left of ['credential-provider-node', 'credential-provider-ini', 'credential-provider-sso', 'credential-provider-process', 'credential-provider-web-identity', 'credential-provider-http', 'credential-provider-login', 'nested-clients']) {
+    for (const left of [
+      'credential-provider-node',
+      'credential-provider-ini',
+      'credential-provider-sso',
+      'credential-provider-process',
+      'credential-provider-web-identity',
+      'credential-provider-http',
+      'credential-provider-login',
+      'nested-clients',
+    ]) {
       expect(packages).not.toContain(`@aws-sdk/${left}`);
     }
     expect(packages).not.toContain('@smithy/credential-provider-imds');

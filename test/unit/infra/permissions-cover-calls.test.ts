@@ -26,7 +26,11 @@ import { usagePlanFromSeed } from '../../helpers/usage-plans.ts';
 // Both credential kinds, so that every provisioner is wired (set before the handlers load).
 vi.hoisted(() => {
   Object.assign(process.env, {
-    CREDENTIAL_POLICY: JSON.stringify({ defaultType: 'API_KEY', apis: { pay1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] } }, usagePlanIds: ['1el57v', '2fm68w'] }),
+    CREDENTIAL_POLICY: JSON.stringify({
+      defaultType: 'API_KEY',
+      apis: { pay1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] } },
+      usagePlanIds: ['1el57v', '2fm68w'],
+    }),
     USER_POOL_ID: 'eu-west-1_Pool1',
     TOKEN_URL: 'https://auth.example.com/oauth2/token',
   });
@@ -94,13 +98,21 @@ const permissionFor = (command: { constructor: { name: string }; input: Record<s
 };
 
 const matches = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+^$()[\]{}|\\/]/g, '\\$&').replaceAll('?', '.')).join('.*')}$`).test(value);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+^$()[\]{}|\\/]/g, '\\$&').replaceAll('?', '.'))
+      .join('.*')}$`,
+  ).test(value);
 /** IAM's StringEquals against the call's context; any other operator counts as unmet, so a new one fails here first. */
 const conditionMet = (condition: Statement['Condition'], context: Record<string, string> = {}) =>
-  Object.entries(condition ?? {}).every(([operator, keys]) => operator === 'StringEquals' && Object.entries(keys).every(([key, value]) => context[key] === value));
+  Object.entries(condition ?? {}).every(
+    ([operator, keys]) => operator === 'StringEquals' && Object.entries(keys).every(([key, value]) => context[key] === value),
+  );
 const allows = (statements: Statement[], { action, resource, context }: Permission) =>
   statements.some(
-    (s) => [s.Action].flat().includes(action) && [s.Resource].flat().some((pattern) => matches(pattern, resource)) && conditionMet(s.Condition, context),
+    (s) =>
+      [s.Action].flat().includes(action) && [s.Resource].flat().some((pattern) => matches(pattern, resource)) && conditionMet(s.Condition, context),
   );
 
 /** Every AWS call made while `scenarios` run (each starting from mocks that answer every call with success). */
@@ -131,7 +143,14 @@ const apiKeyRecord = {
   usagePlanIds: ['1el57v'],
   scopes: [],
 };
-const clientRecord = { ...apiKeyRecord, credentialType: 'CLIENT_CREDENTIALS', credentialId: 'client1', apiIds: ['pay1'], usagePlanIds: [], scopes: ['payments/read'] };
+const clientRecord = {
+  ...apiKeyRecord,
+  credentialType: 'CLIENT_CREDENTIALS',
+  credentialId: 'client1',
+  apiIds: ['pay1'],
+  usagePlanIds: [],
+  scopes: ['payments/read'],
+};
 const crashed = (credentialType: string) => ({ ...apiKeyRecord, credentialType, state: 'PENDING', claimToken: 'dead', leaseExpiresAt: 1 });
 const ours = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': '590d83b5c05f' };
 const post = (handler: typeof create, path: string, body: unknown) => () => handler(proxyEvent({ path, body }), lambdaContext);
@@ -164,27 +183,39 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
       aws.dynamodb.on(GetCommand).resolvesOnce({ Item: apiKeyRecord }).resolves({ Item: clientRecord });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
       cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientSecret: 's' } });
-      return post(create, '/v1/createCredentials', createRequest())().then(post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })));
+      return post(create, '/v1/createCredentials', createRequest())().then(
+        post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })),
+      );
     },
     () => {
       // A repeated create whose grant changed: held, relinked or rescoped, then recorded.
       aws.dynamodb.on(PutCommand).rejects(conditionFailed());
-      aws.dynamodb.on(GetCommand).resolvesOnce({ Item: apiKeyRecord }).resolves({ Item: { ...clientRecord, scopes: [] } });
+      aws.dynamodb
+        .on(GetCommand)
+        .resolvesOnce({ Item: apiKeyRecord })
+        .resolves({ Item: { ...clientRecord, scopes: [] } });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }] });
-      cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-590d83b5c05f', ClientSecret: 's', AllowedOAuthScopes: [] } });
+      cognito
+        .on(DescribeUserPoolClientCommand)
+        .resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-590d83b5c05f', ClientSecret: 's', AllowedOAuthScopes: [] } });
       return post(create, '/v1/createCredentials', createRequest({ apis: withPlans('2fm68w') }))().then(
         post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })),
       );
     },
     () => {
       // Taking over a crashed create's claim, for each kind, with a retried client create.
-      aws.dynamodb.on(PutCommand).resolvesOnce({ Attributes: crashed('API_KEY') }).resolves({ Attributes: crashed('CLIENT_CREDENTIALS') });
+      aws.dynamodb
+        .on(PutCommand)
+        .resolvesOnce({ Attributes: crashed('API_KEY') })
+        .resolves({ Attributes: crashed('CLIENT_CREDENTIALS') });
       aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
       aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'key1', value: 'v'.repeat(40) });
       cognito.on(ListUserPoolClientsCommand).resolves({ UserPoolClients: [{ ClientId: 'old', ClientName: 'portal-590d83b5c05f' }] });
       cognito.on(CreateUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientSecret: 's' }, $metadata: { attempts: 2 } });
-      return post(create, '/v1/createCredentials', createRequest())().then(post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })));
+      return post(create, '/v1/createCredentials', createRequest())().then(
+        post(create, '/v1/createCredentials', createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] })),
+      );
     },
   ],
   update: [
@@ -194,7 +225,11 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }] });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
       aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('ConflictException', 409));
-      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
+      return post(update, '/v1/updateCredentials', {
+        ...createRequest({ apis: withPlans('2fm68w') }),
+        credentialType: 'API_KEY',
+        apiKeyId: 'key1',
+      })();
     },
     () => {
       // A move within one API stage whose link is refused: the refusal is explained from the key's plans.
@@ -203,7 +238,11 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v', apiStages: [{ apiId: '5aba4csvd4', stage: 'prod' }] }] });
       aws.apiGateway.on(GetApiKeyCommand).resolves({ id: 'key1' });
       aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('BadRequestException'));
-      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
+      return post(update, '/v1/updateCredentials', {
+        ...createRequest({ apis: withPlans('2fm68w') }),
+        credentialType: 'API_KEY',
+        apiKeyId: 'key1',
+      })();
     },
     () => {
       // A key deleted outside the webhook, refused by IAM rather than answered 404: 409 after the list says so.
@@ -211,12 +250,21 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
       aws.dynamodb.on(GetCommand).resolves({ Item: apiKeyRecord });
       aws.apiGateway.on(GetApiKeyCommand).rejects(awsError('AccessDeniedException', 403));
       aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [] });
-      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId: 'key1' })();
+      return post(update, '/v1/updateCredentials', {
+        ...createRequest({ apis: withPlans('2fm68w') }),
+        credentialType: 'API_KEY',
+        apiKeyId: 'key1',
+      })();
     },
     () => {
       aws.dynamodb.on(GetCommand).resolves({ Item: clientRecord });
-      cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-590d83b5c05f', AllowedOAuthScopes: [] } });
-      return post(update, '/v1/updateCredentials', { ...createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] }), credentialType: 'CLIENT_CREDENTIALS' })();
+      cognito
+        .on(DescribeUserPoolClientCommand)
+        .resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-590d83b5c05f', AllowedOAuthScopes: [] } });
+      return post(update, '/v1/updateCredentials', {
+        ...createRequest({ apis: [{ id: 'pay1', usagePlans: [] }] }),
+        credentialType: 'CLIENT_CREDENTIALS',
+      })();
     },
   ],
   revoke: [
@@ -238,7 +286,10 @@ const scenarios: Record<WebhookRoute, (() => Promise<APIGatewayProxyResult>)[]> 
     },
     () => {
       // Revoking crashed creates of each kind: take the claim, then remove the leftovers.
-      aws.dynamodb.on(GetCommand).resolvesOnce({ Item: crashed('API_KEY') }).resolves({ Item: crashed('CLIENT_CREDENTIALS') });
+      aws.dynamodb
+        .on(GetCommand)
+        .resolvesOnce({ Item: crashed('API_KEY') })
+        .resolves({ Item: crashed('CLIENT_CREDENTIALS') });
       aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [{ id: 'lost', name: 'portal-590d83b5c05f', tags: ours }] });
       cognito.on(ListUserPoolClientsCommand).resolves({ UserPoolClients: [{ ClientId: 'old', ClientName: 'portal-590d83b5c05f' }] });
       return post(revoke, '/v1/revokeCredentials', { credentialType: 'API_KEY', appSlug: '590d83b5c05f' })().then(
@@ -260,16 +311,19 @@ describe("each function's IAM role against the AWS calls its code makes", () => 
     expect(needed.filter((permission) => !allows(granted(route), permission))).toEqual([]);
   });
 
-  it.each(['create', 'update', 'revoke', 'health'] as WebhookRoute[])('lets the %s function read or delete no API key the webhook did not tag as its own', (route) => {
-    // Prepare
-    const key = 'arn:aws:apigateway:eu-west-1::/apikeys/someone-elses';
+  it.each(['create', 'update', 'revoke', 'health'] as WebhookRoute[])(
+    'lets the %s function read or delete no API key the webhook did not tag as its own',
+    (route) => {
+      // Prepare
+      const key = 'arn:aws:apigateway:eu-west-1::/apikeys/someone-elses';
 
-    // Act + Assess
-    for (const action of ['apigateway:GET', 'apigateway:DELETE']) {
-      expect(allows(granted(route), { action, resource: key, context: {} })).toBe(false);
-      expect(allows(granted(route), { action, resource: key, context: { 'aws:ResourceTag/managed-by': 'someone-else' } })).toBe(false);
-    }
-  });
+      // Act + Assess
+      for (const action of ['apigateway:GET', 'apigateway:DELETE']) {
+        expect(allows(granted(route), { action, resource: key, context: {} })).toBe(false);
+        expect(allows(granted(route), { action, resource: key, context: { 'aws:ResourceTag/managed-by': 'someone-else' } })).toBe(false);
+      }
+    },
+  );
 
   it('lets the create function tag API keys of its Region only, however the tagged ARN is encoded', () => {
     // Prepare

@@ -14,7 +14,9 @@ import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts'
 import { buildStack, cdkJson, nagFindings, testEnv as env } from '../../helpers/webhook-stack.ts';
 
 /** How API Gateway control-plane ARNs synthesize: the partition stays a pseudo-parameter. */
-const apigatewayArn = (path: string, ...rest: unknown[]) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:apigateway:eu-west-1::${path}`, ...rest]] });
+const apigatewayArn = (path: string, ...rest: unknown[]) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:apigateway:eu-west-1::${path}`, ...rest]],
+});
 
 let stack: PortalCredentialsWebhookStack;
 let template: Template;
@@ -30,7 +32,8 @@ const statementsOf = (roleId: string) =>
     .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement);
 
-const roleIdOf = (route: WebhookRoute) => (resources[logicalId(stack.webhook.functions[route])]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+const roleIdOf = (route: WebhookRoute) =>
+  (resources[logicalId(stack.webhook.functions[route])]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
 
 beforeAll(() => {
   // Prepare + Act: bundling four functions takes seconds, so one synthesized template serves every test.
@@ -83,7 +86,15 @@ describe('the webhook API', () => {
       StageName: 'prod',
       TracingEnabled: true,
       MethodSettings: [
-        { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true },
+        {
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 5,
+          ThrottlingBurstLimit: 10,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          MetricsEnabled: true,
+        },
       ],
     });
   });
@@ -91,14 +102,20 @@ describe('the webhook API', () => {
   it('writes one JSON access-log line per request to its log group, without headers or bodies', () => {
     // Act
     const stage = Object.values(resources).find(
-      (resource) => resource.Type === 'AWS::ApiGateway::Stage' && JSON.stringify(resource.Properties.RestApiId) === JSON.stringify(ref(stack.webhook.api)),
+      (resource) =>
+        resource.Type === 'AWS::ApiGateway::Stage' && JSON.stringify(resource.Properties.RestApiId) === JSON.stringify(ref(stack.webhook.api)),
     );
     const accessLog = stage?.Properties.AccessLogSetting as { DestinationArn: unknown; Format: string };
     const fields = JSON.parse(accessLog.Format) as Record<string, string>;
 
     // Assess
     expect(accessLog.DestinationArn).toEqual(arnOf(stack.webhook.accessLogGroup));
-    expect(fields).toMatchObject({ requestId: '$context.requestId', status: '$context.status', resourcePath: '$context.resourcePath', errorResponseType: '$context.error.responseType' });
+    expect(fields).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      resourcePath: '$context.resourcePath',
+      errorResponseType: '$context.error.responseType',
+    });
     expect(Object.values(fields).join(' ')).not.toMatch(/requestHeader|requestOverride|apiKey}|\$input/);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -110,7 +127,12 @@ describe('the webhook API', () => {
 
     // Assess
     for (const type of ['UNAUTHORIZED', 'BAD_REQUEST_PARAMETERS']) {
-      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: type, StatusCode: '401', ResponseParameters: challenge, ResponseTemplates: body });
+      template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+        ResponseType: type,
+        StatusCode: '401',
+        ResponseParameters: challenge,
+        ResponseTemplates: body,
+      });
     }
   });
 
@@ -121,10 +143,15 @@ describe('the webhook API', () => {
     ['REQUEST_TOO_LARGE', '413', 'PAYLOAD_TOO_LARGE'],
     ['DEFAULT_4XX', undefined, 'GATEWAY_REFUSED'],
     ['DEFAULT_5XX', undefined, 'GATEWAY_FAILURE'],
-  ])('answers the %s gateway response with %s and the contract error body, never API Gateway\'s own text', (type, statusCode, code) => {
+  ])("answers the %s gateway response with %s and the contract error body, never API Gateway's own text", (type, statusCode, code) => {
     // Act
-    const response = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGateway::GatewayResponse' && resource.Properties.ResponseType === type);
-    const body = JSON.parse((response?.Properties.ResponseTemplates as Record<string, string>)['application/json'] as string) as Record<string, string>;
+    const response = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::ApiGateway::GatewayResponse' && resource.Properties.ResponseType === type,
+    );
+    const body = JSON.parse((response?.Properties.ResponseTemplates as Record<string, string>)['application/json'] as string) as Record<
+      string,
+      string
+    >;
 
     // Assess
     expect(response?.Properties.StatusCode).toBe(statusCode);
@@ -132,7 +159,6 @@ describe('the webhook API', () => {
     expect(body.code).toBe(code);
     expect(body.message).not.toContain('$context');
   });
-
 });
 
 describe('the functions', () => {
@@ -165,7 +191,9 @@ describe('the functions', () => {
   it.each(routes)('gives %s the environment config.ts validates at cold start, with the usage plans its role may link', (route) => {
     // Prepare
     const { webhook } = stack;
-    const tokenUrl = { 'Fn::Join': ['', ['https://', ref(webhook.userPool!.node.findChild('Domain')), '.auth.eu-west-1.amazoncognito.com/oauth2/token']] };
+    const tokenUrl = {
+      'Fn::Join': ['', ['https://', ref(webhook.userPool!.node.findChild('Domain')), '.auth.eu-west-1.amazoncognito.com/oauth2/token']],
+    };
 
     // Act
     const variables = (resources[logicalId(webhook.functions[route])]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -189,15 +217,30 @@ describe('the functions', () => {
 
   it('builds the credential policy into each bundle, which reads it at cold start instead of CREDENTIAL_POLICY', () => {
     // Prepare: the policy asks for client credentials, which need USER_POOL_ID and TOKEN_URL.
-    const bundleOf = (route: WebhookRoute) => join((stack.node.root as App).outdir, (stack.webhook.functions[route].node.findChild('Code') as Asset).assetPath, 'index.mjs');
+    const bundleOf = (route: WebhookRoute) =>
+      join((stack.node.root as App).outdir, (stack.webhook.functions[route].node.findChild('Code') as Asset).assetPath, 'index.mjs');
     const coldStart = (environment: Record<string, string>) => () =>
       execFileSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(bundleOf('health'))});`], {
-        env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', REGISTRY_TABLE_NAME: 'registry', BASIC_AUTH_SECRET_ID: 'secret', USAGE_PLAN_IDS: 'plan01', ...environment },
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'eu-west-1',
+          REGISTRY_TABLE_NAME: 'registry',
+          BASIC_AUTH_SECRET_ID: 'secret',
+          USAGE_PLAN_IDS: 'plan01',
+          ...environment,
+        },
         stdio: 'pipe',
       });
-    const policy = JSON.stringify({ defaultType: 'API_KEY', apis: { 'sample-payments': { type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] } } });
+    const policy = JSON.stringify({
+      defaultType: 'API_KEY',
+      apis: { 'sample-payments': { type: 'CLIENT_CREDENTIALS', scopes: ['portal-sample/payments.read'] } },
+    });
 
-    const auditBundle = join((stack.node.root as App).outdir, (stack.webhook.driftAudit!.function.node.findChild('Code') as Asset).assetPath, 'index.mjs');
+    const auditBundle = join(
+      (stack.node.root as App).outdir,
+      (stack.webhook.driftAudit!.function.node.findChild('Code') as Asset).assetPath,
+      'index.mjs',
+    );
 
     // Act + Assess: the scheduled audit too, or it would audit API keys only.
     for (const route of routes) expect(readFileSync(bundleOf(route), 'utf8')).toContain(policy);
@@ -228,25 +271,61 @@ describe('the functions', () => {
 
 describe('least privilege', () => {
   const logsAndTracing = (route: WebhookRoute) => [
-    { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(stack.webhook.node.findChild(`${routeName[route]}Logs`)) },
+    {
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: arnOf(stack.webhook.node.findChild(`${routeName[route]}Logs`)),
+    },
     { Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' },
   ];
-  const routeName: Record<WebhookRoute, string> = { create: 'CreateCredentials', update: 'UpdateCredentials', revoke: 'RevokeCredentials', health: 'Health' };
-  const readSecret = () => ({ Sid: 'ReadBasicAuthSecret', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: ref(stack.webhook.basicAuthSecret) });
+  const routeName: Record<WebhookRoute, string> = {
+    create: 'CreateCredentials',
+    update: 'UpdateCredentials',
+    revoke: 'RevokeCredentials',
+    health: 'Health',
+  };
+  const readSecret = () => ({
+    Sid: 'ReadBasicAuthSecret',
+    Effect: 'Allow',
+    Action: 'secretsmanager:GetSecretValue',
+    Resource: ref(stack.webhook.basicAuthSecret),
+  });
   const samplePlanKeys = (suffix: string) => apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan), `/keys${suffix}`);
-  const readSamplePlan = () => ({ Sid: 'ReadUsagePlans', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan)) });
+  const readSamplePlan = () => ({
+    Sid: 'ReadUsagePlans',
+    Effect: 'Allow',
+    Action: 'apigateway:GET',
+    Resource: apigatewayArn('/usageplans/', ref(stack.webhook.sampleApi!.usagePlan)),
+  });
   const indexArn = () => ({ 'Fn::Join': ['', [arnOf(stack.webhook.table), '/index/byCredentialId']] });
   const ownKeysOnly = { StringEquals: { 'aws:ResourceTag/managed-by': 'portal-credentials-webhook' } };
   const listApiKeys = () => ({ Sid: 'ListApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys') });
   // Reading a key's value and deleting a key: only keys the webhook tagged as its own.
-  const readOwnApiKeys = () => ({ Sid: 'ReadOwnApiKeys', Effect: 'Allow', Action: 'apigateway:GET', Resource: apigatewayArn('/apikeys/*'), Condition: ownKeysOnly });
-  const deleteOwnApiKeys = () => ({ Sid: 'DeleteOwnApiKeys', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: apigatewayArn('/apikeys/*'), Condition: ownKeysOnly });
+  const readOwnApiKeys = () => ({
+    Sid: 'ReadOwnApiKeys',
+    Effect: 'Allow',
+    Action: 'apigateway:GET',
+    Resource: apigatewayArn('/apikeys/*'),
+    Condition: ownKeysOnly,
+  });
+  const deleteOwnApiKeys = () => ({
+    Sid: 'DeleteOwnApiKeys',
+    Effect: 'Allow',
+    Action: 'apigateway:DELETE',
+    Resource: apigatewayArn('/apikeys/*'),
+    Condition: ownKeysOnly,
+  });
 
   const recordHistory = () => ({ Sid: 'RecordHistory', Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: arnOf(stack.webhook.history.table) });
   const expected: Record<WebhookRoute, () => unknown[]> = {
     create: () => [
       readSecret(),
-      { Sid: 'RegistryClaimAndRecord', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: arnOf(stack.webhook.table) },
+      {
+        Sid: 'RegistryClaimAndRecord',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        Resource: arnOf(stack.webhook.table),
+      },
       readSamplePlan(),
       { Sid: 'CreateApiKeys', Effect: 'Allow', Action: 'apigateway:POST', Resource: apigatewayArn('/apikeys') },
       {
@@ -254,8 +333,30 @@ describe('least privilege', () => {
         Effect: 'Allow',
         Action: 'apigateway:PUT',
         Resource: [
-          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/tags/arn%3?', { Ref: 'AWS::Partition' }, '%3?apigateway%3?eu-west-1%3?%3?%2?apikeys%2?*']] },
-          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/tags/arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/apikeys/*']] },
+          {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':apigateway:eu-west-1::/tags/arn%3?',
+                { Ref: 'AWS::Partition' },
+                '%3?apigateway%3?eu-west-1%3?%3?%2?apikeys%2?*',
+              ],
+            ],
+          },
+          {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':apigateway:eu-west-1::/tags/arn:',
+                { Ref: 'AWS::Partition' },
+                ':apigateway:eu-west-1::/apikeys/*',
+              ],
+            ],
+          },
         ],
       },
       listApiKeys(),
@@ -283,7 +384,12 @@ describe('least privilege', () => {
     update: () => [
       readSecret(),
       { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
-      { Sid: 'RegistryReadAndRecordGrant', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
+      {
+        Sid: 'RegistryReadAndRecordGrant',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: arnOf(stack.webhook.table),
+      },
       readSamplePlan(),
       readOwnApiKeys(),
       listApiKeys(),
@@ -291,17 +397,32 @@ describe('least privilege', () => {
       { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: samplePlanKeys('') },
       { Sid: 'VerifyUsagePlanLinks', Effect: 'Allow', Action: 'apigateway:GET', Resource: samplePlanKeys('/*') },
       { Sid: 'UnlinkApiKeysFromUsagePlans', Effect: 'Allow', Action: 'apigateway:DELETE', Resource: samplePlanKeys('/*') },
-      { Sid: 'UpdateAppClients', Effect: 'Allow', Action: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'], Resource: arnOf(stack.webhook.userPool!) },
+      {
+        Sid: 'UpdateAppClients',
+        Effect: 'Allow',
+        Action: ['cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient'],
+        Resource: arnOf(stack.webhook.userPool!),
+      },
       recordHistory(),
       ...logsAndTracing('update'),
     ],
     revoke: () => [
       readSecret(),
       { Sid: 'RegistryFindByCredentialId', Effect: 'Allow', Action: 'dynamodb:Query', Resource: indexArn() },
-      { Sid: 'RegistryReadAndMarkRevoked', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: arnOf(stack.webhook.table) },
+      {
+        Sid: 'RegistryReadAndMarkRevoked',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: arnOf(stack.webhook.table),
+      },
       listApiKeys(),
       deleteOwnApiKeys(),
-      { Sid: 'DeleteAppClients', Effect: 'Allow', Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], Resource: arnOf(stack.webhook.userPool!) },
+      {
+        Sid: 'DeleteAppClients',
+        Effect: 'Allow',
+        Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+        Resource: arnOf(stack.webhook.userPool!),
+      },
       recordHistory(),
       ...logsAndTracing('revoke'),
     ],
@@ -318,17 +439,20 @@ describe('least privilege', () => {
     expect(statements).toEqual(expect.arrayContaining(expected[route]()));
   });
 
-  it.each(Object.keys(expected) as WebhookRoute[])('gives the %s function a role of its own, trusted by Lambda only and without managed policies', (route) => {
-    // Act
-    const role = resources[roleIdOf(route)]?.Properties;
+  it.each(Object.keys(expected) as WebhookRoute[])(
+    'gives the %s function a role of its own, trusted by Lambda only and without managed policies',
+    (route) => {
+      // Act
+      const role = resources[roleIdOf(route)]?.Properties;
 
-    // Assess
-    expect(role?.ManagedPolicyArns).toBeUndefined();
-    expect(role?.AssumeRolePolicyDocument).toEqual({
-      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
-      Version: '2012-10-17',
-    });
-  });
+      // Assess
+      expect(role?.ManagedPolicyArns).toBeUndefined();
+      expect(role?.AssumeRolePolicyDocument).toEqual({
+        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } }],
+        Version: '2012-10-17',
+      });
+    },
+  );
 
   it('links keys only to the configured usage plans and grants no Cognito action when no API uses client credentials', () => {
     // Prepare
@@ -355,7 +479,12 @@ describe('least privilege', () => {
     keysOnlyTemplate.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Sid: 'LinkApiKeysToUsagePlans', Effect: 'Allow', Action: 'apigateway:POST', Resource: [apigatewayArn('/usageplans/plan01/keys'), apigatewayArn('/usageplans/plan02/keys')] },
+          {
+            Sid: 'LinkApiKeysToUsagePlans',
+            Effect: 'Allow',
+            Action: 'apigateway:POST',
+            Resource: [apigatewayArn('/usageplans/plan01/keys'), apigatewayArn('/usageplans/plan02/keys')],
+          },
           {
             Sid: 'UnlinkApiKeysFromUsagePlans',
             Effect: 'Allow',
@@ -366,7 +495,11 @@ describe('least privilege', () => {
       },
     });
     const health = keysOnly.webhook.functions.health;
-    const variables = (keysOnlyTemplate.toJSON().Resources[keysOnly.getLogicalId(health.node.defaultChild as CfnElement)].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (
+      keysOnlyTemplate.toJSON().Resources[keysOnly.getLogicalId(health.node.defaultChild as CfnElement)].Properties.Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
     expect(Object.keys(variables)).not.toContain('USER_POOL_ID');
   });
 });
@@ -383,7 +516,9 @@ describe('the registry table and the Basic-auth secret', () => {
           { AttributeName: 'appKey', AttributeType: 'S' },
           { AttributeName: 'credentialId', AttributeType: 'S' },
         ],
-        GlobalSecondaryIndexes: [{ IndexName: 'byCredentialId', KeySchema: [{ AttributeName: 'credentialId', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'byCredentialId', KeySchema: [{ AttributeName: 'credentialId', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
@@ -470,7 +605,9 @@ describe('observability and outputs', () => {
     expect(alarms.filter((alarm) => alarm.Namespace === 'AWS/ApiGateway' && alarm.MetricName === '5XXError')).toHaveLength(1);
     for (const fn of Object.values(stack.webhook.functions)) {
       for (const metricName of ['Errors', 'Throttles']) {
-        expect(alarms).toContainEqual(expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }] }));
+        expect(alarms).toContainEqual(
+          expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: metricName, Dimensions: [{ Name: 'FunctionName', Value: ref(fn) }] }),
+        );
       }
     }
   });
@@ -538,7 +675,11 @@ describe('settings', () => {
 
   it.each([
     ['a negative rate', { throttling: { rateLimit: -1, burstLimit: 10 } }, /throttling\.rateLimit/],
-    ['a malformed scope', { credentialPolicy: { apis: { a1: { type: 'CLIENT_CREDENTIALS', scopes: ['no-slash'] } } } }, /credentialPolicy\.apis\.a1\.scopes\.0/],
+    [
+      'a malformed scope',
+      { credentialPolicy: { apis: { a1: { type: 'CLIENT_CREDENTIALS', scopes: ['no-slash'] } } } },
+      /credentialPolicy\.apis\.a1\.scopes\.0/,
+    ],
     ['an unknown credential type', { credentialPolicy: { defaultType: 'TOKEN' } }, /credentialPolicy\.defaultType/],
     ['a lease shorter than the timeout', { claim: { leaseSeconds: 20 } }, /claim\.leaseSeconds: must exceed the functions' timeout/],
     ['a retention CloudWatch does not offer', { logRetentionDays: 42 }, /logRetentionDays/],

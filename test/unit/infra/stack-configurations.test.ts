@@ -23,34 +23,43 @@ const synthesize = (change: (settings: Record<string, unknown>) => Record<string
 };
 
 const environmentOf = (template: Template) =>
-  Object.values(template.findResources('AWS::Lambda::Function')).map((fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables);
+  Object.values(template.findResources('AWS::Lambda::Function')).map(
+    (fn) => (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+  );
 
 describe('a portal with many usage plans', () => {
-  it.each([1, MAX_PLANS_SCOPED_BY_ARN, 299])('synthesizes with %s configured plans (and the sample plan): no overflow policy, every role within IAM\'s inline limit, cdk-nag clean', (count) => {
-    // Act
-    const { stack, template } = synthesize((settings) => ({ ...settings, usagePlanIds: planIds(count) }));
+  it.each([1, MAX_PLANS_SCOPED_BY_ARN, 299])(
+    "synthesizes with %s configured plans (and the sample plan): no overflow policy, every role within IAM's inline limit, cdk-nag clean",
+    (count) => {
+      // Act
+      const { stack, template } = synthesize((settings) => ({ ...settings, usagePlanIds: planIds(count) }));
 
-    // Assess: the rendered documents hold Fn::Join and are longer than what IAM counts.
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
-    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
-      expect(JSON.stringify(policy.Properties.PolicyDocument).length).toBeLessThan(IAM_INLINE_POLICY_LIMIT);
-    }
-    expect(nagFindings(stack)).toEqual([]);
-    for (const variables of environmentOf(template)) expect(JSON.stringify(variables).length).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
-  });
+      // Assess: the rendered documents hold Fn::Join and are longer than what IAM counts.
+      template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+      for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+        expect(JSON.stringify(policy.Properties.PolicyDocument).length).toBeLessThan(IAM_INLINE_POLICY_LIMIT);
+      }
+      expect(nagFindings(stack)).toEqual([]);
+      for (const variables of environmentOf(template)) expect(JSON.stringify(variables).length).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES);
+    },
+  );
 
   it(`names each plan while there are at most ${MAX_PLANS_SCOPED_BY_ARN}, and one pattern for all beyond`, () => {
     // Act
     const linkResources = (count: number) => {
       const { template } = synthesize((settings) => ({ ...settings, sampleApi: { enabled: false }, usagePlanIds: planIds(count) }));
-      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement);
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) => (policy.Properties.PolicyDocument as { Statement: { Sid?: string; Resource: unknown }[] }).Statement,
+      );
       return [statements.find((statement) => statement.Sid === 'LinkApiKeysToUsagePlans')?.Resource].flat();
     };
 
     // Assess
     expect(linkResources(MAX_PLANS_SCOPED_BY_ARN)).toHaveLength(MAX_PLANS_SCOPED_BY_ARN);
     expect(JSON.stringify(linkResources(MAX_PLANS_SCOPED_BY_ARN))).toContain('/usageplans/p00000/keys');
-    expect(linkResources(MAX_PLANS_SCOPED_BY_ARN + 1)).toEqual([{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/usageplans/*/keys']] }]);
+    expect(linkResources(MAX_PLANS_SCOPED_BY_ARN + 1)).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:eu-west-1::/usageplans/*/keys']] },
+    ]);
   });
 
   it('gives the functions every plan id in USAGE_PLAN_IDS, and refuses more than the Region can hold', () => {
@@ -59,7 +68,9 @@ describe('a portal with many usage plans', () => {
 
     // Assess
     for (const variables of environmentOf(template)) expect(variables.USAGE_PLAN_IDS).toBe(planIds(299).join(','));
-    expect(() => parseSettings({ ...cdkJson.context.portalCredentialsWebhook as object, usagePlanIds: planIds(300) })).toThrow(/usagePlanIds: at most 299/);
+    expect(() => parseSettings({ ...(cdkJson.context.portalCredentialsWebhook as object), usagePlanIds: planIds(300) })).toThrow(
+      /usagePlanIds: at most 299/,
+    );
   });
 
   it("refuses at synth, naming Lambda's 4 KB, an environment Lambda would refuse", () => {
@@ -67,19 +78,28 @@ describe('a portal with many usage plans', () => {
     const stack = new Stack(new App(), 'Huge', { env: testEnv });
 
     // Act + Assess
-    expect(() => new PortalCredentialsWebhook(stack, 'Webhook', { sampleApi: false, usagePlanIds: planIds(600) })).toThrow(/Lambda allows 4096 in total.*USAGE_PLAN_IDS/);
+    expect(() => new PortalCredentialsWebhook(stack, 'Webhook', { sampleApi: false, usagePlanIds: planIds(600) })).toThrow(
+      /Lambda allows 4096 in total.*USAGE_PLAN_IDS/,
+    );
   });
 });
 
 describe('a portal with many APIs', () => {
   /** 200 client-credential APIs over 20 resource servers (a pool holds 25). */
   const apis = Object.fromEntries(
-    Array.from({ length: 200 }, (_, i) => [`api${String(i).padStart(7, '0')}`, { type: 'CLIENT_CREDENTIALS', scopes: [`api.example.com/team${i % 20}/read${i}`] }]),
+    Array.from({ length: 200 }, (_, i) => [
+      `api${String(i).padStart(7, '0')}`,
+      { type: 'CLIENT_CREDENTIALS', scopes: [`api.example.com/team${i % 20}/read${i}`] },
+    ]),
   );
 
   it('synthesizes 200 client-credential APIs with the policy out of the environment, cdk-nag clean', () => {
     // Act
-    const { stack, template } = synthesize((settings) => ({ ...settings, credentialPolicy: { defaultType: 'API_KEY', apis }, sampleApi: { enabled: true } }));
+    const { stack, template } = synthesize((settings) => ({
+      ...settings,
+      credentialPolicy: { defaultType: 'API_KEY', apis },
+      sampleApi: { enabled: true },
+    }));
 
     // Assess
     expect(JSON.stringify(apis).length).toBeGreaterThan(LAMBDA_ENVIRONMENT_LIMIT_BYTES * 3);
@@ -98,7 +118,9 @@ describe('a portal with many APIs', () => {
     api.root.addMethod('GET');
 
     // Act + Assess
-    expect(() => new PortalCredentialsWebhook(stack, 'Webhook', { credentialPolicy: { apis: { [api.restApiId]: { type: 'API_KEY' } } } })).toThrow(/must be plain strings, not tokens/);
+    expect(() => new PortalCredentialsWebhook(stack, 'Webhook', { credentialPolicy: { apis: { [api.restApiId]: { type: 'API_KEY' } } } })).toThrow(
+      /must be plain strings, not tokens/,
+    );
   });
 });
 
@@ -112,7 +134,10 @@ describe('Cognito names', () => {
     }));
 
     // Assess
-    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', { Identifier: 'api.example.com/orders', Name: Match.stringLikeRegexp('^[\\w\\s+=,.@-]+$') });
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'api.example.com/orders',
+      Name: Match.stringLikeRegexp('^[\\w\\s+=,.@-]+$'),
+    });
   });
 
   it('gives two stacks of one account and Region different default domains', () => {

@@ -37,20 +37,29 @@ describe('what a teardown keeps', () => {
     const kept = Object.values(resources).filter((resource) => resource.DeletionPolicy !== undefined && resource.DeletionPolicy !== 'Delete');
 
     // Assess: plain Retain would leave a table and a pool to delete by hand after each failed first deploy.
-    for (const resource of kept) expect([resource.Type, resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual([resource.Type, 'RetainExceptOnCreate', 'Retain']);
+    for (const resource of kept)
+      expect([resource.Type, resource.DeletionPolicy, resource.UpdateReplacePolicy]).toEqual([resource.Type, 'RetainExceptOnCreate', 'Retain']);
   });
 
   it("manages both APIs' execution-log groups, with the retention, before their stages exist", () => {
     // Act
     const stages = Object.values(resources).filter((resource) => resource.Type === 'AWS::ApiGateway::Stage');
-    const executionLogs = Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::Logs::LogGroup' && JSON.stringify(resource.Properties.LogGroupName ?? '').includes('API-Gateway-Execution-Logs_'));
+    const executionLogs = Object.entries(resources).filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::Logs::LogGroup' && JSON.stringify(resource.Properties.LogGroupName ?? '').includes('API-Gateway-Execution-Logs_'),
+    );
 
     // Assess
     expect(stages).toHaveLength(2);
     expect(executionLogs).toHaveLength(2);
     for (const stage of stages) {
-      const [logicalId, group] = executionLogs.find(([, candidate]) => JSON.stringify(candidate.Properties.LogGroupName).includes(JSON.stringify(stage.Properties.RestApiId)))!;
-      expect(group.Properties).toMatchObject({ RetentionInDays: 30, LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', stage.Properties.RestApiId, '/prod']] } });
+      const [logicalId, group] = executionLogs.find(([, candidate]) =>
+        JSON.stringify(candidate.Properties.LogGroupName).includes(JSON.stringify(stage.Properties.RestApiId)),
+      )!;
+      expect(group.Properties).toMatchObject({
+        RetentionInDays: 30,
+        LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', stage.Properties.RestApiId, '/prod']] },
+      });
       expect(group.DeletionPolicy).toBe('Delete');
       expect(stage.DependsOn).toContain(logicalId);
     }
@@ -62,7 +71,12 @@ describe('a redeploy onto the table and pool a teardown kept', () => {
     ...settings,
     registry: { tableName: 'PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ' },
     history: { tableName: 'PortalCredentialsWebhook-WebhookHistoryTable5E6F7A8B-XYZ' },
-    clientCredentials: { userPoolId: 'eu-west-1_Kept123', domainPrefix: 'portalcredentialswebhook-123456789012', existingDomain: true, existingResourceServers: true },
+    clientCredentials: {
+      userPoolId: 'eu-west-1_Kept123',
+      domainPrefix: 'portalcredentialswebhook-123456789012',
+      existingDomain: true,
+      existingResourceServers: true,
+    },
   });
 
   it('creates no registry, pool, domain or resource server, and points the functions at the kept ones', () => {
@@ -71,7 +85,8 @@ describe('a redeploy onto the table and pool a teardown kept', () => {
     const template = Template.fromStack(stack);
 
     // Assess
-    for (const type of ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::Cognito::UserPoolDomain', 'AWS::Cognito::UserPoolResourceServer']) template.resourceCountIs(type, 0);
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::Cognito::UserPoolDomain', 'AWS::Cognito::UserPoolResourceServer'])
+      template.resourceCountIs(type, 0);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -82,14 +97,20 @@ describe('a redeploy onto the table and pool a teardown kept', () => {
         }),
       },
     });
-    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(':table/PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ/index/byCredentialId');
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(
+      ':table/PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ/index/byCredentialId',
+    );
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).toContain(':userpool/eu-west-1_Kept123');
     expect(nagFindings(stack)).toEqual([]);
   });
 
   it.each([
     ['a table name DynamoDB refuses', { registry: { tableName: 'a b' } }, /registry\.tableName/],
-    ['kept resource servers without a kept pool', { clientCredentials: { existingResourceServers: true } }, /clientCredentials\.existingResourceServers: needs clientCredentials\.userPoolId/],
+    [
+      'kept resource servers without a kept pool',
+      { clientCredentials: { existingResourceServers: true } },
+      /clientCredentials\.existingResourceServers: needs clientCredentials\.userPoolId/,
+    ],
   ])('refuses at synth, naming the setting, %s', (_case, change, message) => {
     // Act + Assess
     expect(() => parseSettings({ ...(cdkJson.context.portalCredentialsWebhook as object), ...change })).toThrow(message);

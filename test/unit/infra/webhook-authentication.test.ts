@@ -7,37 +7,56 @@ import { describe, expect, it } from 'vitest';
 import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
 
-const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, Record<string, unknown>> };
+const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
+  context: Record<string, Record<string, unknown>>;
+};
 const defaults = () => structuredClone(cdkJson.context[SETTINGS_CONTEXT_KEY]) as Record<string, unknown>;
 
 /** A stack from cdk.json's settings with this authentication, functions not bundled (the template is what is checked). */
 const synth = (authentication: Record<string, unknown>) => {
   const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  const stack = new PortalCredentialsWebhookStack(app, 'Webhook', { settings: parseSettings({ ...defaults(), authentication }), env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new PortalCredentialsWebhookStack(app, 'Webhook', {
+    settings: parseSettings({ ...defaults(), authentication }),
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
   const template = Template.fromStack(stack);
   const logicalId = (construct: IConstruct) => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
   const findings = new AwsSolutionsChecks(undefined, { verbose: true })
     .validateScope(stack)
     .violations.flatMap((violation) => violation.violatingResources.map((resource) => `${violation.ruleName} at ${resource.constructPath}`));
-  return { stack, template, logicalId, findings, resources: template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  return {
+    stack,
+    template,
+    logicalId,
+    findings,
+    resources: template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+  };
 };
 
 const webhookMethods = (resources: ReturnType<typeof synth>['resources'], apiId: string) =>
-  Object.values(resources).filter((resource) => resource.Type === 'AWS::ApiGateway::Method' && JSON.stringify(resource.Properties.RestApiId) === JSON.stringify({ Ref: apiId }));
+  Object.values(resources).filter(
+    (resource) => resource.Type === 'AWS::ApiGateway::Method' && JSON.stringify(resource.Properties.RestApiId) === JSON.stringify({ Ref: apiId }),
+  );
 
 const gatewayResponse = (resources: ReturnType<typeof synth>['resources'], type: string) =>
-  Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGateway::GatewayResponse' && resource.Properties.ResponseType === type)?.Properties;
+  Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGateway::GatewayResponse' && resource.Properties.ResponseType === type)
+    ?.Properties;
 
 describe('authentication in the function: Basic, bearer tokens, an API-key header and OAuth access tokens at once', () => {
   const { stack, resources, logicalId, findings } = synth({
     schemes: ['basic', 'bearer', 'apiKey', 'jwt'],
     apiKeyHeader: 'X-Portal-Key',
-    accessTokens: { issuer: 'https://example.okta.com/oauth2/default', jwksUrl: 'https://example.okta.com/oauth2/default/v1/keys', audiences: ['api://webhook'] },
+    accessTokens: {
+      issuer: 'https://example.okta.com/oauth2/default',
+      jwksUrl: 'https://example.okta.com/oauth2/default/v1/keys',
+      audiences: ['api://webhook'],
+    },
   });
 
   it('tells every function its schemes, header, issuer, audience and scope', () => {
     // Act
-    const variables = (resources[logicalId(stack.webhook.functions.create)]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (resources[logicalId(stack.webhook.functions.create)]?.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
 
     // Assess
     expect(variables).toMatchObject({
@@ -95,12 +114,18 @@ describe('authentication by API Gateway with Cognito access tokens', () => {
         RequestParameters: { 'method.request.header.Authorization': true },
       });
     }
-    template.hasResourceProperties('AWS::ApiGateway::Authorizer', { Type: 'COGNITO_USER_POOLS', ProviderARNs: [{ 'Fn::GetAtt': [logicalId(stack.webhook.userPool!), 'Arn'] }] });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'COGNITO_USER_POOLS',
+      ProviderARNs: [{ 'Fn::GetAtt': [logicalId(stack.webhook.userPool!), 'Arn'] }],
+    });
   });
 
   it('creates the webhook resource server and a caller client that can only fetch webhook/invoke tokens with its secret', () => {
     // Assess
-    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', { Identifier: 'webhook', Scopes: [Match.objectLike({ ScopeName: 'invoke' })] });
+    template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', {
+      Identifier: 'webhook',
+      Scopes: [Match.objectLike({ ScopeName: 'invoke' })],
+    });
     template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       ClientName: 'webhook-caller',
       GenerateSecret: true,
@@ -113,7 +138,8 @@ describe('authentication by API Gateway with Cognito access tokens', () => {
 
   it('tells the functions the scheme and the scope, so their challenge names it', () => {
     // Act
-    const variables = (resources[logicalId(stack.webhook.functions.health)]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (resources[logicalId(stack.webhook.functions.health)]?.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
 
     // Assess
     expect(variables).toMatchObject({ AUTH_SCHEMES: 'cognito', JWT_SCOPE: 'webhook/invoke' });
@@ -125,7 +151,11 @@ describe('authentication by API Gateway with Cognito access tokens', () => {
 });
 
 describe('authentication by API Gateway with AWS Signature Version 4', () => {
-  const { stack, template, resources, logicalId, findings } = synth({ schemes: ['iam'], callerPrincipal: 'arn:aws:iam::210987654321:role/portal-caller', sourceIpAllowList: ['203.0.113.0/24', '2001:db8::/32'] });
+  const { stack, template, resources, logicalId, findings } = synth({
+    schemes: ['iam'],
+    callerPrincipal: 'arn:aws:iam::210987654321:role/portal-caller',
+    sourceIpAllowList: ['203.0.113.0/24', '2001:db8::/32'],
+  });
   const roleId = logicalId(stack.webhook.authentication.callerRole!);
 
   it('requires IAM authorization on every route', () => {
@@ -135,7 +165,9 @@ describe('authentication by API Gateway with AWS Signature Version 4', () => {
   it('creates a caller role the named principal assumes, allowed to invoke exactly the four routes', () => {
     // Act
     const role = resources[roleId]?.Properties;
-    const policy = Object.values(resources).find((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    const policy = Object.values(resources).find(
+      (resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+    );
     const statements = (policy?.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown[] }[] }).Statement;
 
     // Assess
@@ -155,7 +187,13 @@ describe('authentication by API Gateway with AWS Signature Version 4', () => {
     // Assess
     expect(policy.Statement).toEqual([
       { Effect: 'Allow', Principal: { AWS: { 'Fn::GetAtt': [roleId, 'Arn'] } }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
-      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24', '2001:db8::/32'] } } },
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/*',
+        Condition: { NotIpAddress: { 'aws:SourceIp': ['203.0.113.0/24', '2001:db8::/32'] } },
+      },
     ]);
   });
 
@@ -185,7 +223,13 @@ describe('a source-address allow-list with function-side schemes', () => {
     // Assess
     expect(policy.Statement).toEqual([
       { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
-      { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'execute-api:Invoke', Resource: 'execute-api:/*', Condition: { NotIpAddress: { 'aws:SourceIp': ['198.51.100.7'] } } },
+      {
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'execute-api:Invoke',
+        Resource: 'execute-api:/*',
+        Condition: { NotIpAddress: { 'aws:SourceIp': ['198.51.100.7'] } },
+      },
     ]);
   });
 });
@@ -195,8 +239,16 @@ describe('authentication settings', () => {
     ['an unknown scheme', { schemes: ['digest'] }, /authentication\.schemes\.0/],
     ['cognito with another scheme', { schemes: ['cognito', 'basic'] }, /authentication\.schemes: cognito and iam are checked by API Gateway/],
     ['jwt without an issuer', { schemes: ['jwt'] }, /authentication\.accessTokens: is required when schemes include jwt/],
-    ['an issuer without audiences or clients', { schemes: ['jwt'], accessTokens: { issuer: 'https://issuer.example.com' } }, /authentication\.accessTokens\.audiences/],
-    ['an issuer that is not a URL', { schemes: ['jwt'], accessTokens: { issuer: 'issuer', audiences: ['x'] } }, /authentication\.accessTokens\.issuer/],
+    [
+      'an issuer without audiences or clients',
+      { schemes: ['jwt'], accessTokens: { issuer: 'https://issuer.example.com' } },
+      /authentication\.accessTokens\.audiences/,
+    ],
+    [
+      'an issuer that is not a URL',
+      { schemes: ['jwt'], accessTokens: { issuer: 'issuer', audiences: ['x'] } },
+      /authentication\.accessTokens\.issuer/,
+    ],
     ['Authorization as the API-key header', { schemes: ['apiKey'], apiKeyHeader: 'authorization' }, /authentication\.apiKeyHeader/],
     ['a scope with a space', { scope: 'webhook invoke' }, /authentication\.scope/],
     ['a malformed address', { sourceIpAllowList: ['203.0.113.0/33'] }, /authentication\.sourceIpAllowList\.0/],
@@ -207,8 +259,13 @@ describe('authentication settings', () => {
   });
 
   it('refuses cognito when the stack has no user pool', () => {
-    expect(() => parseSettings({ ...defaults(), credentialPolicy: { defaultType: 'API_KEY' }, clientCredentials: undefined, authentication: { schemes: ['cognito'] } })).toThrow(
-      /authentication\.schemes: cognito uses the stack's user pool/,
-    );
+    expect(() =>
+      parseSettings({
+        ...defaults(),
+        credentialPolicy: { defaultType: 'API_KEY' },
+        clientCredentials: undefined,
+        authentication: { schemes: ['cognito'] },
+      }),
+    ).toThrow(/authentication\.schemes: cognito uses the stack's user pool/);
   });
 });

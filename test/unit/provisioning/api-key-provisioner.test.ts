@@ -25,7 +25,8 @@ let provisioner: ApiKeyProvisioner;
 /** The stage a test plan serves: `<stage>-...` names one of the orders API's stages; any other plan has a stage of its own. */
 const stagesOf = (usagePlanId: string): ApiStage[] => [{ apiId: '5aba4csvd4', stage: usagePlanId.split('-')[0] as string }];
 /** The key's current links, as GetUsagePlans lists them (with their stages). */
-const linkedTo = (...planIds: string[]) => aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: planIds.map((id) => ({ id, apiStages: stagesOf(id) })) });
+const linkedTo = (...planIds: string[]) =>
+  aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: planIds.map((id) => ({ id, apiStages: stagesOf(id) })) });
 /** Records every link and unlink in the order AWS sees them. */
 const recordWrites = () => {
   const writes: string[] = [];
@@ -120,7 +121,12 @@ describe('ApiKeyProvisioner', () => {
     // Prepare
     const tags = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop' };
     aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k2', value: 'v'.repeat(40), $metadata: { attempts: 2 } });
-    aws.apiGateway.on(GetApiKeysCommand).resolves({ items: [{ id: 'k1-lost', name: 'portal-shop', tags }, { id: 'k2', name: 'portal-shop', tags }] });
+    aws.apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        { id: 'k1-lost', name: 'portal-shop', tags },
+        { id: 'k2', name: 'portal-shop', tags },
+      ],
+    });
 
     // Act
     const issued = await provisioner.create(app, grant('a'));
@@ -354,10 +360,16 @@ describe('ApiKeyProvisioner', () => {
     const writes = recordWrites();
 
     // Act
-    const failure = await provisionerOf(['prod-silver']).regrant('k1', grant('prod-silver')).catch((error) => error);
+    const failure = await provisionerOf(['prod-silver'])
+      .regrant('k1', grant('prod-silver'))
+      .catch((error) => error);
 
     // Assess
-    expect(failure).toMatchObject({ statusCode: 409, code: 'USAGE_PLAN_STAGE_TAKEN', message: expect.stringMatching(/prod-handmade.*prod-silver.*by hand/) });
+    expect(failure).toMatchObject({
+      statusCode: 409,
+      code: 'USAGE_PLAN_STAGE_TAKEN',
+      message: expect.stringMatching(/prod-handmade.*prod-silver.*by hand/),
+    });
     expect(writes).toEqual([]);
   });
 
@@ -376,7 +388,11 @@ describe('ApiKeyProvisioner', () => {
       const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
 
       // Assess
-      expect(failure).toMatchObject({ statusCode: 409, code: 'USAGE_PLAN_STAGE_TAKEN', message: expect.stringMatching(/prod-gold.*prod-silver.*retry/) });
+      expect(failure).toMatchObject({
+        statusCode: 409,
+        code: 'USAGE_PLAN_STAGE_TAKEN',
+        message: expect.stringMatching(/prod-gold.*prod-silver.*retry/),
+      });
     },
   );
 
@@ -421,7 +437,10 @@ describe('ApiKeyProvisioner', () => {
     it('revokes idempotently a key that is no longer in the list of our keys, over every page', async () => {
       // Prepare
       aws.apiGateway.on(DeleteApiKeyCommand).rejects(accessDenied());
-      aws.apiGateway.on(GetApiKeysCommand).resolvesOnce({ ...listing('other1'), position: 'p2' }).resolves(listing('other2'));
+      aws.apiGateway
+        .on(GetApiKeysCommand)
+        .resolvesOnce({ ...listing('other1'), position: 'p2' })
+        .resolves(listing('other2'));
 
       // Act
       await provisioner.revoke('gone');
@@ -468,7 +487,13 @@ describe('ApiKeyProvisioner', () => {
     const tags = { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop' };
     aws.apiGateway
       .on(GetApiKeysCommand)
-      .resolvesOnce({ items: [{ id: 'mine1', name: 'portal-shop', tags }, { id: 'prefix', name: 'portal-shopping', tags: { 'portal-app-key': 'shopping' } }], position: 'p2' })
+      .resolvesOnce({
+        items: [
+          { id: 'mine1', name: 'portal-shop', tags },
+          { id: 'prefix', name: 'portal-shopping', tags: { 'portal-app-key': 'shopping' } },
+        ],
+        position: 'p2',
+      })
       .resolvesOnce({
         items: [
           { id: 'untagged', name: 'portal-shop', tags: {} },
@@ -482,6 +507,11 @@ describe('ApiKeyProvisioner', () => {
 
     // Assess
     expect(removed).toBe(2);
-    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey).sort()).toEqual(['mine1', 'mine2']);
+    expect(
+      aws.apiGateway
+        .commandCalls(DeleteApiKeyCommand)
+        .map((c) => c.args[0].input.apiKey)
+        .sort(),
+    ).toEqual(['mine1', 'mine2']);
   });
 });

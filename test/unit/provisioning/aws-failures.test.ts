@@ -37,13 +37,16 @@ describe('toWebhookError', () => {
     expect(answered.message).not.toContain('123456789012');
   });
 
-  it.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'])('answers a network failure the SDK gave up on (%s) with 502, as AWS failing, not as a bug', (code) => {
-    // Act
-    const answered = answer(Object.assign(new Error(`connect ${code} cognito-idp.eu-west-1.amazonaws.com`), { code }));
+  it.each(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND'])(
+    'answers a network failure the SDK gave up on (%s) with 502, as AWS failing, not as a bug',
+    (code) => {
+      // Act
+      const answered = answer(Object.assign(new Error(`connect ${code} cognito-idp.eu-west-1.amazonaws.com`), { code }));
 
-    // Assess
-    expect(answered).toMatchObject({ statusCode: 502, code: 'AWS_FAILURE' });
-  });
+      // Assess
+      expect(answered).toMatchObject({ statusCode: 502, code: 'AWS_FAILURE' });
+    },
+  );
 });
 
 describe('what a create that failed or was retried may have left', () => {

@@ -36,8 +36,12 @@ const fullConfiguration = (scopes: string[]) => ({
 describe('ClientCredentialsProvisioner', () => {
   beforeEach(() => {
     cognito.reset();
-    cognito.on(CreateUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientSecret: secret, AllowedOAuthScopes: ['payments/read'] } });
-    cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-shop', ClientSecret: secret, AllowedOAuthScopes: ['payments/read'] } });
+    cognito
+      .on(CreateUserPoolClientCommand)
+      .resolves({ UserPoolClient: { ClientId: 'client1', ClientSecret: secret, AllowedOAuthScopes: ['payments/read'] } });
+    cognito
+      .on(DescribeUserPoolClientCommand)
+      .resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-shop', ClientSecret: secret, AllowedOAuthScopes: ['payments/read'] } });
   });
 
   it('creates a machine-to-machine client with a secret and says how to fetch a token', async () => {
@@ -45,7 +49,10 @@ describe('ClientCredentialsProvisioner', () => {
     const issued = await provisioner.create(app, grant('payments/read'));
 
     // Assess
-    expect(cognito.commandCalls(CreateUserPoolClientCommand)[0]?.args[0].input).toEqual({ ...fullConfiguration(['payments/read']), GenerateSecret: true });
+    expect(cognito.commandCalls(CreateUserPoolClientCommand)[0]?.args[0].input).toEqual({
+      ...fullConfiguration(['payments/read']),
+      GenerateSecret: true,
+    });
     expect(issued).toEqual({
       credentialId: 'client1',
       secret,
@@ -71,7 +78,9 @@ describe('ClientCredentialsProvisioner', () => {
 
   it('makes no write when the scopes are unchanged, whatever their order', async () => {
     // Prepare
-    cognito.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-shop', AllowedOAuthScopes: ['b/x', 'a/y'] } });
+    cognito
+      .on(DescribeUserPoolClientCommand)
+      .resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-shop', AllowedOAuthScopes: ['b/x', 'a/y'] } });
 
     // Act
     await provisioner.regrant('client1', grant('a/y', 'b/x'));
@@ -111,7 +120,13 @@ describe('ClientCredentialsProvisioner', () => {
     // Prepare
     cognito
       .on(ListUserPoolClientsCommand)
-      .resolvesOnce({ UserPoolClients: [{ ClientId: 'a', ClientName: 'portal-shop' }, { ClientId: 'b', ClientName: 'portal-shopping' }], NextToken: 'n' })
+      .resolvesOnce({
+        UserPoolClients: [
+          { ClientId: 'a', ClientName: 'portal-shop' },
+          { ClientId: 'b', ClientName: 'portal-shopping' },
+        ],
+        NextToken: 'n',
+      })
       .resolvesOnce({ UserPoolClients: [{ ClientId: 'c', ClientName: 'portal-shop' }] });
     cognito.on(DeleteUserPoolClientCommand).resolves({});
 
@@ -120,7 +135,12 @@ describe('ClientCredentialsProvisioner', () => {
 
     // Assess
     expect(removed).toBe(2);
-    expect(cognito.commandCalls(DeleteUserPoolClientCommand).map((c) => c.args[0].input.ClientId).sort()).toEqual(['a', 'c']);
+    expect(
+      cognito
+        .commandCalls(DeleteUserPoolClientCommand)
+        .map((c) => c.args[0].input.ClientId)
+        .sort(),
+    ).toEqual(['a', 'c']);
   });
 
   it('refuses with 422, before any write, more scopes than one app client may hold (50)', async () => {

@@ -66,16 +66,27 @@ describe('CredentialPolicy', () => {
 
   it('refuses with 422 an API without configured scopes in a client-credentials request', async () => {
     // Act + Assess
-    await expect(policy().resolve([api('pay1'), api('bare')])).rejects.toMatchObject({ statusCode: 422, code: 'API_NOT_CONFIGURED', message: expect.stringContaining('bare') });
+    await expect(policy().resolve([api('pay1'), api('bare')])).rejects.toMatchObject({
+      statusCode: 422,
+      code: 'API_NOT_CONFIGURED',
+      message: expect.stringContaining('bare'),
+    });
   });
 
-  it.each(['zzzzzzzzzz', 'constructor', '__proto__', 'toString'])('refuses with 422 the client-credentials API %s that the policy does not know', async (apiId) => {
-    // Prepare: client credentials by default, so the unknown id is not taken for an API key.
-    const clientCredentials = policy({ defaultType: 'CLIENT_CREDENTIALS' });
+  it.each(['zzzzzzzzzz', 'constructor', '__proto__', 'toString'])(
+    'refuses with 422 the client-credentials API %s that the policy does not know',
+    async (apiId) => {
+      // Prepare: client credentials by default, so the unknown id is not taken for an API key.
+      const clientCredentials = policy({ defaultType: 'CLIENT_CREDENTIALS' });
 
-    // Act + Assess
-    await expect(clientCredentials.resolve([api(apiId)])).rejects.toMatchObject({ statusCode: 422, code: 'API_NOT_CONFIGURED', message: expect.stringContaining(apiId) });
-  });
+      // Act + Assess
+      await expect(clientCredentials.resolve([api(apiId)])).rejects.toMatchObject({
+        statusCode: 422,
+        code: 'API_NOT_CONFIGURED',
+        message: expect.stringContaining(apiId),
+      });
+    },
+  );
 
   it('refuses with 422 an API key that would reach an API through no usage plan', async () => {
     // Act + Assess
@@ -88,7 +99,11 @@ describe('CredentialPolicy', () => {
 
     // Act + Assess
     expect((await restricted.resolve([api('orders', 'p1')])).grant.usagePlanIds).toEqual(['p1']);
-    await expect(restricted.resolve([api('orders', 'p1', 'p9')])).rejects.toMatchObject({ statusCode: 422, code: 'UNKNOWN_USAGE_PLAN', message: expect.stringContaining('p9') });
+    await expect(restricted.resolve([api('orders', 'p1', 'p9')])).rejects.toMatchObject({
+      statusCode: 422,
+      code: 'UNKNOWN_USAGE_PLAN',
+      message: expect.stringContaining('p9'),
+    });
     expect(planReads()).toEqual(['p1']);
   });
 
@@ -121,7 +136,11 @@ describe('CredentialPolicy', () => {
 
   it.each(['zzzzzzzzzz', 'constructor', '__proto__', 'hasOwnProperty'])('refuses with 422 the API %s, which no usage plan serves', async (apiId) => {
     // Act + Assess
-    await expect(policy().resolve([api(apiId, 'p1')])).rejects.toMatchObject({ statusCode: 422, code: 'USAGE_PLAN_NOT_FOR_API', message: expect.stringContaining(apiId) });
+    await expect(policy().resolve([api(apiId, 'p1')])).rejects.toMatchObject({
+      statusCode: 422,
+      code: 'USAGE_PLAN_NOT_FOR_API',
+      message: expect.stringContaining(apiId),
+    });
   });
 
   it('refuses with 422 a usage plan that also opens an API reserved for client credentials', async () => {

@@ -147,7 +147,9 @@ describe('CredentialsService', () => {
       provisioner.removeLeftovers.mockRejectedValueOnce(awsError('TooManyRequestsException', 429));
 
       // Act
-      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+      const failure = await service()
+        .create(createRequest())
+        .catch((error: WebhookError) => error);
       const retried = await service().create(createRequest());
 
       // Assess
@@ -162,7 +164,9 @@ describe('CredentialsService', () => {
       provisioner.revoke.mockRejectedValueOnce(awsError('InternalFailure', 500));
 
       // Act
-      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+      const failure = await service()
+        .create(createRequest())
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 502, message: expect.stringMatching(/could not be undone yet; retry/) });
@@ -174,7 +178,9 @@ describe('CredentialsService', () => {
       provisioner.create.mockRejectedValueOnce(Object.assign(new Error('boom'), { name: 'InternalFailure', $metadata: {} }));
 
       // Act
-      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+      const failure = await service()
+        .create(createRequest())
+        .catch((error: WebhookError) => error);
       const retry = await service().create(createRequest());
 
       // Assess
@@ -188,7 +194,9 @@ describe('CredentialsService', () => {
       provisioner.create.mockRejectedValueOnce(awsError('LimitExceededException', 400));
 
       // Act
-      const failure = await service().create(createRequest()).catch((error: WebhookError) => error);
+      const failure = await service()
+        .create(createRequest())
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 503, code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/quota.*platform team/) });
@@ -201,7 +209,9 @@ describe('CredentialsService', () => {
         provisioner.live.set('half-made', { apiIds: [], usagePlanIds: [], scopes: [] });
         throw new LeftoversError(new Error('link failed'), new Error('delete failed'));
       });
-      await service().create(createRequest()).catch(() => undefined);
+      await service()
+        .create(createRequest())
+        .catch(() => undefined);
       expect((await registry.get('590d83b5c05f'))?.state).toBe('PENDING');
 
       // Act
@@ -272,7 +282,9 @@ describe('CredentialsService', () => {
       await service().revoke({ credentialType: 'API_KEY', apiKeyId });
 
       // Act
-      const failure = await service().update({ ...createRequest(), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .update({ ...createRequest(), credentialType: 'API_KEY', apiKeyId })
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 404 });
@@ -298,7 +310,9 @@ describe('CredentialsService', () => {
       await registry.claim(crashedClaim(clock - 1), clock);
 
       // Act
-      const failure = await service().update({ ...createRequest(), credentialType: 'API_KEY' }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .update({ ...createRequest(), credentialType: 'API_KEY' })
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 404 });
@@ -312,7 +326,9 @@ describe('CredentialsService', () => {
       vi.spyOn(registry, 'get').mockResolvedValueOnce(stale);
 
       // Act
-      const failure = await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' })
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 409, code: 'APP_STATE_CHANGING' });
@@ -325,7 +341,9 @@ describe('CredentialsService', () => {
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
 
       // Act
-      const failure = await service().revoke({ credentialType: 'CLIENT_CREDENTIALS', appSlug: '590d83b5c05f' }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .revoke({ credentialType: 'CLIENT_CREDENTIALS', appSlug: '590d83b5c05f' })
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 409, code: 'CREDENTIAL_TYPE_MISMATCH' });
@@ -381,7 +399,9 @@ describe('CredentialsService', () => {
       // Act
       const revoked = service().revoke({ credentialType: 'API_KEY', apiKeyId });
       await after(5);
-      const failure = await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId })
+        .catch((error: WebhookError) => error);
       await revoked;
 
       // Assess
@@ -398,7 +418,9 @@ describe('CredentialsService', () => {
 
       // Act
       const failures = await Promise.all([
-        impatient.update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error),
+        impatient
+          .update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId })
+          .catch((error: WebhookError) => error),
         impatient.revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' }).catch((error: WebhookError) => error),
         impatient.create(createRequest({ apis: withPlans('2fm68w') })).catch((error: WebhookError) => error),
       ]);
@@ -451,7 +473,9 @@ describe('CredentialsService', () => {
       vi.spyOn(registry, 'recordGrant').mockRejectedValueOnce(awsError('InternalServerError', 500));
 
       // Act
-      const failure = await service().update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId })
+        .catch((error: WebhookError) => error);
       const heldAfterFailure = (await registry.get('590d83b5c05f'))?.claimToken;
       clock += 61_000;
       await service().create(createRequest());
@@ -466,7 +490,9 @@ describe('CredentialsService', () => {
     it('gives the hold up when a change fails and undoes itself, so a retry runs at once', async () => {
       // Prepare
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
-      provisioner.regrant.mockRejectedValueOnce(Object.assign(new Error('refused'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+      provisioner.regrant.mockRejectedValueOnce(
+        Object.assign(new Error('refused'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }),
+      );
       const update = () => service({ waitMs: 0 }).update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId });
 
       // Act
@@ -485,7 +511,9 @@ describe('CredentialsService', () => {
       await service().create(createRequest());
 
       // Act
-      const failure = await service().create(createRequest({ developer: 'someone.else@example.com' })).catch((error: WebhookError) => error);
+      const failure = await service()
+        .create(createRequest({ developer: 'someone.else@example.com' }))
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 409, code: 'APP_DEVELOPER_MISMATCH', message: expect.stringMatching(/another developer/) });
@@ -561,7 +589,9 @@ describe('CredentialsService', () => {
       await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' });
 
       // Act
-      const failure = await service().update({ ...createRequest(), appSlug: undefined, credentialType: 'API_KEY', apiKeyId }).catch((error: WebhookError) => error);
+      const failure = await service()
+        .update({ ...createRequest(), appSlug: undefined, credentialType: 'API_KEY', apiKeyId })
+        .catch((error: WebhookError) => error);
 
       // Assess
       expect(failure).toMatchObject({ statusCode: 404, code: 'CREDENTIAL_NOT_FOUND' });
@@ -603,7 +633,9 @@ describe('CredentialsService', () => {
     it('a create whose claim was applied, then failed, leaves an expired claim: the retry takes it over at once and issues', async () => {
       // Prepare
       loseNext('PutItemCommand');
-      provisioner.create.mockRejectedValueOnce(Object.assign(new Error('refused'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }));
+      provisioner.create.mockRejectedValueOnce(
+        Object.assign(new Error('refused'), { name: 'BadRequestException', $metadata: { httpStatusCode: 400 } }),
+      );
       const impatient = service({ waitMs: 0 });
 
       // Act

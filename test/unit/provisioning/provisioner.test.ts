@@ -4,13 +4,13 @@ import { resourceName } from '#provisioning/provisioner';
 const named = (appKey: string) => resourceName({ appKey, appName: 'App', developer: 'dev@example.com' });
 
 describe('resourceName', () => {
-  it('names an app\'s resources portal-<app key> while that fits Cognito\'s 128 characters', () => {
+  it("names an app's resources portal-<app key> while that fits Cognito's 128 characters", () => {
     // Act + Assess
     expect(named('590d83b5c05f')).toBe('portal-590d83b5c05f');
     expect(named('a'.repeat(121))).toBe(`portal-${'a'.repeat(121)}`);
   });
 
-  it('shortens a longer name deterministically, within 128 characters and Cognito\'s pattern', () => {
+  it("shortens a longer name deterministically, within 128 characters and Cognito's pattern", () => {
     // Prepare
     const appKey = `${'a'.repeat(120)}-long.key_8`;
 

@@ -8,13 +8,27 @@ const database = await startRegistryDatabase();
 afterAll(() => database.close());
 
 const now = 1_800_000_000_000;
-const app = { appKey: 'app-1', appName: 'App', developer: 'dev@example.com', appSlug: 'app-1', apiIds: ['api1'], usagePlanIds: ['plan1'], scopes: [] };
+const app = {
+  appKey: 'app-1',
+  appName: 'App',
+  developer: 'dev@example.com',
+  appSlug: 'app-1',
+  apiIds: ['api1'],
+  usagePlanIds: ['plan1'],
+  scopes: [],
+};
 const lease = (claimToken: string, leaseExpiresAt: number) => ({ claimToken, leaseExpiresAt });
 
 const iso = new Date(now).toISOString();
 /** A create's claim, by `claimToken`, whose lease ends at `leaseExpiresAt`. */
-const pending = (claimToken: string, leaseExpiresAt = now + 60_000) =>
-  ({ ...app, credentialType: 'API_KEY' as const, state: 'PENDING' as const, ...lease(claimToken, leaseExpiresAt), createdAt: iso, updatedAt: iso });
+const pending = (claimToken: string, leaseExpiresAt = now + 60_000) => ({
+  ...app,
+  credentialType: 'API_KEY' as const,
+  state: 'PENDING' as const,
+  ...lease(claimToken, leaseExpiresAt),
+  createdAt: iso,
+  updatedAt: iso,
+});
 
 /** An app whose create went through: claimed, then activated with `credentialId`. */
 const issued = async (registry: Registry, credentialId: string) => {

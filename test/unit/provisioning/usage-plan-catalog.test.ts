@@ -28,13 +28,19 @@ describe('UsagePlanCatalog', () => {
 
     // Assess
     expect([first, cached, reread]).toEqual([[ordersProd], [ordersProd], [ordersProd]]);
-    expect(aws.apiGateway.commandCalls(GetUsagePlanCommand).map((call) => call.args[0].input)).toEqual([{ usagePlanId: 'gold' }, { usagePlanId: 'gold' }]);
+    expect(aws.apiGateway.commandCalls(GetUsagePlanCommand).map((call) => call.args[0].input)).toEqual([
+      { usagePlanId: 'gold' },
+      { usagePlanId: 'gold' },
+    ]);
   });
 
   it('re-reads on a miss: a plan not found is undefined, and asked for again next time', async () => {
     // Prepare
     const plans = catalog();
-    aws.apiGateway.on(GetUsagePlanCommand, { usagePlanId: 'later' }).rejectsOnce(awsError('NotFoundException', 404)).resolves({ id: 'later', apiStages: [ordersProd] });
+    aws.apiGateway
+      .on(GetUsagePlanCommand, { usagePlanId: 'later' })
+      .rejectsOnce(awsError('NotFoundException', 404))
+      .resolves({ id: 'later', apiStages: [ordersProd] });
 
     // Act
     const missing = await plans.stagesOf('later');
@@ -77,7 +83,10 @@ describe('UsagePlanCatalog', () => {
   it('lets AWS failures through and caches nothing for them', async () => {
     // Prepare
     const plans = catalog();
-    aws.apiGateway.on(GetUsagePlanCommand).rejectsOnce(awsError('TooManyRequestsException', 429)).resolves({ id: 'gold', apiStages: [ordersProd] });
+    aws.apiGateway
+      .on(GetUsagePlanCommand)
+      .rejectsOnce(awsError('TooManyRequestsException', 429))
+      .resolves({ id: 'gold', apiStages: [ordersProd] });
 
     // Act
     const failure = await plans.stagesOf('gold').catch((error) => error);

@@ -38,7 +38,10 @@ describe('npm run audit: the usage plans the deployment links keys to', () => {
   });
 
   it('applies repairs with the plans known, or with an empty list for a deployment that issues no API keys', () => {
-    expect(parsed(['--repair', '--apply'], deployed)).toMatchObject({ apply: true, target: { apiKeys: { linkableUsagePlanIds: ['plan1', 'plan2'] } } });
+    expect(parsed(['--repair', '--apply'], deployed)).toMatchObject({
+      apply: true,
+      target: { apiKeys: { linkableUsagePlanIds: ['plan1', 'plan2'] } },
+    });
     expect(parsed(['--repair', '--apply', '--usage-plans', ''])).toMatchObject({ apply: true, target: { apiKeys: { linkableUsagePlanIds: [] } } });
   });
 });

@@ -38,7 +38,14 @@ const oldSecret = { ClientSecretId: oldId, ClientSecretCreateDate: new Date('202
 const newSecret = { ClientSecretId: newId, ClientSecretCreateDate: new Date('2026-02-02T02:40:00.000Z') };
 
 const webhookClient = (overrides: Record<string, unknown> = {}) => ({
-  UserPoolClient: { UserPoolId: userPoolId, ClientId: clientId, ClientName: 'portal-shop', ClientSecret: currentSecretValue, AllowedOAuthFlows: ['client_credentials' as const], ...overrides },
+  UserPoolClient: {
+    UserPoolId: userPoolId,
+    ClientId: clientId,
+    ClientName: 'portal-shop',
+    ClientSecret: currentSecretValue,
+    AllowedOAuthFlows: ['client_credentials' as const],
+    ...overrides,
+  },
 });
 
 /** Runs the command with its output captured. */
@@ -50,7 +57,8 @@ async function run(...args: string[]) {
 }
 
 /** Every command sent, in order, as [operation, input]. */
-const sent = () => cognito.calls().map((call) => [(call.args[0] as object).constructor.name.replace(/Command$/, ''), (call.args[0] as { input: unknown }).input]);
+const sent = () =>
+  cognito.calls().map((call) => [(call.args[0] as object).constructor.name.replace(/Command$/, ''), (call.args[0] as { input: unknown }).input]);
 const writes = () => [...cognito.commandCalls(AddUserPoolClientSecretCommand), ...cognito.commandCalls(DeleteUserPoolClientSecretCommand)];
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
@@ -95,11 +103,18 @@ describe('rotate-client-secret', () => {
     const describe = ['DescribeUserPoolClient', { UserPoolId: userPoolId, ClientId: clientId }];
     const list = ['ListUserPoolClientSecrets', { UserPoolId: userPoolId, ClientId: clientId }];
     expect(sent()).toEqual([
-      describe, list,
-      describe, list, ['AddUserPoolClientSecret', { UserPoolId: userPoolId, ClientId: clientId }],
-      describe, list,
-      describe, list, ['DeleteUserPoolClientSecret', { UserPoolId: userPoolId, ClientId: clientId, ClientSecretId: oldId }],
-      describe, list,
+      describe,
+      list,
+      describe,
+      list,
+      ['AddUserPoolClientSecret', { UserPoolId: userPoolId, ClientId: clientId }],
+      describe,
+      list,
+      describe,
+      list,
+      ['DeleteUserPoolClientSecret', { UserPoolId: userPoolId, ClientId: clientId, ClientSecretId: oldId }],
+      describe,
+      list,
     ]);
   });
 
@@ -187,9 +202,27 @@ describe('rotate-client-secret', () => {
   });
 
   it.each([
-    { name: 'ResourceNotFoundException', operation: 'DescribeUserPoolClient', command: DescribeUserPoolClientCommand, step: ['list'], hint: 'check --user-pool-id, --client-id and --region' },
-    { name: 'TooManyRequestsException', operation: 'AddUserPoolClientSecret', command: AddUserPoolClientSecretCommand, step: ['add'], hint: 'wait a minute and run the same step again' },
-    { name: 'AccessDeniedException', operation: 'DeleteUserPoolClientSecret', command: DeleteUserPoolClientSecretCommand, step: ['retire', '--keep', newId], hint: 'allow cognito-idp:DeleteUserPoolClientSecret' },
+    {
+      name: 'ResourceNotFoundException',
+      operation: 'DescribeUserPoolClient',
+      command: DescribeUserPoolClientCommand,
+      step: ['list'],
+      hint: 'check --user-pool-id, --client-id and --region',
+    },
+    {
+      name: 'TooManyRequestsException',
+      operation: 'AddUserPoolClientSecret',
+      command: AddUserPoolClientSecretCommand,
+      step: ['add'],
+      hint: 'wait a minute and run the same step again',
+    },
+    {
+      name: 'AccessDeniedException',
+      operation: 'DeleteUserPoolClientSecret',
+      command: DeleteUserPoolClientSecretCommand,
+      step: ['retire', '--keep', newId],
+      hint: 'allow cognito-idp:DeleteUserPoolClientSecret',
+    },
   ])('turns $name from $operation into exit 1 and one line saying what to check', async ({ name, operation, command, step, hint }) => {
     // Prepare
     cognito.on(ListUserPoolClientSecretsCommand).resolves({ ClientSecrets: step[0] === 'retire' ? [oldSecret, newSecret] : [oldSecret] });

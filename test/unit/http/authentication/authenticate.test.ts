@@ -23,7 +23,11 @@ vi.hoisted(() => {
 
 const issuer = await startTokenIssuer('https://issuer.example.com/');
 afterAll(() => issuer.close());
-const [currentKey, nextKey, strangerKey] = await Promise.all([issuerKey('key-2026-01'), issuerKey('key-2026-07', 'ES256'), issuerKey('not-published')]);
+const [currentKey, nextKey, strangerKey] = await Promise.all([
+  issuerKey('key-2026-01'),
+  issuerKey('key-2026-07', 'ES256'),
+  issuerKey('not-published'),
+]);
 
 Object.assign(process.env, {
   AUTH_SCHEMES: 'basic,bearer,apiKey,jwt',
@@ -85,7 +89,11 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
   it.each([
     ['Basic', () => ({ Authorization: basic(portalUser.username, portalUser.password) }), { scheme: 'basic', principal: portalUser.username }],
     ['a static bearer token', () => bearer(staticToken.token), { scheme: 'bearer', principal: staticToken.id }],
-    ['a static bearer token, scheme in lower case and two spaces', () => ({ Authorization: `bearer  ${staticToken.token}` }), { scheme: 'bearer', principal: staticToken.id }],
+    [
+      'a static bearer token, scheme in lower case and two spaces',
+      () => ({ Authorization: `bearer  ${staticToken.token}` }),
+      { scheme: 'bearer', principal: staticToken.id },
+    ],
     ['the API-key header, its name in any case', () => ({ 'x-webhook-KEY': apiKey.key }), { scheme: 'apiKey', principal: apiKey.id }],
   ])('accepts %s and logs one line naming the scheme and principal, never the secret', async (_name, headers, authenticated) => {
     // Act
@@ -147,15 +155,24 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
       'with a tampered payload',
       async () => {
         const [header, , signature] = (await mint()).split('.');
-        const forged = Buffer.from(JSON.stringify({ iss: issuer.issuer, aud: 'portal-webhook', client_id: 'admin', scope: 'webhook/invoke', exp: now() + 300 })).toString('base64url');
+        const forged = Buffer.from(
+          JSON.stringify({ iss: issuer.issuer, aud: 'portal-webhook', client_id: 'admin', scope: 'webhook/invoke', exp: now() + 300 }),
+        ).toString('base64url');
         return `${header}.${forged}.${signature}`;
       },
       'signature does not verify',
     ],
-    ['with alg none', async () => unsecuredToken({ iss: issuer.issuer, aud: 'portal-webhook', scope: 'webhook/invoke', exp: now() + 300 }), 'algorithm not allowed'],
+    [
+      'with alg none',
+      async () => unsecuredToken({ iss: issuer.issuer, aud: 'portal-webhook', scope: 'webhook/invoke', exp: now() + 300 }),
+      'algorithm not allowed',
+    ],
     [
       'signed HS256 with a guessable secret',
-      async () => new SignJWT({ iss: issuer.issuer, aud: 'portal-webhook', scope: 'webhook/invoke', exp: now() + 300 }).setProtectedHeader({ alg: 'HS256', kid: currentKey.kid }).sign(new TextEncoder().encode('guess')),
+      async () =>
+        new SignJWT({ iss: issuer.issuer, aud: 'portal-webhook', scope: 'webhook/invoke', exp: now() + 300 })
+          .setProtectedHeader({ alg: 'HS256', kid: currentKey.kid })
+          .sign(new TextEncoder().encode('guess')),
       'algorithm not allowed',
     ],
     ['signed by a key the issuer does not publish', () => mint({}, strangerKey), 'signed by a key the issuer does not publish'],
@@ -171,7 +188,9 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
 
     // Assess
     expectRefused(response, 401, 'POST', '/v1/createCredentials');
-    expect(response.headers?.['WWW-Authenticate']).toContain('Bearer realm="portal-credentials-webhook", error="invalid_token", scope="webhook/invoke"');
+    expect(response.headers?.['WWW-Authenticate']).toContain(
+      'Bearer realm="portal-credentials-webhook", error="invalid_token", scope="webhook/invoke"',
+    );
     expect(response.body).not.toContain(presented);
     expect(finishedLines()).toEqual([expect.objectContaining({ authentication: { scheme: 'jwt', refused: reason } })]);
   });
@@ -182,8 +201,12 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
 
     // Assess
     expectRefused(response, 403, 'POST', '/v1/createCredentials');
-    expect(response.headers?.['WWW-Authenticate']).toContain('Bearer realm="portal-credentials-webhook", error="insufficient_scope", scope="webhook/invoke"');
-    expect(finishedLines()).toEqual([expect.objectContaining({ authentication: { scheme: 'jwt', principal: 'caller-app', refused: 'missing scope' } })]);
+    expect(response.headers?.['WWW-Authenticate']).toContain(
+      'Bearer realm="portal-credentials-webhook", error="insufficient_scope", scope="webhook/invoke"',
+    );
+    expect(finishedLines()).toEqual([
+      expect.objectContaining({ authentication: { scheme: 'jwt', principal: 'caller-app', refused: 'missing scope' } }),
+    ]);
   });
 
   it.each([
@@ -214,7 +237,7 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     expectRefused(response, 401, 'GET', '/v1/health');
   });
 
-  it('answers 503 AUTH_UNAVAILABLE, provisioning nothing, when the issuer\'s keys cannot be fetched', async () => {
+  it("answers 503 AUTH_UNAVAILABLE, provisioning nothing, when the issuer's keys cannot be fetched", async () => {
     // Prepare: a key the cache does not hold, after the refetch cooldown, while the issuer fails.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 10 * 60_000 });
     issuer.state.failing = true;
@@ -251,9 +274,17 @@ describe('rotation without a restart', () => {
   });
 
   it.each([
-    ['a static bearer token', bearer(staticToken.token), { ...allSets, bearerTokens: [{ id: 'coviu-next', token: 'n3xt-static-bearer-token-0123456789abcdef' }] }],
+    [
+      'a static bearer token',
+      bearer(staticToken.token),
+      { ...allSets, bearerTokens: [{ id: 'coviu-next', token: 'n3xt-static-bearer-token-0123456789abcdef' }] },
+    ],
     ['an API key', { 'X-Webhook-Key': apiKey.key }, { ...allSets, apiKeys: [] }],
-    ['a Basic pair', { Authorization: basic(portalUser.username, portalUser.password) }, { basic: [{ username: 'portal-next', password: 'next-password-123' }] }],
+    [
+      'a Basic pair',
+      { Authorization: basic(portalUser.username, portalUser.password) },
+      { basic: [{ username: 'portal-next', password: 'next-password-123' }] },
+    ],
   ])('refuses %s removed from the secret once the cache expires (300 s)', async (_name, headers, without) => {
     // Prepare
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
@@ -302,19 +333,55 @@ describe('hostile credential headers', () => {
   const hostileValue = fc.oneof(
     b64token.map((token) => `Bearer ${token}`),
     fc.string({ maxLength: 200 }).map((token) => `Bearer ${token}`),
-    fc.constantFrom('Bearer', 'Bearer ', `Bearer\t${staticToken.token}`, `Bearer ${staticToken.token} `, `Bearer ${staticToken.token}\n`, `Bearer "${staticToken.token}"`,
-      `Bearer ${staticToken.token.toUpperCase()}`, `Bearer ${staticToken.token.slice(1)}`, `Bearer ${staticToken.token}, Bearer ${staticToken.token}`, `Bearer ${'A'.repeat(9000)}`,
-      'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'Bearer e30.e30.e30', 'Bearer ...', `Bearer ${apiKey.key}`),
+    fc.constantFrom(
+      'Bearer',
+      'Bearer ',
+      `Bearer\t${staticToken.token}`,
+      `Bearer ${staticToken.token} `,
+      `Bearer ${staticToken.token}\n`,
+      `Bearer "${staticToken.token}"`,
+      `Bearer ${staticToken.token.toUpperCase()}`,
+      `Bearer ${staticToken.token.slice(1)}`,
+      `Bearer ${staticToken.token}, Bearer ${staticToken.token}`,
+      `Bearer ${'A'.repeat(9000)}`,
+      'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
+      'Bearer e30.e30.e30',
+      'Bearer ...',
+      `Bearer ${apiKey.key}`,
+    ),
   );
   const hostileKey = fc.oneof(
     fc.string({ maxLength: 100 }),
-    fc.constantFrom('', ' ', apiKey.key.toUpperCase(), `${apiKey.key}\0`, ` ${apiKey.key}`, `${apiKey.key},${apiKey.key}`, staticToken.token, 'K'.repeat(9000)),
+    fc.constantFrom(
+      '',
+      ' ',
+      apiKey.key.toUpperCase(),
+      `${apiKey.key}\0`,
+      ` ${apiKey.key}`,
+      `${apiKey.key},${apiKey.key}`,
+      staticToken.token,
+      'K'.repeat(9000),
+    ),
   );
   const headerSets = fc.oneof(
-    fc.tuple(fc.constantFrom('Authorization', 'authorization', 'AUTHORIZATION'), hostileValue).map(([name, value]) => [[name, value]] as [string, string][]),
+    fc
+      .tuple(fc.constantFrom('Authorization', 'authorization', 'AUTHORIZATION'), hostileValue)
+      .map(([name, value]) => [[name, value]] as [string, string][]),
     fc.tuple(fc.constantFrom('X-Webhook-Key', 'x-webhook-key'), hostileKey).map(([name, value]) => [[name, value]] as [string, string][]),
-    fc.tuple(hostileValue, hostileKey).map(([value, key]) => [['Authorization', value], ['X-Webhook-Key', key]] as [string, string][]),
-    fc.tuple(fc.constantFrom(bearer(staticToken.token).Authorization, `Bearer ${apiKey.key}`), hostileValue).map(([good, other]) => [['Authorization', good], ['authorization', other]] as [string, string][]),
+    fc.tuple(hostileValue, hostileKey).map(
+      ([value, key]) =>
+        [
+          ['Authorization', value],
+          ['X-Webhook-Key', key],
+        ] as [string, string][],
+    ),
+    fc.tuple(fc.constantFrom(bearer(staticToken.token).Authorization, `Bearer ${apiKey.key}`), hostileValue).map(
+      ([good, other]) =>
+        [
+          ['Authorization', good],
+          ['authorization', other],
+        ] as [string, string][],
+    ),
   );
 
   it('refuses every one with 401 and the challenges, echoes nothing and provisions nothing', async () => {
