@@ -7,7 +7,7 @@ export const headerMaps = (lines: Iterable<readonly [string, string]>) => {
   const multiValueHeaders: Record<string, string[]> = {};
   for (const [name, value] of lines) {
     headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
   return { headers, multiValueHeaders };
 };

@@ -357,7 +357,7 @@ const HINTS: Partial<Record<string, (context: ErrorContext) => string>> = {
     `The token endpoint ${tokenUrl} rejected the request as malformed. Check that the URL is the user pool ` +
     "domain's /oauth2/token and that nothing else adds credentials to the request (use one authentication method).",
   unsupported_grant_type: ({ tokenUrl }) =>
-    `The token endpoint ${tokenUrl} does not support the client credentials grant. Check that the URL is the ` + "user pool domain's /oauth2/token.",
+    `The token endpoint ${tokenUrl} does not support the client credentials grant. Check that the URL is the user pool domain's /oauth2/token.`,
 };
 
 function oauthError(code: string, status: number, description: string | undefined, context: ErrorContext): OAuthTokenError {
@@ -398,9 +398,7 @@ function unreachableMessage(reason: UnreachableReason, { tokenUrl, timeoutSecond
         'Check the host and port, and that the server or local stand-in is running.'
       );
     case 'timeout':
-      return (
-        `The token endpoint ${tokenUrl} did not answer within ${timeoutSeconds} s. ` + 'Check network access to it (proxy, VPN, firewall) and retry.'
-      );
+      return `The token endpoint ${tokenUrl} did not answer within ${timeoutSeconds} s. Check network access to it (proxy, VPN, firewall) and retry.`;
     case 'dns':
       return (
         `The host name ${host} of the token URL could not be resolved. Check the URL; a Cognito token URL ` +
@@ -412,9 +410,7 @@ function unreachableMessage(reason: UnreachableReason, { tokenUrl, timeoutSecond
         'and, behind an intercepting proxy, that its CA is trusted (NODE_EXTRA_CA_CERTS).'
       );
     case 'network':
-      return (
-        `The connection to the token endpoint ${tokenUrl} failed (${errorCode(cause) ?? causeMessage(cause)}). ` + 'Check network access and retry.'
-      );
+      return `The connection to the token endpoint ${tokenUrl} failed (${errorCode(cause) ?? causeMessage(cause)}). Check network access and retry.`;
   }
 }
 

@@ -44,7 +44,10 @@ export class RateLimitedCalls {
     if (!this.rules) return;
     const rule = this.rules.operations?.[operation];
     let pacer = this.operations.get(operation);
-    if (rule && !pacer) this.operations.set(operation, (pacer = new Pacer(rule)));
+    if (rule && !pacer) {
+      pacer = new Pacer(rule);
+      this.operations.set(operation, pacer);
+    }
     const now = Date.now();
     const wait = Math.max(this.total?.reserve(now) ?? 0, pacer?.reserve(now) ?? 0);
     if (wait > 0) await sleep(wait);

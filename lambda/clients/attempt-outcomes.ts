@@ -29,6 +29,7 @@ export const failedAttemptMayHaveActed = (outputOrError: unknown): boolean | und
   typeof outputOrError === 'object' && outputOrError !== null ? failedAttemptsMayHaveActed.get(outputOrError) : undefined;
 
 /** Any command of any client: the middleware reads only errors and outputs. */
+// biome-ignore lint/suspicious/noExplicitAny: one middleware for every command of every client; the SDK types such a stack with any.
 type AnyMiddleware = FinalizeRequestMiddleware<any, any>;
 
 const recordAttempts: AnyMiddleware = (next) => {
@@ -55,6 +56,7 @@ const placement: RelativeMiddlewareOptions & Pick<FinalizeRequestHandlerOptions,
 };
 
 /** `client.middlewareStack.use(recordAttemptOutcomes)`: every call then tells whether a failed attempt may have acted. */
+// biome-ignore lint/suspicious/noExplicitAny: a plugin for any client's stack, which the SDK types with any.
 export const recordAttemptOutcomes: Pluggable<any, any> = {
   applyToStack: (stack) => stack.addRelativeTo(recordAttempts, placement),
 };

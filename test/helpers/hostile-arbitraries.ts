@@ -416,9 +416,9 @@ export const validBodyWithUnknownFields = (route: BodyRoute) =>
       const result = clone(body);
       assignOwn(result, top);
       const apis = Array.isArray(result.apis) ? result.apis.filter(isObject) : [];
-      apis.forEach((api, index) => assignOwn(api, inApis[index] ?? {}));
+      for (const [index, api] of apis.entries()) assignOwn(api, inApis[index] ?? {});
       const plans = apis.flatMap((api) => (Array.isArray(api.usagePlans) ? api.usagePlans.filter(isObject) : []));
-      plans.forEach((plan, index) => assignOwn(plan, inPlans[index] ?? {}));
+      for (const [index, plan] of plans.entries()) assignOwn(plan, inPlans[index] ?? {});
       if (injected) injectPollution(result, injected[0], injected[1]);
       return result;
     });
@@ -456,12 +456,10 @@ const brokenApiList = (): fc.Arbitrary<Breaker>[] => [
     fc.uniqueArray(awsId, { minLength: 51, maxLength: 120 }).map((ids) => ids.map((id) => ({ id, usagePlans: [{ id: 'plan1' }] }))),
   ),
   remove('apis'),
-  fc
-    .tuple(fc.nat(), notObject)
-    .map(([index, item]) => ({
-      label: 'apis: item not an object',
-      apply: (body: JsonObject) => void (Array.isArray(body.apis) && body.apis.splice(index % (body.apis.length + 1), 0, clone(item))),
-    })),
+  fc.tuple(fc.nat(), notObject).map(([index, item]) => ({
+    label: 'apis: item not an object',
+    apply: (body: JsonObject) => void (Array.isArray(body.apis) && body.apis.splice(index % (body.apis.length + 1), 0, clone(item))),
+  })),
   fc.nat().map((index) => onApi('id missing', index, (api) => void delete api.id)),
   fc.tuple(fc.nat(), notString).map(([index, id]) => onApi('id of the wrong type', index, (api) => void (api.id = clone(id)))),
   fc.tuple(fc.nat(), invalidAwsId).map(([index, id]) => onApi('id not an identifier', index, (api) => void (api.id = id))),

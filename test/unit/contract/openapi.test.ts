@@ -76,7 +76,7 @@ const allRequestExamples = requestSchemas.flatMap(({ path, name, schema }) =>
 
 /** Every `$ref` string anywhere in the document, with where it was found. */
 const collectRefs = (node: unknown, at: string, found: { at: string; ref: string }[] = []) => {
-  if (Array.isArray(node)) node.forEach((item, index) => collectRefs(item, `${at}/${index}`, found));
+  if (Array.isArray(node)) for (const [index, item] of node.entries()) collectRefs(item, `${at}/${index}`, found);
   else if (isObject(node)) {
     for (const [key, value] of Object.entries(node)) {
       if (key === '$ref' && typeof value === 'string') found.push({ at, ref: value });
@@ -137,7 +137,7 @@ const compareWithZod = (documented: unknown, fromZod: unknown, at: string, probl
     const zodBranches = Array.isArray(zod.oneOf) ? zod.oneOf : [];
     if (docBranches.length !== zodBranches.length)
       problems.push(`${at}: ${docBranches.length} oneOf branches in the document, ${zodBranches.length} in zod`);
-    docBranches.forEach((branch, index) => compareWithZod(branch, zodBranches[index], `${at}|${index}`, problems));
+    for (const [index, branch] of docBranches.entries()) compareWithZod(branch, zodBranches[index], `${at}|${index}`, problems);
   }
   return problems;
 };

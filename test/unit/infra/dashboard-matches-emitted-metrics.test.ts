@@ -47,7 +47,7 @@ const metricsEmittedDuring = async (act: () => Promise<unknown>): Promise<Emitte
 /** The dashboard body CloudFormation assembles, with each reference written as a placeholder. */
 const dashboardBody = (template: Template) => {
   const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-  const parts = (dashboard?.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const parts = (dashboard!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
     widgets: { properties: { metrics?: unknown[][] } }[];
   };

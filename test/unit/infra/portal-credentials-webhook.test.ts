@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -33,7 +33,7 @@ const statementsOf = (roleId: string) =>
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement);
 
 const roleIdOf = (route: WebhookRoute) =>
-  (resources[logicalId(stack.webhook.functions[route])]?.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+  (resources[logicalId(stack.webhook.functions[route])]!.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
 
 beforeAll(() => {
   // Prepare + Act: bundling four functions takes seconds, so one synthesized template serves every test.
@@ -148,7 +148,7 @@ describe('the webhook API', () => {
     const response = Object.values(resources).find(
       (resource) => resource.Type === 'AWS::ApiGateway::GatewayResponse' && resource.Properties.ResponseType === type,
     );
-    const body = JSON.parse((response?.Properties.ResponseTemplates as Record<string, string>)['application/json'] as string) as Record<
+    const body = JSON.parse((response!.Properties.ResponseTemplates as Record<string, string>)['application/json'] as string) as Record<
       string,
       string
     >;
@@ -196,7 +196,7 @@ describe('the functions', () => {
     };
 
     // Act
-    const variables = (resources[logicalId(webhook.functions[route])]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = (resources[logicalId(webhook.functions[route])]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
     // Assess: the credential policy is not there (it is in the bundle).
     expect(variables).toEqual({

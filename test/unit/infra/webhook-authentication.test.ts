@@ -55,7 +55,7 @@ describe('authentication in the function: Basic, bearer tokens, an API-key heade
 
   it('tells every function its schemes, header, issuer, audience and scope', () => {
     // Act
-    const variables = (resources[logicalId(stack.webhook.functions.create)]?.Properties.Environment as { Variables: Record<string, unknown> })
+    const variables = (resources[logicalId(stack.webhook.functions.create)]!.Properties.Environment as { Variables: Record<string, unknown> })
       .Variables;
 
     // Assess
@@ -87,7 +87,7 @@ describe('authentication in the function: Basic, bearer tokens, an API-key heade
     const unauthorized = gatewayResponse(resources, 'UNAUTHORIZED');
 
     // Assess
-    expect((unauthorized?.ResponseParameters as Record<string, string>)['gatewayresponse.header.WWW-Authenticate']).toBe(
+    expect((unauthorized!.ResponseParameters as Record<string, string>)['gatewayresponse.header.WWW-Authenticate']).toBe(
       `'Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm="portal-credentials-webhook", scope="webhook/invoke", ApiKey realm="portal-credentials-webhook", header="X-Portal-Key"'`,
     );
   });
@@ -138,7 +138,7 @@ describe('authentication by API Gateway with Cognito access tokens', () => {
 
   it('tells the functions the scheme and the scope, so their challenge names it', () => {
     // Act
-    const variables = (resources[logicalId(stack.webhook.functions.health)]?.Properties.Environment as { Variables: Record<string, unknown> })
+    const variables = (resources[logicalId(stack.webhook.functions.health)]!.Properties.Environment as { Variables: Record<string, unknown> })
       .Variables;
 
     // Assess
@@ -168,7 +168,7 @@ describe('authentication by API Gateway with AWS Signature Version 4', () => {
     const policy = Object.values(resources).find(
       (resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
     );
-    const statements = (policy?.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown[] }[] }).Statement;
+    const statements = (policy!.Properties.PolicyDocument as { Statement: { Action: string; Resource: unknown[] }[] }).Statement;
 
     // Assess
     expect(JSON.stringify(role?.AssumeRolePolicyDocument)).toContain('arn:aws:iam::210987654321:role/portal-caller');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WebhookError } from '#contract/errors';
+import type { WebhookError } from '#contract/errors';
 import { earlierAttemptMayHaveSucceeded, mayHaveSucceeded, toWebhookError } from '#provisioning/aws-failures';
 import { awsError } from '../../helpers/aws-mocks.ts';
 

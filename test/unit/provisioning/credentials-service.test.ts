@@ -56,7 +56,7 @@ const holdOf = (registry: Registry, credentialId: string, leaseExpiresAt: number
   registry.hold('590d83b5c05f', credentialId, { claimToken: 'crashed', leaseExpiresAt }, leaseExpiresAt - 60_000);
 
 /** Resolves after `ms`, for fakes that must stay busy while another call runs. */
-const after = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const elapsed = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const database = await startRegistryDatabase();
 afterAll(() => database.close());
@@ -371,7 +371,7 @@ describe('CredentialsService', () => {
       let mostAtOnce = 0;
       provisioner.regrant.mockImplementation(async (credentialId: string, grant: Grant) => {
         mostAtOnce = Math.max(mostAtOnce, ++running);
-        await after(20);
+        await elapsed(20);
         provisioner.live.set(credentialId, grant);
         running--;
       });
@@ -392,13 +392,13 @@ describe('CredentialsService', () => {
       // Prepare
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
       provisioner.revoke.mockImplementationOnce(async (credentialId: string) => {
-        await after(30);
+        await elapsed(30);
         provisioner.live.delete(credentialId);
       });
 
       // Act
       const revoked = service().revoke({ credentialType: 'API_KEY', apiKeyId });
-      await after(5);
+      await elapsed(5);
       const failure = await service()
         .update({ ...createRequest({ apis: withPlans('2fm68w') }), credentialType: 'API_KEY', apiKeyId })
         .catch((error: WebhookError) => error);
@@ -585,7 +585,7 @@ describe('CredentialsService', () => {
       // Prepare
       lagTheIndex(100);
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
-      await after(150);
+      await elapsed(150);
       await service().revoke({ credentialType: 'API_KEY', appSlug: '590d83b5c05f' });
 
       // Act
