@@ -172,20 +172,29 @@ export class CredentialsService {
         );
       }
       const credentialId = record.credentialId as string;
-      const claimToken = randomUUID();
-      const hold = await this.options.registry.hold(record.appKey, credentialId, this.lease(claimToken), this.now());
-      if (!hold.held) {
-        // Another call took the app between our read and our hold: read it again.
-        if (this.now() >= giveUpAt) throw changeInProgress();
-        continue;
-      }
-      this.noteTakeover(hold.tookOver, record.appKey);
+      const claimToken = await this.holdForChange(record, giveUpAt);
+      if (claimToken === undefined) continue;
       await this.underHold(record.appKey, claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
       await this.recordGrant(record.appKey, claimToken, grant);
       await this.options.history?.record(historyEntry({ ...record, action: 'UPDATE', before: record, after: grant }));
       logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
       return;
     }
+  }
+
+  /**
+   * Holds an issued credential for one change; undefined when another call took the app between
+   * our read and our hold (read it again), 409 once the wait budget is spent.
+   */
+  private async holdForChange(record: CredentialRecord, giveUpAt: number): Promise<string | undefined> {
+    const claimToken = randomUUID();
+    const hold = await this.options.registry.hold(record.appKey, record.credentialId as string, this.lease(claimToken), this.now());
+    if (!hold.held) {
+      if (this.now() >= giveUpAt) throw changeInProgress();
+      return undefined;
+    }
+    this.noteTakeover(hold.tookOver, record.appKey);
+    return claimToken;
   }
 
   private async revokeCredential(request: RevokeCredentialsRequest): Promise<void> {
@@ -205,13 +214,8 @@ export class CredentialsService {
       if (record.state === 'PENDING') return this.revokeCrashedCreate(record, provisioner);
 
       const credentialId = record.credentialId as string;
-      const claimToken = randomUUID();
-      const hold = await this.options.registry.hold(record.appKey, credentialId, this.lease(claimToken), this.now());
-      if (!hold.held) {
-        if (this.now() >= giveUpAt) throw changeInProgress();
-        continue;
-      }
-      this.noteTakeover(hold.tookOver, record.appKey);
+      const claimToken = await this.holdForChange(record, giveUpAt);
+      if (claimToken === undefined) continue;
       await this.underHold(record.appKey, claimToken, () => provisioner.revoke(credentialId));
       await this.recordRevoked(record.appKey, claimToken);
       await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
