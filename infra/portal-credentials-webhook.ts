@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type * as z from 'zod/mini';
 import { CredentialPolicySettings, issuesCredentialType } from '#commons/config';
-import { functionDefaults } from '#commons/defaults';
+import { functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
 import { metricsNamespace, requestDimensions } from '#commons/service';
 import type { CredentialType } from '#contract/schemas';
 import { credentialIdIndex } from '#provisioning/registry';
@@ -259,8 +259,11 @@ export class PortalCredentialsWebhook extends Construct {
 
     const leaseProblem = claimLeaseProblem(claimLease.toSeconds());
     if (leaseProblem) throw new Error(`claimLease (${claimLease.toSeconds()} s) ${leaseProblem}`);
-    if (claimWait.toSeconds() >= WEBHOOK_FUNCTION_TIMEOUT_SECONDS) {
-      throw new Error(`claimWait (${claimWait.toSeconds()} s) must be shorter than the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`);
+    // The functions refuse a longer wait at cold start (lambda/commons/config.ts): refuse it at synth instead.
+    if (claimWait.toSeconds() > maxClaimWaitSeconds) {
+      throw new Error(
+        `claimWait (${claimWait.toSeconds()} s) must be at most ${maxClaimWaitSeconds} s, well within the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`,
+      );
     }
     // The realm is quoted inside a quoted gateway-response header value.
     if (!/^[\w .-]+$/.test(realm)) throw new Error('basicAuthRealm may hold only letters, digits, spaces, ".", "-" and "_"');

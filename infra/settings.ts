@@ -195,6 +195,14 @@ export const Settings = z
         message: 'must name at least one usage plan when API keys are issued and the sample API is disabled',
       });
     }
+    // The stack hands the functions the plans of `usagePlanIds` (USAGE_PLAN_IDS); both would fail every cold start.
+    if (policy.usagePlanIds !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['credentialPolicy', 'usagePlanIds'],
+        message: 'name the usage plans in usagePlanIds, which the stack gives the functions',
+      });
+    }
     if (settings.clientCredentials && !usesType('CLIENT_CREDENTIALS')) {
       ctx.addIssue({ code: 'custom', path: ['clientCredentials'], message: 'is set, but no API in credentialPolicy uses CLIENT_CREDENTIALS' });
     }

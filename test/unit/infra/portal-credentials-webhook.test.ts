@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { type App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { type App, App as CdkApp, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionBundling } from '../../../infra/function-bundling.ts';
+import { PortalCredentialsWebhook } from '../../../infra/portal-credentials-webhook.ts';
 import type { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import type { WebhookRoute } from '../../../infra/route-permissions.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
@@ -687,8 +688,26 @@ describe('settings', () => {
     ['a payments scope no API has', { sampleApi: { enabled: true, paymentsScope: 'other/scope' } }, /sampleApi\.paymentsScope/],
     ['no usage plan for API keys', { sampleApi: { enabled: false }, usagePlanIds: [] }, /usagePlanIds/],
     ['a misspelt field', { stagename: 'prod' }, /Unrecognized key.*stagename/],
+    [
+      'usage plans inside the credential policy',
+      { credentialPolicy: { usagePlanIds: ['1el57v'] } },
+      /credentialPolicy\.usagePlanIds: name the usage plans in usagePlanIds/,
+    ],
   ])('fails the synth naming the field for %s', (_problem, change, message) => {
     // Act + Assess
     expect(() => parseSettings({ ...valid(), ...change })).toThrow(message);
+  });
+});
+
+describe('the construct used on its own', () => {
+  it('refuses at synth a claim wait the functions would refuse at cold start', () => {
+    // Prepare
+    const app = new CdkApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Library', { env });
+
+    // Act + Assess
+    expect(() => new PortalCredentialsWebhook(stack, 'Webhook', { claimWait: Duration.seconds(22) })).toThrow(
+      /claimWait \(22 s\) must be at most 20 s/,
+    );
   });
 });
