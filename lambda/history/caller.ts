@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface Caller {
   /** `POST /v1/createCredentials`, or `repair` for the audit's repairs. */
   source: string;
-  /** The Basic-auth username the portal presented, or the operator running a repair. */
+  /** Who the request authenticated as (`scheme:principal`, e.g. `basic:portal`), or the operator running a repair. */
   principal: string;
   requestId: string;
 }
