@@ -11,6 +11,7 @@ import { CognitoIdentityProviderClient, CreateUserPoolClientCommand } from '@aws
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { functionDefaults } from '#commons/defaults';
 import { managedByTag, managedByValue, appKeyTag } from '#provisioning/api-key-provisioner';
 import { Audit } from '../lambda/audit/audit.ts';
 import { apiGatewayRates, cognitoRates } from '../lambda/audit/rate-limiter.ts';
@@ -99,7 +100,7 @@ console.log(`Seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s.
 
 const audit = new Audit({
   registryTableName: webhook.tableName,
-  apiKeys: { linkableUsagePlanIds: plans },
+  apiKeys: { deploymentId: functionDefaults.deploymentId, linkableUsagePlanIds: plans },
   appClients: { userPoolId: webhook.cognito.userPoolId, tokenUrl: 'http://unused', accessTokenValidityMinutes: 60 },
   leaseMs: 60_000,
   rateLimited: false,

@@ -89,6 +89,10 @@ export class PortalCredentialsWebhookStack extends Stack {
     }
 
     // What npm run audit, history and verify read.
+    new CfnOutput(this, 'DeploymentId', {
+      value: this.stackName,
+      description: 'The tag portal-deployment of the API keys this stack made (npm run audit -- --deployment-id)',
+    });
     new CfnOutput(this, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (npm run audit -- --table)' });
     new CfnOutput(this, 'HistoryTableName', { value: webhook.history.table.tableName, description: 'History table (npm run history -- --table)' });
     if (webhook.userPool)

@@ -377,6 +377,8 @@ export class PortalCredentialsWebhook extends Construct {
     settings: { realm: string; claimLease: Duration; claimWait: Duration; linkableUsagePlans: boolean },
   ): Record<string, string> {
     const environment: Record<string, string> = {
+      // API keys carry it: another stack in the account and Region never takes them for its own.
+      DEPLOYMENT_ID: Stack.of(this).stackName,
       REGISTRY_TABLE_NAME: this.table.tableName,
       BASIC_AUTH_SECRET_ID: this.basicAuthSecret.secretArn,
       BASIC_AUTH_REALM: settings.realm,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope, userPoolIdPattern } from '#commons/config';
-import { functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
+import { defaultStackName, deploymentIdPattern, functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
 import { claimLeaseProblem } from './webhook-functions.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
 
@@ -135,10 +135,7 @@ const Authentication = z.strictObject({
 
 export const Settings = z
   .strictObject({
-    stackName: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'must be a CloudFormation stack name')
-      .default('PortalCredentialsWebhook'),
+    stackName: z.string().regex(deploymentIdPattern, 'must be a CloudFormation stack name').default(defaultStackName),
     stageName: z
       .string()
       .regex(/^[A-Za-z0-9_]{1,128}$/, 'must be letters, digits or "_"')

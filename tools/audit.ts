@@ -1,7 +1,7 @@
 /**
  * Compares what the webhook's registry records with what exists in AWS, and repairs the drift.
  *
- *   npm run audit -- --table NAME [--user-pool-id ID] [--usage-plans a,b] [--json] [--repair [--apply]]
+ *   npm run audit -- --table NAME [--deployment-id STACK] [--user-pool-id ID] [--usage-plans a,b] [--json] [--repair [--apply]]
  *
  * Reads every page (progress on stderr), prints a table (or JSON) on stdout. Exit codes:
  * 0 no drift (or all of it repaired), 3 drift left, 1 AWS failed or a repair failed, 2 wrong usage.
@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { userPoolIdPattern } from '#commons/config';
-import { functionDefaults } from '#commons/defaults';
+import { defaultStackName, deploymentIdPattern, functionDefaults } from '#commons/defaults';
 import { withCaller } from '#history/caller';
 import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
 import { driftKinds } from '../lambda/audit/drift.ts';
@@ -30,6 +30,9 @@ did not make are listed as foreign and never touched.
 Options:
   --table <name>               The registry table (default: REGISTRY_TABLE_NAME)
   --user-pool-id <id>          Also audit the pool's app clients (default: USER_POOL_ID)
+  --deployment-id <stack>      The deployment whose API keys are audited: its stack's name, the keys' tag
+                               portal-deployment (default: DEPLOYMENT_ID or ${defaultStackName}). Another
+                               stack's keys in the account and Region are foreign, never touched
   --usage-plans <a,b,...>      The usage plans the deployment links keys to (default: USAGE_PLAN_IDS, as the
                                stack sets it, or CREDENTIAL_POLICY's usagePlanIds; without any, every plan of
                                the account is read, and --apply is refused: it could unlink keys from plans
@@ -90,6 +93,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       table: { type: 'string' },
       'user-pool-id': { type: 'string' },
       'usage-plans': { type: 'string' },
+      'deployment-id': { type: 'string' },
       'access-token-validity-minutes': { type: 'string' },
       'lease-seconds': { type: 'string' },
       'history-table': { type: 'string' },
@@ -111,6 +115,8 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   if (values.apply && !values.repair) throw new Error('--apply goes with --repair');
   const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
   if (userPoolId !== undefined && !userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
+  const deploymentId = values['deployment-id'] ?? env.DEPLOYMENT_ID ?? defaultStackName;
+  if (!deploymentIdPattern.test(deploymentId)) throw new Error(`--deployment-id "${deploymentId}" is not a stack name`);
   const plans = values['usage-plans'] !== undefined ? planList(values['usage-plans']) : usagePlansFromEnvironment(env);
   // Without the deployment's plans every link counts as its own: a repair would unlink keys from plans made by hand.
   if (values.apply && plans === undefined) {
@@ -133,7 +139,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
     ...(historyTable ? { history: { tableName: historyTable, retentionDays } } : {}),
     target: {
       registryTableName: table,
-      apiKeys: plans ? { linkableUsagePlanIds: plans } : {},
+      apiKeys: { deploymentId, ...(plans ? { linkableUsagePlanIds: plans } : {}) },
       ...(userPoolId ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity } } : {}),
       leaseMs:
         positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds), '--lease-seconds') * 1000,

@@ -20,8 +20,11 @@ import { type RepairResult, repair, repairKindOf } from './repair.ts';
 /** What the audit looks at: the deployment's registry, and the AWS credential kinds it issues. */
 export interface AuditTarget {
   registryTableName: string;
-  /** Checks API keys; `linkableUsagePlanIds` narrows the links read to the deployment's plans. */
-  apiKeys?: { linkableUsagePlanIds?: readonly string[] };
+  /**
+   * Checks the API keys of deployment `deploymentId` (its stack's name; another stack's keys are
+   * foreign); `linkableUsagePlanIds` narrows the links read to the deployment's plans.
+   */
+  apiKeys?: { deploymentId: string; linkableUsagePlanIds?: readonly string[] };
   /** Checks the pool's app clients. */
   appClients?: ClientCredentialsSettings;
   /** The webhook's claim lease: a repair holds a dead create's claim this long. */
@@ -157,7 +160,12 @@ export class Audit {
     if (this.target.apiKeys)
       provisioners.set(
         'API_KEY',
-        new ApiKeyProvisioner(this.apiGateway, new UsagePlanCatalog(this.apiGateway), this.target.apiKeys.linkableUsagePlanIds),
+        new ApiKeyProvisioner(
+          this.apiGateway,
+          new UsagePlanCatalog(this.apiGateway),
+          this.target.apiKeys.linkableUsagePlanIds,
+          this.target.apiKeys.deploymentId,
+        ),
       );
     if (this.target.appClients) provisioners.set('CLIENT_CREDENTIALS', new ClientCredentialsProvisioner(this.cognito, this.target.appClients));
     return provisioners;

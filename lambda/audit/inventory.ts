@@ -5,11 +5,11 @@ import {
   paginateListUserPoolClients,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { CredentialType } from '#contract/schemas';
-import { managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
+import { isOtherDeploymentsKey, isOwnKey } from '#provisioning/api-key-provisioner';
 import { isNotFound } from '#provisioning/aws-failures';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 
-/** An API key the webhook tagged as its own (or that the registry names). Never its value. */
+/** An API key this deployment tagged as its own (or that the registry names). Never its value. */
 export interface InventoryApiKey {
   credentialType: 'API_KEY';
   credentialId: string;
@@ -59,7 +59,8 @@ export interface InventoryProgress {
 export interface InventorySources {
   registry: Registry;
   /** Present when the deployment issues API keys. */
-  apiKeys?: { client: APIGatewayClient; linkableUsagePlanIds?: readonly string[] };
+  /** `deploymentId`: the stack whose keys are audited; another stack's keys are foreign. */
+  apiKeys?: { client: APIGatewayClient; deploymentId: string; linkableUsagePlanIds?: readonly string[] };
   /** Present when the deployment issues client credentials. */
   appClients?: { client: CognitoIdentityProviderClient; userPoolId: string };
   onProgress?: (progress: InventoryProgress) => void;
@@ -96,7 +97,7 @@ const readApiKeys = async (
   inventory: Inventory,
   progress: (progress: InventoryProgress) => void,
 ) => {
-  const { client } = source;
+  const { client, deploymentId } = source;
   const keys: InventoryApiKey[] = [];
   let seen = 0;
   // includeValues stays false: the audit never reads a key's value.
@@ -104,7 +105,9 @@ const readApiKeys = async (
     for (const key of page.items ?? []) {
       if (!key.id) continue;
       const name = key.name ?? '';
-      if (key.tags?.[managedByTag] === managedByValue || referenced.has(key.id)) {
+      // Another stack of the webhook beside this one (staging by production): its keys are never this one's to repair.
+      const own = !isOtherDeploymentsKey(key.tags, deploymentId) && (isOwnKey(key.tags, deploymentId) || referenced.has(key.id));
+      if (own) {
         keys.push({ credentialType: 'API_KEY', credentialId: key.id, name, enabled: key.enabled !== false, usagePlanIds: [] });
       } else inventory.foreign.push({ credentialType: 'API_KEY', credentialId: key.id, name });
     }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { CredentialType } from '#contract/schemas';
-import { functionDefaults as defaults, maxClaimWaitSeconds } from './defaults.ts';
+import { functionDefaults as defaults, deploymentIdPattern, maxClaimWaitSeconds } from './defaults.ts';
 
 /**
  * The deployment's settings, read from the environment once per container and
@@ -89,6 +89,8 @@ const uniqueSchemes = z.array(AuthenticationScheme).check(
 export const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
 
 const Environment = z.object({
+  /** The stack's name: API keys are tagged with it, so that two stacks in one account and Region never take each other's. */
+  DEPLOYMENT_ID: withDefault(z.string().check(z.regex(deploymentIdPattern, 'must be a CloudFormation stack name')), defaults.deploymentId),
   REGISTRY_TABLE_NAME: z.string().check(z.minLength(1)),
   BASIC_AUTH_SECRET_ID: z.string().check(z.minLength(1)),
   BASIC_AUTH_REALM: withDefault(z.string().check(z.regex(/^[^"\\]+$/)), defaults.basicAuthRealm),
@@ -114,6 +116,8 @@ const Environment = z.object({
 });
 
 export type Config = {
+  /** Which deployment (stack) this is: the API keys it tagged with this id are its own. */
+  deploymentId: string;
   registryTableName: string;
   basicAuth: { secretId: string; realm: string; cacheSeconds: number };
   credentialPolicy: CredentialPolicySettings;
@@ -160,6 +164,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     throw new Error('Invalid webhook configuration: name the usage plans in USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both');
   }
   const config: Config = {
+    deploymentId: e.DEPLOYMENT_ID,
     registryTableName: e.REGISTRY_TABLE_NAME,
     basicAuth: { secretId: e.BASIC_AUTH_SECRET_ID, realm: e.BASIC_AUTH_REALM, cacheSeconds: e.BASIC_AUTH_CACHE_SECONDS },
     credentialPolicy: e.USAGE_PLAN_IDS ? { ...e.CREDENTIAL_POLICY, usagePlanIds: e.USAGE_PLAN_IDS } : e.CREDENTIAL_POLICY,

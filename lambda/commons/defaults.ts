@@ -26,7 +26,15 @@ export const functionDefaults = {
   claimWaitSeconds: 15,
   /** HISTORY_RETENTION_DAYS: how long the history keeps each change. */
   historyRetentionDays: 365,
+  /** DEPLOYMENT_ID: whose API keys these are when no stack set it (tests, local runs). */
+  deploymentId: 'local',
 } as const;
+
+/** The stack's name when cdk.json names none: the id its functions tag their API keys with (DEPLOYMENT_ID). */
+export const defaultStackName = 'PortalCredentialsWebhook';
+
+/** A CloudFormation stack name, which is what a deployment's id is. */
+export const deploymentIdPattern = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** The longest CLAIM_WAIT_SECONDS accepted: a call that waited must still have time to act within the functions' timeout. */
 export const maxClaimWaitSeconds = 20;

@@ -11,7 +11,12 @@ const { credentialPolicy } = settings;
 const audit = new Audit({
   registryTableName: settings.registryTableName,
   ...(issuesCredentialType(credentialPolicy, 'API_KEY')
-    ? { apiKeys: credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {} }
+    ? {
+        apiKeys: {
+          deploymentId: settings.deploymentId,
+          ...(credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {}),
+        },
+      }
     : {}),
   ...(settings.cognito ? { appClients: settings.cognito } : {}),
   leaseMs: settings.claim.leaseMs,

@@ -9,6 +9,7 @@ import {
   paginateGetApiKeys,
   paginateGetUsagePlans,
 } from '@aws-sdk/client-api-gateway';
+import { functionDefaults } from '#commons/defaults';
 import { serviceName } from '#commons/service';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
@@ -27,6 +28,18 @@ import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } 
 export const managedByTag = 'managed-by';
 export const managedByValue = serviceName;
 export const appKeyTag = 'portal-app-key';
+export const deploymentTag = 'portal-deployment';
+
+/**
+ * Whether the tags mark a key as this deployment's: the webhook's, and tagged with this deployment
+ * (a stack beside it in the account and Region tags its own), or untagged, made before keys carried it.
+ */
+export const isOwnKey = (tags: Record<string, string> | undefined, deploymentId: string) =>
+  tags?.[managedByTag] === managedByValue && (tags[deploymentTag] === undefined || tags[deploymentTag] === deploymentId);
+
+/** Whether the tags mark a key as made by another deployment of the webhook. */
+export const isOtherDeploymentsKey = (tags: Record<string, string> | undefined, deploymentId: string) =>
+  tags?.[managedByTag] === managedByValue && !isOwnKey(tags, deploymentId);
 
 // AWS's tag characters (its tagging conventions; API Gateway's model sets no pattern): letters, digits, Unicode spaces (not tabs or line breaks) and _ . : / = + - @.
 const tagValue = (text: string) => text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
@@ -72,11 +85,13 @@ export class ApiKeyProvisioner implements Provisioner {
   /**
    * @param linkableUsagePlanIds the plans this deployment links keys to (its role may touch no
    *   other); a key's links to any other plan were made by hand and are left alone. Absent: any.
+   * @param deploymentId the stack's name, tagged on every key it makes: keys of another stack are never its own.
    */
   constructor(
     private readonly apiGateway: APIGatewayClient,
     private readonly usagePlans: UsagePlanCatalog,
     private readonly linkableUsagePlanIds?: readonly string[],
+    private readonly deploymentId: string = functionDefaults.deploymentId,
   ) {}
 
   async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
@@ -86,7 +101,12 @@ export class ApiKeyProvisioner implements Provisioner {
           name: resourceName(app),
           description: `Portal app "${app.appName}" of ${app.developer}. Managed by ${managedByValue}: change it through the portal.`.slice(0, 1000),
           enabled: true,
-          tags: { [managedByTag]: managedByValue, [appKeyTag]: tagValue(app.appKey), developer: tagValue(app.developer) },
+          tags: {
+            [managedByTag]: managedByValue,
+            [deploymentTag]: this.deploymentId,
+            [appKeyTag]: tagValue(app.appKey),
+            developer: tagValue(app.developer),
+          },
         }),
       ),
     );
@@ -202,10 +222,10 @@ export class ApiKeyProvisioner implements Provisioner {
   async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {
     const name = resourceName(app);
     const leftovers: string[] = [];
-    // nameQuery is a prefix match over pages: keep exact names carrying our tags only.
+    // nameQuery is a prefix match over pages: keep exact names carrying our tags only (another stack's key may share the name).
     for await (const page of paginateGetApiKeys({ client: this.apiGateway, pageSize: 500 }, { nameQuery: name })) {
       for (const key of page.items ?? []) {
-        const ours = key.tags?.[managedByTag] === managedByValue && key.tags?.[appKeyTag] === tagValue(app.appKey);
+        const ours = isOwnKey(key.tags, this.deploymentId) && key.tags?.[appKeyTag] === tagValue(app.appKey);
         if (key.name === name && ours && key.id && key.id !== keep) leftovers.push(key.id);
       }
     }

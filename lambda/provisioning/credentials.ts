@@ -20,7 +20,9 @@ export const credentials = new CredentialsService({
   registry: new Registry(dynamodb, settings.registryTableName),
   policy: new CredentialPolicy(credentialPolicy, usagePlans),
   provisioners: [
-    ...(issuesCredentialType(credentialPolicy, 'API_KEY') ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds)] : []),
+    ...(issuesCredentialType(credentialPolicy, 'API_KEY')
+      ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds, settings.deploymentId)]
+      : []),
     ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, settings.cognito)] : []),
   ],
   leaseMs: settings.claim.leaseMs,

@@ -14,7 +14,8 @@ import {
   UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll } from 'vitest';
-import { appKeyTag, managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
+import { functionDefaults } from '#commons/defaults';
+import { appKeyTag, deploymentTag, managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
 import type { LocalWebhook } from '../../local/local-webhook.ts';
 import { main } from '../../tools/audit.ts';
 
@@ -33,10 +34,15 @@ export const outOfBand = (webhook: LocalWebhook) => {
     /** A key shaped as the webhook makes them (name and tags), or any other key. */
     createKey: async (name: string, tags: Record<string, string> = {}) =>
       (await apiGateway.send(new CreateApiKeyCommand({ name, enabled: true, tags }))).id as string,
-    createWebhookLikeKey: async (appKey: string) =>
+    /** Without `deploymentId`, as the webhook made keys before it tagged them with its deployment. */
+    createWebhookLikeKey: async (appKey: string, deploymentId?: string) =>
       (
         await apiGateway.send(
-          new CreateApiKeyCommand({ name: `portal-${appKey}`, enabled: true, tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey } }),
+          new CreateApiKeyCommand({
+            name: `portal-${appKey}`,
+            enabled: true,
+            tags: { [managedByTag]: managedByValue, [appKeyTag]: appKey, ...(deploymentId ? { [deploymentTag]: deploymentId } : {}) },
+          }),
         )
       ).id as string,
     deleteKey: (apiKey: string) => apiGateway.send(new DeleteApiKeyCommand({ apiKey })),
@@ -84,11 +90,11 @@ const seededUsagePlanIds = (
   JSON.parse(readFileSync(new URL('../../local/seed.json', import.meta.url), 'utf8')) as { usagePlans: { id: string }[] }
 ).usagePlans.map((plan) => plan.id);
 
-/** `npm run audit` in-process, with the local webhook's environment and its plans as the stack sets them; stdout, stderr and the exit code. */
+/** `npm run audit` in-process, with the local webhook's environment (its deployment id, its plans) as the stack sets it; stdout, stderr and the exit code. */
 export const runAuditCommand = async (webhook: LocalWebhook, ...args: string[]) => {
   let stdout = '';
   let stderr = '';
-  const env = { ...process.env, USAGE_PLAN_IDS: seededUsagePlanIds.join(',') };
+  const env = { ...process.env, DEPLOYMENT_ID: functionDefaults.deploymentId, USAGE_PLAN_IDS: seededUsagePlanIds.join(',') };
   const exitCode = await main(['--table', webhook.tableName, '--user-pool-id', webhook.cognito.userPoolId, ...args], env, {
     output: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
     rateLimited: false,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { functionDefaults } from '#commons/defaults';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
 import { LeftoversError } from '#provisioning/provisioner';
@@ -77,7 +78,13 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     await deadClaim('still-creating', Date.now() + 60_000);
     const inProgress = await aws.createWebhookLikeKey('still-creating');
     // Not the webhook's: a look-alike name without our tags, an unrelated key, other apps' clients.
-    const foreignKeys = [await aws.createKey('portal-lookalike'), await aws.createKey('partner-key', { team: 'partners' })];
+    // Another stack of the webhook in the account and Region (staging beside production): its keys, even for apps of this one.
+    const foreignKeys = [
+      await aws.createKey('portal-lookalike'),
+      await aws.createKey('partner-key', { team: 'partners' }),
+      await aws.createWebhookLikeKey('healthy-key', 'PortalStaging'),
+      await aws.createWebhookLikeKey('other-deployments-app', 'PortalStaging'),
+    ];
     const foreignClients = [await aws.createClient('partner-client', ['client_credentials']), await aws.createClient('portal-spa', ['code'])];
 
     // Act: audit.
@@ -173,7 +180,12 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     // Prepare: a grant mismatch, audited; then the portal updates the same credential.
     const keyId = await createKey('raced-app', '1el57v');
     await aws.link(keyId, '5ip91z');
-    const audit = new Audit({ registryTableName: webhook.tableName, apiKeys: {}, leaseMs: 60_000, rateLimited: false });
+    const audit = new Audit({
+      registryTableName: webhook.tableName,
+      apiKeys: { deploymentId: functionDefaults.deploymentId },
+      leaseMs: 60_000,
+      rateLimited: false,
+    });
     const { report } = await audit.run();
     const stale = report.drift.find((d) => d.appKey === 'raced-app' && d.kind === 'GRANT_MISMATCH');
     expect(stale).toMatchObject({ recorded: ['1el57v'], actual: ['1el57v', '5ip91z'] });
@@ -203,7 +215,12 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
 
   /** The app's grant mismatch as the audit reads it, and the registry it read from. */
   const auditedMismatch = async (appKey: string) => {
-    const audit = new Audit({ registryTableName: webhook.tableName, apiKeys: {}, leaseMs: 60_000, rateLimited: false });
+    const audit = new Audit({
+      registryTableName: webhook.tableName,
+      apiKeys: { deploymentId: functionDefaults.deploymentId },
+      leaseMs: 60_000,
+      rateLimited: false,
+    });
     onTestFinished(() => audit.destroy());
     const { report } = await audit.run();
     const drift = report.drift.find((d) => d.appKey === appKey && d.kind === 'GRANT_MISMATCH') as Drift;

@@ -19,7 +19,8 @@ import { aws, awsError, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 const app = { appKey: 'shop', appName: 'Shop', developer: 'dev@example.com' };
 const grant = (...usagePlanIds: string[]) => ({ apiIds: ['5aba4csvd4'], usagePlanIds, scopes: [] });
 const client = new APIGatewayClient({ region: 'us-east-1' });
-const provisionerOf = (linkable?: string[]) => new ApiKeyProvisioner(client, new UsagePlanCatalog(client), linkable);
+const provisionerOf = (linkable?: string[], deploymentId?: string) =>
+  new ApiKeyProvisioner(client, new UsagePlanCatalog(client), linkable, deploymentId);
 let provisioner: ApiKeyProvisioner;
 
 /** The stage a test plan serves: `<stage>-...` names one of the orders API's stages; any other plan has a stage of its own. */
@@ -136,6 +137,38 @@ describe('ApiKeyProvisioner', () => {
     expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand).map((c) => c.args[0].input.apiKey)).toEqual(['k1-lost']);
   });
 
+  it("cleans up a lost attempt's key without touching another deployment's key for the same app", async () => {
+    // Prepare: staging beside production in one account and Region; the app "shop" has a key in both.
+    const staging = provisionerOf(undefined, 'PortalStaging');
+    const tagged = (deployment?: string) => ({
+      'managed-by': 'portal-credentials-webhook',
+      'portal-app-key': 'shop',
+      ...(deployment ? { 'portal-deployment': deployment } : {}),
+    });
+    aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k2', value: 'v'.repeat(40), $metadata: { attempts: 2 } });
+    aws.apiGateway.on(GetApiKeysCommand).resolves({
+      items: [
+        { id: 'production-live', name: 'portal-shop', tags: tagged('PortalCredentialsWebhook') },
+        { id: 'staging-lost', name: 'portal-shop', tags: tagged('PortalStaging') },
+        { id: 'made-before-deployment-tags', name: 'portal-shop', tags: tagged() },
+        { id: 'k2', name: 'portal-shop', tags: tagged('PortalStaging') },
+      ],
+    });
+
+    // Act
+    const issued = await staging.create(app, grant('a'));
+
+    // Assess: its own lost key and the legacy one go; production's live key stays.
+    expect(issued.credentialId).toBe('k2');
+    expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)[0]?.args[0].input.tags).toMatchObject({ 'portal-deployment': 'PortalStaging' });
+    expect(
+      aws.apiGateway
+        .commandCalls(DeleteApiKeyCommand)
+        .map((c) => c.args[0].input.apiKey)
+        .sort(),
+    ).toEqual(['made-before-deployment-tags', 'staging-lost']);
+  });
+
   it("tags the key with the app and developer in AWS's tag characters, keeping an email's @ and replacing the rest", async () => {
     // Prepare: an apostrophe, a "!" and a tab are outside AWS's tag characters; letters, spaces, "+" and "@" are in.
     aws.apiGateway.on(CreateApiKeyCommand).resolves({ id: 'k1', value: 'v'.repeat(40) });
@@ -145,7 +178,12 @@ describe('ApiKeyProvisioner', () => {
 
     // Assess
     const { tags } = aws.apiGateway.commandCalls(CreateApiKeyCommand)[0]!.args[0].input;
-    expect(tags).toEqual({ 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'shop', developer: 'o_neil__José +dev@example.com' });
+    expect(tags).toEqual({
+      'managed-by': 'portal-credentials-webhook',
+      'portal-deployment': 'local',
+      'portal-app-key': 'shop',
+      developer: 'o_neil__José +dev@example.com',
+    });
     for (const text of [...Object.keys(tags!), ...Object.values(tags!)]) expect(text).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
   });
 
