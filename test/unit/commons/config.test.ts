@@ -10,6 +10,7 @@ describe('loadConfig', () => {
 
     // Assess
     expect(config).toEqual({
+      deploymentId: 'local',
       registryTableName: 'registry',
       basicAuth: { secretId: 'secret', realm: 'portal-credentials-webhook', cacheSeconds: 300 },
       credentialPolicy: { defaultType: 'API_KEY', apis: {} },
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
   it.each([
     [{}, /REGISTRY_TABLE_NAME/],
     [{ ...minimal, BASIC_AUTH_CACHE_SECONDS: 'soon' }, /BASIC_AUTH_CACHE_SECONDS/],
+    [{ ...minimal, DEPLOYMENT_ID: 'staging stack' }, /DEPLOYMENT_ID: must be a CloudFormation stack name/],
     [{ ...minimal, CREDENTIAL_POLICY: '{not json' }, /CREDENTIAL_POLICY: is not valid JSON/],
     [{ ...minimal, CREDENTIAL_POLICY: '{"defaultType":"TOKEN"}' }, /CREDENTIAL_POLICY.defaultType/],
     [{ ...minimal, CREDENTIAL_POLICY: '{"apis":{"a1":{"scopes":["no-slash"]}}}' }, /CREDENTIAL_POLICY.apis.a1.scopes.0/],
@@ -36,6 +38,10 @@ describe('loadConfig', () => {
   ])('fails the cold start naming the bad variable (%#)', (environment, message) => {
     // Act + Assess
     expect(() => loadConfig(environment)).toThrow(message);
+  });
+
+  it('takes the deployment id the stack sets in DEPLOYMENT_ID', () => {
+    expect(loadConfig({ ...minimal, DEPLOYMENT_ID: 'PortalStaging' }).deploymentId).toBe('PortalStaging');
   });
 
   it('takes the usage plans the stack sets in USAGE_PLAN_IDS into the credential policy', () => {

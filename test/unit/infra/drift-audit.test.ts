@@ -23,6 +23,17 @@ describe('the scheduled drift audit in the stack', () => {
   const { stack, template, logicalId } = synthesize();
   const audit = stack.webhook.driftAudit!;
 
+  it("audits this stack's API keys: its function gets DEPLOYMENT_ID, the stack's name the routes tag their keys with", () => {
+    // Act
+    const resources = template.toJSON().Resources;
+    const variablesOf = (construct: IConstruct) => resources[logicalId(construct)].Properties.Environment.Variables;
+
+    // Assess
+    expect(variablesOf(audit.function)).toMatchObject({ DEPLOYMENT_ID: 'Webhook' });
+    expect(variablesOf(stack.webhook.functions.create).DEPLOYMENT_ID).toBe('Webhook');
+    template.hasOutput('DeploymentId', { Value: 'Webhook' });
+  });
+
   it('runs the audit function daily from an EventBridge schedule', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 day)',

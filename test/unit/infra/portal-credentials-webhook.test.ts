@@ -199,8 +199,9 @@ describe('the functions', () => {
     // Act
     const variables = (resources[logicalId(webhook.functions[route])]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
-    // Assess: the credential policy is not there (it is in the bundle).
+    // Assess: the credential policy is not there (it is in the bundle); the stack's name tells its API keys from another stack's.
     expect(variables).toEqual({
+      DEPLOYMENT_ID: stack.stackName,
       REGISTRY_TABLE_NAME: ref(webhook.table),
       BASIC_AUTH_SECRET_ID: ref(webhook.basicAuthSecret),
       BASIC_AUTH_REALM: 'portal-credentials-webhook',
@@ -628,6 +629,7 @@ describe('observability and outputs', () => {
     // Assess
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
       'BasicAuthSecretArn',
+      'DeploymentId',
       'HistoryTableName',
       'RegistryTableName',
       'SampleApiUrl',
