@@ -5,7 +5,7 @@ import {
   paginateListUserPoolClients,
 } from '@aws-sdk/client-cognito-identity-provider';
 import type { CredentialType } from '#contract/schemas';
-import { isOtherDeploymentsKey, isOwnKey } from '#provisioning/api-key-provisioner';
+import { isOwnKey } from '#provisioning/api-key-provisioner';
 import { isNotFound } from '#provisioning/aws-failures';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 
@@ -105,9 +105,9 @@ const readApiKeys = async (
     for (const key of page.items ?? []) {
       if (!key.id) continue;
       const name = key.name ?? '';
-      // Another stack of the webhook beside this one (staging by production): its keys are never this one's to repair.
-      const own = !isOtherDeploymentsKey(key.tags, deploymentId) && (isOwnKey(key.tags, deploymentId) || referenced.has(key.id));
-      if (own) {
+      // Another stack of the webhook beside this one (staging by production) tags its keys with its own id: foreign.
+      // A key this registry holds stays this deployment's whatever its tags, so a wrong id cannot make live keys look GONE.
+      if (isOwnKey(key.tags, deploymentId) || referenced.has(key.id)) {
         keys.push({ credentialType: 'API_KEY', credentialId: key.id, name, enabled: key.enabled !== false, usagePlanIds: [] });
       } else inventory.foreign.push({ credentialType: 'API_KEY', credentialId: key.id, name });
     }

@@ -37,10 +37,6 @@ export const deploymentTag = 'portal-deployment';
 export const isOwnKey = (tags: Record<string, string> | undefined, deploymentId: string) =>
   tags?.[managedByTag] === managedByValue && (tags[deploymentTag] === undefined || tags[deploymentTag] === deploymentId);
 
-/** Whether the tags mark a key as made by another deployment of the webhook. */
-export const isOtherDeploymentsKey = (tags: Record<string, string> | undefined, deploymentId: string) =>
-  tags?.[managedByTag] === managedByValue && !isOwnKey(tags, deploymentId);
-
 // AWS's tag characters (its tagging conventions; API Gateway's model sets no pattern): letters, digits, Unicode spaces (not tabs or line breaks) and _ . : / = + - @.
 const tagValue = (text: string) => text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
 
