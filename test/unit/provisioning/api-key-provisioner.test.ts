@@ -160,13 +160,13 @@ describe('ApiKeyProvisioner', () => {
 
     // Assess: its own lost key and the legacy one go; production's live key stays.
     expect(issued.credentialId).toBe('k2');
-    expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)[0]?.args[0].input.tags).toMatchObject({ 'portal-deployment': 'PortalStaging' });
     expect(
       aws.apiGateway
         .commandCalls(DeleteApiKeyCommand)
         .map((c) => c.args[0].input.apiKey)
         .sort(),
     ).toEqual(['made-before-deployment-tags', 'staging-lost']);
+    expect(aws.apiGateway.commandCalls(CreateApiKeyCommand)[0]?.args[0].input.tags).toMatchObject({ 'portal-deployment': 'PortalStaging' });
   });
 
   it("tags the key with the app and developer in AWS's tag characters, keeping an email's @ and replacing the rest", async () => {
