@@ -240,7 +240,7 @@ const loseAnswerOf = ({ call: [service, command], skip }: LostAnswer) => {
  * A lost answer may leave a call unable to tell what AWS did: it then answers 502 and keeps its claim for a retry.
  * It may also answer CLAIM_LOST though it did its work: a registry write whose answer was lost is retried, fails
  * its condition, and when another call changed the record before `Registry.conditionally` reads it back, the
- * write's effect is no longer visible (a known imprecision, reported; the portal's retry is then harmless).
+ * write's effect is no longer visible. A known defect, reported: the answer misleads though registry and AWS agree.
  */
 const answersAfterLoss: Record<Operation['kind'], number[]> = {
   create: [...expectedAnswers.create, 502],
