@@ -58,7 +58,7 @@ const homeWithProfile = () => {
   mkdirSync(join(home, '.aws'));
   writeFileSync(
     join(home, '.aws', 'credentials'),
-    '[default]\naws_access_key_id = AKIAPROFILEPROFILE01\naws_secret_access_key = profile/profile/profile/profile/profile0\n',
+    '[default]\naws_access_key_id = PROFILEKEYIDEXAMPLE01\naws_secret_access_key = profile/profile/profile/profile/profile0\n',
   );
   return home;
 };
@@ -158,6 +158,6 @@ describe('local commands and tests, which run the source', () => {
 
     // Assess
     expect(response.statusCode).toBe(204);
-    expect(signedBy(secretsManager.requests[0])).toBe('AKIAPROFILEPROFILE01');
+    expect(signedBy(secretsManager.requests[0])).toBe('PROFILEKEYIDEXAMPLE01');
   }, 30_000);
 });
