@@ -58,7 +58,7 @@ const homeWithProfile = () => {
   mkdirSync(join(home, '.aws'));
   writeFileSync(
     join(home, '.aws', 'credentials'),
-    '[default]\naws_access_key_id = PROFILEKEYIDEXAMPLE01\naws_secret_access_key = profile/profile/profile/profile/profile0\n',
+    '[default]\naws_access_key_id = PROFILEKEYIDEXAMPLE01\naws_secret_access_key = not-a-real-secret-profile-example\n',
   );
   return home;
 };
