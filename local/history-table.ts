@@ -1,9 +1,10 @@
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { historyTableKeys } from '#history/history-store';
+import { localDynamoDbClient } from './registry-table.ts';
 
 /** The history table, shaped as the CDK stack deploys it. */
 export const createHistoryTable = async (endpoint: string, tableName: string) => {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = localDynamoDbClient(endpoint);
   await client.send(
     new CreateTableCommand({
       TableName: tableName,

@@ -19,9 +19,13 @@ export const startLocalDynamoDb = async (): Promise<LocalDynamoDb> => {
   };
 };
 
+/** A client of the local DynamoDB, for creating its tables. */
+export const localDynamoDbClient = (endpoint: string) =>
+  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+
 /** The registry table, shaped as the CDK stack deploys it. */
 export const createRegistryTable = async (endpoint: string, tableName: string) => {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = localDynamoDbClient(endpoint);
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
