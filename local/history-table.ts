@@ -1,6 +1,6 @@
 import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { historyTableKeys } from '#history/history-store';
-import { localDynamoDbClient } from './registry-table.ts';
+import { localDynamoDbClient, untilActive } from './registry-table.ts';
 
 /** The history table, shaped as the CDK stack deploys it. */
 export const createHistoryTable = async (endpoint: string, tableName: string) => {
@@ -19,6 +19,7 @@ export const createHistoryTable = async (endpoint: string, tableName: string) =>
       ],
     }),
   );
+  await untilActive(client, tableName);
   // dynalite accepts the setting without expiring anything; the store hides expired entries itself.
   await client
     .send(

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { credentialIdIndex } from '#provisioning/registry';
 
@@ -23,6 +23,10 @@ export const startLocalDynamoDb = async (): Promise<LocalDynamoDb> => {
 export const localDynamoDbClient = (endpoint: string) =>
   new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
+/** CreateTable answers while the table is still CREATING (on AWS and in dynalite): wait until it is ACTIVE. */
+export const untilActive = (client: DynamoDBClient, tableName: string) =>
+  waitUntilTableExists({ client, minDelay: 1, maxWaitTime: 30 }, { TableName: tableName });
+
 /** The registry table, shaped as the CDK stack deploys it. */
 export const createRegistryTable = async (endpoint: string, tableName: string) => {
   const client = localDynamoDbClient(endpoint);
@@ -40,5 +44,6 @@ export const createRegistryTable = async (endpoint: string, tableName: string) =
       ],
     }),
   );
+  await untilActive(client, tableName);
   client.destroy();
 };
