@@ -46,7 +46,8 @@ const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: manag
  * - update finds the record by credential id on the GSI or by app key (Query, GetItem),
  *   checks the credential still exists, relinks usage plans or updates the app client,
  *   and records the new grant (UpdateItem);
- * - revoke finds the record the same way, deletes the credential or, after taking over
+ * - revoke finds the record the same way (or, by id before the index shows it, through the
+ *   credential itself), deletes the credential or, after taking over
  *   an interrupted create's claim (PutItem), its leftovers, and marks the record revoked
  *   (UpdateItem);
  * - health only proves the secret is readable.
@@ -155,13 +156,21 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
       );
       if (r.apiKeys) {
         statements.push(
-          // GetApiKeys: an interrupted create's leftovers are found by name.
+          // GetApiKeys: an interrupted create's leftovers are found by name. GetApiKey: a key named by id
+          // alone that the registry's index does not show yet is placed by its app tag.
           listApiKeys(),
+          readOwnApiKeys(),
           deleteOwnApiKeys(),
         );
       }
       if (r.userPoolArn) {
-        statements.push(allow('DeleteAppClients', ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'], [r.userPoolArn]));
+        statements.push(
+          allow(
+            'DeleteAppClients',
+            ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+            [r.userPoolArn],
+          ),
+        );
       }
       break;
     case 'health':

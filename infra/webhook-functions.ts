@@ -6,6 +6,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { CredentialPolicySettings } from '#commons/config';
+import { leaseMarginSeconds } from '#commons/defaults';
 import { functionBundling } from './function-bundling.ts';
 import { type RouteResources, routePermissions, type WebhookRoute } from './route-permissions.ts';
 
@@ -16,9 +17,15 @@ import { type RouteResources, routePermissions, type WebhookRoute } from './rout
  */
 export const WEBHOOK_FUNCTION_TIMEOUT_SECONDS = 25;
 
-/** What is wrong with a claim lease, if anything: it must outlast the function holding the claim, so a running create never loses it. */
+/**
+ * What is wrong with a claim lease, if anything: a holder stops acting `leaseMarginSeconds` before its
+ * lease ends, so the lease must outlast the function holding it by more than that margin, or a running
+ * change would find its turn over.
+ */
 export const claimLeaseProblem = (leaseSeconds: number): string | undefined =>
-  leaseSeconds > WEBHOOK_FUNCTION_TIMEOUT_SECONDS ? undefined : `must exceed the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s)`;
+  leaseSeconds > WEBHOOK_FUNCTION_TIMEOUT_SECONDS + leaseMarginSeconds
+    ? undefined
+    : `must exceed the functions' timeout (${WEBHOOK_FUNCTION_TIMEOUT_SECONDS} s) plus the margin a holder keeps before its lease ends (${leaseMarginSeconds} s)`;
 
 /** The four functions, one per route. */
 export interface WebhookFunctions {

@@ -1,6 +1,7 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import { recordAttemptOutcomes } from './attempt-outcomes.ts';
+import { fencedByTurns } from './turns.ts';
 import { awsClientSettings, notRetrying } from './retry-settings.ts';
 
 /**
@@ -14,3 +15,4 @@ export const cognito = new CognitoIdentityProviderClient({
   retryStrategy: notRetrying(isCognitoQuotaError, new AdaptiveRetryStrategy(awsClientSettings.maxAttempts)),
 });
 cognito.middlewareStack.use(recordAttemptOutcomes);
+cognito.middlewareStack.use(fencedByTurns);

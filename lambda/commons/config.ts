@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { CredentialType } from '#contract/schemas';
-import { functionDefaults as defaults, deploymentIdPattern, maxClaimWaitSeconds } from './defaults.ts';
+import { functionDefaults as defaults, deploymentIdPattern, leaseMarginSeconds, maxClaimWaitSeconds } from './defaults.ts';
 
 /**
  * The deployment's settings, read from the environment once per container and
@@ -103,6 +103,8 @@ const Environment = z.object({
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), defaults.accessTokenValidityMinutes),
   CLAIM_LEASE_SECONDS: withDefault(positiveInteger, defaults.claimLeaseSeconds),
   CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(maxClaimWaitSeconds)), defaults.claimWaitSeconds),
+  /** How long before its lease ends a holder stops acting; shorter only in tests that shorten the lease. */
+  CLAIM_LEASE_MARGIN_SECONDS: withDefault(z.coerce.number().check(z.gt(0)), leaseMarginSeconds),
   AUTH_SCHEMES: withDefault(z.pipe(commaList(AuthenticationScheme), uniqueSchemes), [...defaults.authSchemes]),
   API_KEY_HEADER: withDefault(apiKeyHeaderName, defaults.apiKeyHeader),
   JWT_ISSUER: z.optional(z.url()),
@@ -123,7 +125,7 @@ export type Config = {
   credentialPolicy: CredentialPolicySettings;
   /** Present when any API is served with client credentials. */
   cognito?: { userPoolId: string; tokenUrl: string; accessTokenValidityMinutes: number };
-  claim: { leaseMs: number; waitMs: number };
+  claim: { leaseMs: number; waitMs: number; leaseMarginMs: number };
   authentication: AuthenticationConfig;
   /** Present when changes are recorded in a history table. */
   history?: { tableName: string; retentionDays: number };
@@ -160,6 +162,9 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid webhook configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.CLAIM_LEASE_MARGIN_SECONDS >= e.CLAIM_LEASE_SECONDS) {
+    throw new Error('Invalid webhook configuration: CLAIM_LEASE_MARGIN_SECONDS must be shorter than CLAIM_LEASE_SECONDS');
+  }
   if (e.USAGE_PLAN_IDS && e.CREDENTIAL_POLICY.usagePlanIds) {
     throw new Error('Invalid webhook configuration: name the usage plans in USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both');
   }
@@ -168,7 +173,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     registryTableName: e.REGISTRY_TABLE_NAME,
     basicAuth: { secretId: e.BASIC_AUTH_SECRET_ID, realm: e.BASIC_AUTH_REALM, cacheSeconds: e.BASIC_AUTH_CACHE_SECONDS },
     credentialPolicy: e.USAGE_PLAN_IDS ? { ...e.CREDENTIAL_POLICY, usagePlanIds: e.USAGE_PLAN_IDS } : e.CREDENTIAL_POLICY,
-    claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000 },
+    claim: { leaseMs: e.CLAIM_LEASE_SECONDS * 1000, waitMs: e.CLAIM_WAIT_SECONDS * 1000, leaseMarginMs: e.CLAIM_LEASE_MARGIN_SECONDS * 1000 },
     authentication: authenticationConfig(e),
     ...(e.HISTORY_TABLE_NAME ? { history: { tableName: e.HISTORY_TABLE_NAME, retentionDays: e.HISTORY_RETENTION_DAYS } } : {}),
   };

@@ -36,5 +36,13 @@ export const defaultStackName = 'PortalCredentialsWebhook';
 /** A CloudFormation stack name, which is what a deployment's id is. */
 export const deploymentIdPattern = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
+/**
+ * How long before its lease ends a holder stops acting on AWS and the registry: a call it sent
+ * just before may take one attempt's time to land (the clients' connection and request time-outs,
+ * 5 s), and another container's clock may run a little ahead. The lease must outlast the
+ * functions' timeout by more than this, so no invocation reaches its margin while still running.
+ */
+export const leaseMarginSeconds = 10;
+
 /** The longest CLAIM_WAIT_SECONDS accepted: a call that waited must still have time to act within the functions' timeout. */
 export const maxClaimWaitSeconds = 20;

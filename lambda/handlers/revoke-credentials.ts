@@ -3,7 +3,7 @@ import { noContent } from '#http/responses';
 import { jsonRoute } from '#http/webhook-route';
 import { credentials } from '#provisioning/credentials';
 
-export const handler = jsonRoute(RevokeCredentialsRequest, async (event) => {
-  await credentials.revoke(event.body);
+export const handler = jsonRoute(RevokeCredentialsRequest, async (event, invocation) => {
+  await credentials.revoke(event.body, invocation);
   return noContent();
 });

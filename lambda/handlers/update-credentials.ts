@@ -3,7 +3,7 @@ import { noContent } from '#http/responses';
 import { jsonRoute } from '#http/webhook-route';
 import { credentials } from '#provisioning/credentials';
 
-export const handler = jsonRoute(UpdateCredentialsRequest, async (event) => {
-  await credentials.update(event.body);
+export const handler = jsonRoute(UpdateCredentialsRequest, async (event, invocation) => {
+  await credentials.update(event.body, invocation);
   return noContent();
 });

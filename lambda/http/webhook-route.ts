@@ -23,7 +23,8 @@ const verifyAccessToken = accessTokens ? accessTokenVerifier(accessTokens) : und
 
 /**
  * A second before the function's own timeout, middy abandons the handler so that the
- * portal still gets the contract's body (a Lambda timeout would reach it as a bare 502).
+ * portal still gets the contract's body (a Lambda timeout would reach it as a bare 502),
+ * and aborts the signal it gave the handler: the work it abandons stops acting on AWS.
  */
 const timeoutGuard = {
   timeoutEarlyInMillis: 1_000,
@@ -49,15 +50,22 @@ const edge = () =>
     )
     .use(httpHeaderNormalizer());
 
+/** What middy tells a handler of its invocation: `signal` aborts once the time-out guard has answered. */
+export interface HandlerInvocation {
+  signal: AbortSignal;
+}
+
 /** A route that takes a JSON body: the handler runs only for an authenticated caller and a valid body. */
 export const jsonRoute = <S extends z.ZodMiniType>(
   schema: S,
-  handler: (event: ParsedBodyEvent<z.infer<S>>, context: Context) => Promise<APIGatewayProxyResult>,
+  handler: (event: ParsedBodyEvent<z.infer<S>>, invocation: HandlerInvocation, context: Context) => Promise<APIGatewayProxyResult>,
 ) =>
   edge()
     .use(jsonBody(schema))
     // The history names who asked for each change.
-    .handler((event, context) => withCaller(callerOf(event), () => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, context)));
+    .handler((event, context, invocation) =>
+      withCaller(callerOf(event), () => handler(event as unknown as ParsedBodyEvent<z.infer<S>>, invocation, context)),
+    );
 
 /** A route without a body. */
 export const bodilessRoute = (handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>) => edge().handler(handler);

@@ -192,6 +192,17 @@ export class ApiKeyProvisioner implements Provisioner {
     }
   }
 
+  async whereabouts(credentialId: string): Promise<{ ours: boolean; appKey?: string } | undefined> {
+    try {
+      const { tags } = await this.apiGateway.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: false }));
+      const appKey = tags?.[appKeyTag];
+      return { ours: isOwnKey(tags, this.deploymentId), ...(appKey ? { appKey } : {}) };
+    } catch (error) {
+      if (await this.isGone(error, credentialId)) return undefined;
+      throw error;
+    }
+  }
+
   async revoke(credentialId: string): Promise<void> {
     try {
       await this.apiGateway.send(new DeleteApiKeyCommand({ apiKey: credentialId }));

@@ -11,11 +11,13 @@ import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isNotFound, requireAnswer } from './aws-failures.ts';
 import {
   type AppIdentity,
+  appKeyOfResourceName,
   type Grant,
   type IssuedCredential,
   leftoversOnFailure,
   type Provisioner,
   resourceName,
+  resourceNamePrefix,
   undoThenRethrow,
 } from './provisioner.ts';
 
@@ -84,6 +86,14 @@ export class ClientCredentialsProvisioner implements Provisioner {
     await this.cognito.send(
       new UpdateUserPoolClientCommand({ ...this.configuration(client.ClientName as string, desired.scopes), ClientId: credentialId }),
     );
+  }
+
+  async whereabouts(credentialId: string): Promise<{ ours: boolean; appKey?: string } | undefined> {
+    const client = await this.describe(credentialId);
+    if (!client) return undefined;
+    const name = client.ClientName ?? '';
+    const appKey = appKeyOfResourceName(name);
+    return { ours: name.startsWith(resourceNamePrefix), ...(appKey ? { appKey } : {}) };
   }
 
   async revoke(credentialId: string): Promise<void> {

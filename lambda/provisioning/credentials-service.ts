@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { conflict, notFound, unprocessable, type WebhookError } from '#contract/errors';
+import { conflict, notFound, timedOut, unprocessable, type WebhookError } from '#contract/errors';
 import type {
   CreateCredentialsRequest,
   CreateCredentialsResponse,
@@ -8,6 +8,8 @@ import type {
   RevokeCredentialsRequest,
   UpdateCredentialsRequest,
 } from '#contract/schemas';
+import { currentTurn, inTurn, isTurnOver, narrowTurn, TurnOverError } from '#clients/turns';
+import { leaseMarginSeconds } from '#commons/defaults';
 import { logger } from '#commons/powertools';
 import { type HistoryAction, historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { appIdentityOf, appKeyOf } from './app-identity.ts';
@@ -28,16 +30,31 @@ export interface CredentialsServiceOptions {
   now?: () => number;
   /** Where every change is recorded; none: not recorded. */
   history?: HistoryRecorder;
+  /** How long before its lease ends a holder stops acting (default `leaseMarginSeconds`). */
+  leaseMarginMs?: number;
+}
+
+/** What the service knows of the invocation it serves. */
+export interface Invocation {
+  /** Aborted when the invocation is given up (middy's time-out guard answered already): nothing more may happen. */
+  signal?: AbortSignal;
 }
 
 const credentialIdOf = (request: { credentialType: CredentialType; apiKeyId?: string; clientId?: string }) =>
   request.credentialType === 'API_KEY' ? request.apiKeyId : request.clientId;
+
+/** Whether a failure is a turn's end: what the call did is unknown, and it may do nothing more. */
+const turnEnded = (error: unknown) =>
+  error instanceof TurnOverError ||
+  (error instanceof LeftoversError && (error.original instanceof TurnOverError || error.rollbackFailure instanceof TurnOverError));
 
 /** Runs one portal operation, reporting AWS failures in the contract's terms. */
 const reported = async <T>(action: string, operation: () => Promise<T>): Promise<T> => {
   try {
     return await operation();
   } catch (error) {
+    // Whatever it left is the next holder's to finish, after the lease: the portal retries.
+    if (turnEnded(error)) throw timedOut();
     throw toWebhookError(error, action);
   }
 };
@@ -52,7 +69,6 @@ const createInProgress = () =>
   conflict('CREATE_IN_PROGRESS', 'Credentials for this app are still being created by an earlier request; retry in a few seconds.');
 const changeInProgress = () =>
   conflict('CHANGE_IN_PROGRESS', 'Another request is still changing the credentials of this app; retry in a few seconds.');
-const claimLost = () => conflict('CLAIM_LOST', 'This request took too long and another one took over; retry it.');
 const stateChanging = () => conflict('APP_STATE_CHANGING', 'The credentials of this app changed repeatedly while this request ran; retry it.');
 
 /**
@@ -61,6 +77,13 @@ const stateChanging = () => conflict('APP_STATE_CHANGING', 'The credentials of t
  * Every change to an app happens while this call holds it in the registry: a create
  * claims it, an update, a revoke or a repeated create that must change something holds
  * its credential. Others wait for the holder (up to `waitMs`), then answer 409.
+ *
+ * A holder acts only in its turn (`#clients/turns`): every AWS call and registry write it makes
+ * starts, and is waited for, only until a margin before its lease ends and while its invocation
+ * is answered. After that it does nothing more (the next holder finishes its change from what AWS
+ * holds) and answers TIMED_OUT. Within its turn nobody else can change the app's record, so a
+ * conditional write of its own that finds its condition failed was applied by an earlier attempt
+ * whose answer was lost: the write is recognised as done.
  */
 export class CredentialsService {
   private readonly provisioners: Map<CredentialType, Provisioner>;
@@ -71,16 +94,33 @@ export class CredentialsService {
     this.now = options.now ?? Date.now;
   }
 
-  create(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
-    return this.recordingFailure('CREATE', request, () => reported('creating the credential', () => this.createOrReturnExisting(request)));
+  create(request: CreateCredentialsRequest, invocation: Invocation = {}): Promise<CreateCredentialsResponse> {
+    return this.invoked(invocation, () =>
+      this.recordingFailure('CREATE', request, () => reported('creating the credential', () => this.createOrReturnExisting(request))),
+    );
   }
 
-  update(request: UpdateCredentialsRequest): Promise<void> {
-    return this.recordingFailure('UPDATE', request, () => reported('updating the credential', () => this.updateGrant(request)));
+  update(request: UpdateCredentialsRequest, invocation: Invocation = {}): Promise<void> {
+    return this.invoked(invocation, () =>
+      this.recordingFailure('UPDATE', request, () => reported('updating the credential', () => this.updateGrant(request))),
+    );
   }
 
-  revoke(request: RevokeCredentialsRequest): Promise<void> {
-    return this.recordingFailure('REVOKE', request, () => reported('revoking the credential', () => this.revokeCredential(request)));
+  revoke(request: RevokeCredentialsRequest, invocation: Invocation = {}): Promise<void> {
+    return this.invoked(invocation, () =>
+      this.recordingFailure('REVOKE', request, () => reported('revoking the credential', () => this.revokeCredential(request))),
+    );
+  }
+
+  /** Runs an operation in its invocation's turn: nothing of it acts once the invocation is given up. */
+  private invoked<T>({ signal }: Invocation, operation: () => Promise<T>): Promise<T> {
+    return inTurn({ deadline: Number.POSITIVE_INFINITY, now: this.now, ...(signal ? { signal } : {}) }, operation);
+  }
+
+  /** Runs `change` in the turn a lease ending at `leaseExpiresAt` gives: it ends a margin before the lease does. */
+  private holding<T>(leaseExpiresAt: number, change: () => Promise<T>): Promise<T> {
+    const margin = this.options.leaseMarginMs ?? leaseMarginSeconds * 1000;
+    return inTurn(narrowTurn(currentTurn(), leaseExpiresAt - margin, this.now), change);
   }
 
   private async createOrReturnExisting(request: CreateCredentialsRequest): Promise<CreateCredentialsResponse> {
@@ -93,8 +133,15 @@ export class CredentialsService {
     // (brought in line with this request), or waits for the call that holds the app.
     for (let surprises = 0; ; ) {
       const claimToken = randomUUID();
-      const outcome = await this.options.registry.claim(this.pendingRecord(app, credentialType, grant, claimToken), this.now());
-      if (outcome.claimed) return this.issue(app, provisioner, grant, claimToken, outcome.previous);
+      const pending = this.pendingRecord(app, credentialType, grant, claimToken);
+      const outcome = await this.options.registry.claim(pending, this.now());
+      if (outcome.claimed) {
+        const issued = await this.holding(pending.leaseExpiresAt, () => this.issue(app, provisioner, grant, claimToken, outcome.previous));
+        await this.options.history?.record(
+          historyEntry({ appKey: app.appKey, action: 'CREATE', credentialType, credentialId: issued.credentialId, after: grant }),
+        );
+        return this.respond(credentialType, issued);
+      }
 
       const current = outcome.current;
       if (current?.state === 'ACTIVE') this.expectSameApp(current, app, credentialType);
@@ -126,23 +173,27 @@ export class CredentialsService {
       if (issued) return this.respond(record.credentialType, issued);
     }
 
-    const claimToken = randomUUID();
-    const hold = await registry.hold(record.appKey, credentialId, this.lease(claimToken), this.now());
+    const lease = this.lease(randomUUID());
+    const hold = await registry.hold(record.appKey, credentialId, lease, this.now());
     if (!hold.held) return undefined;
     this.noteTakeover(hold.tookOver, record.appKey);
-    const issued = await this.underHold(record.appKey, claimToken, async () => {
-      if (!(await provisioner.reveal(credentialId))) return undefined;
-      await provisioner.regrant(credentialId, grant);
-      return provisioner.reveal(credentialId);
+    const held = hold.record;
+    const issued = await this.holding(lease.leaseExpiresAt, async () => {
+      const current = await this.underHold(record.appKey, lease.claimToken, async () => {
+        if (!(await provisioner.reveal(credentialId))) return undefined;
+        await provisioner.regrant(credentialId, grant);
+        return provisioner.reveal(credentialId);
+      });
+      if (current) await this.recordGrant(record.appKey, lease.claimToken, grant);
+      else await this.recordRevoked(record.appKey, lease.claimToken);
+      return current;
     });
     if (!issued) {
       logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: record.appKey, credentialId });
-      await this.recordRevoked(record.appKey, claimToken);
-      await this.options.history?.record(historyEntry({ ...record, action: 'MARK_GONE', before: record }));
+      await this.options.history?.record(historyEntry({ ...held, action: 'MARK_GONE', before: held }));
       return undefined;
     }
-    await this.recordGrant(record.appKey, claimToken, grant);
-    await this.options.history?.record(historyEntry({ ...record, action: 'UPDATE', before: record, after: grant }));
+    await this.options.history?.record(historyEntry({ ...held, action: 'UPDATE', before: held, after: grant }));
     logger.info('Credential brought in line with a repeated create', { appKey: record.appKey, credentialId, ...grant });
     return this.respond(record.credentialType, issued);
   }
@@ -172,11 +223,13 @@ export class CredentialsService {
         );
       }
       const credentialId = record.credentialId as string;
-      const claimToken = await this.holdForChange(record, giveUpAt);
-      if (claimToken === undefined) continue;
-      await this.underHold(record.appKey, claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
-      await this.recordGrant(record.appKey, claimToken, grant);
-      await this.options.history?.record(historyEntry({ ...record, action: 'UPDATE', before: record, after: grant }));
+      const hold = await this.holdForChange(record, giveUpAt);
+      if (hold === undefined) continue;
+      await this.holding(hold.leaseExpiresAt, async () => {
+        await this.underHold(record.appKey, hold.claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
+        await this.recordGrant(record.appKey, hold.claimToken, grant);
+      });
+      await this.options.history?.record(historyEntry({ ...hold.record, action: 'UPDATE', before: hold.record, after: grant }));
       logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
       return;
     }
@@ -186,15 +239,18 @@ export class CredentialsService {
    * Holds an issued credential for one change; undefined when another call took the app between
    * our read and our hold (read it again), 409 once the wait budget is spent.
    */
-  private async holdForChange(record: CredentialRecord, giveUpAt: number): Promise<string | undefined> {
-    const claimToken = randomUUID();
-    const hold = await this.options.registry.hold(record.appKey, record.credentialId as string, this.lease(claimToken), this.now());
+  private async holdForChange(
+    record: CredentialRecord,
+    giveUpAt: number,
+  ): Promise<{ claimToken: string; leaseExpiresAt: number; record: CredentialRecord } | undefined> {
+    const lease = this.lease(randomUUID());
+    const hold = await this.options.registry.hold(record.appKey, record.credentialId as string, lease, this.now());
     if (!hold.held) {
       if (this.now() >= giveUpAt) throw changeInProgress();
       return undefined;
     }
     this.noteTakeover(hold.tookOver, record.appKey);
-    return claimToken;
+    return { ...lease, record: hold.record };
   }
 
   private async revokeCredential(request: RevokeCredentialsRequest): Promise<void> {
@@ -214,11 +270,13 @@ export class CredentialsService {
       if (record.state === 'PENDING') return this.revokeCrashedCreate(record, provisioner);
 
       const credentialId = record.credentialId as string;
-      const claimToken = await this.holdForChange(record, giveUpAt);
-      if (claimToken === undefined) continue;
-      await this.underHold(record.appKey, claimToken, () => provisioner.revoke(credentialId));
-      await this.recordRevoked(record.appKey, claimToken);
-      await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
+      const hold = await this.holdForChange(record, giveUpAt);
+      if (hold === undefined) continue;
+      await this.holding(hold.leaseExpiresAt, async () => {
+        await this.underHold(record.appKey, hold.claimToken, () => provisioner.revoke(credentialId));
+        await this.recordRevoked(record.appKey, hold.claimToken);
+      });
+      await this.options.history?.record(historyEntry({ ...hold.record, action: 'REVOKE', before: hold.record }));
       logger.info('Credential revoked', { appKey: record.appKey, credentialId });
       return;
     }
@@ -229,11 +287,13 @@ export class CredentialsService {
    * while its leftovers are deleted; if the cleanup fails, the claim stays for the next call.
    */
   private async revokeCrashedCreate(record: CredentialRecord, provisioner: Provisioner): Promise<void> {
-    const claimToken = randomUUID();
-    const taken = await this.options.registry.claim({ ...record, ...this.lease(claimToken) }, this.now());
+    const lease = this.lease(randomUUID());
+    const taken = await this.options.registry.claim({ ...record, ...lease }, this.now());
     if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
-    await provisioner.removeLeftovers(record);
-    await this.options.registry.markRevoked(record.appKey, claimToken, this.isoNow());
+    await this.holding(lease.leaseExpiresAt, async () => {
+      await provisioner.removeLeftovers(record);
+      this.expectOwnWrite(await this.options.registry.markRevoked(record.appKey, lease.claimToken, this.isoNow()), record.appKey);
+    });
     await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
   }
 
@@ -243,7 +303,7 @@ export class CredentialsService {
     grant: Grant,
     claimToken: string,
     previous: CredentialRecord | undefined,
-  ): Promise<CreateCredentialsResponse> {
+  ): Promise<IssuedCredential> {
     const { registry } = this.options;
     let issued: IssuedCredential;
     try {
@@ -256,20 +316,21 @@ export class CredentialsService {
     } catch (error) {
       // What AWS may still hold keeps the claim: once its lease expires, the next call cleans it
       // up. Otherwise the app goes back to how it was (an earlier expired claim included).
-      if (!(error instanceof LeftoversError)) await this.releaseClaimQuietly(app.appKey, claimToken, previous);
+      if (!(error instanceof LeftoversError) && !turnEnded(error)) await this.releaseClaimQuietly(app.appKey, claimToken, previous);
       throw error;
     }
 
+    let activated: boolean;
     try {
-      if (!(await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow()))) {
-        throw claimLost();
-      }
+      activated = await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow());
     } catch (error) {
+      // Past its turn the claim may be another's: what this call made is the next holder's to find and delete.
+      if (turnEnded(error)) throw error;
       // Not recorded means not ours to keep: delete it, and release the claim only once it is gone.
       try {
         await provisioner.revoke(issued.credentialId);
       } catch (rollbackFailure) {
-        // With the claim still ours, the next call cleans up; after CLAIM_LOST nobody will.
+        // The claim stays ours until its lease ends, and the next call deletes what carries the app's name.
         logger.error('A credential that could not be recorded could not be deleted either', {
           appKey: app.appKey,
           credentialId: issued.credentialId,
@@ -280,28 +341,54 @@ export class CredentialsService {
       await this.releaseClaimQuietly(app.appKey, claimToken, previous);
       throw error;
     }
-    await this.options.history?.record(
-      historyEntry({
-        appKey: app.appKey,
-        action: 'CREATE',
-        credentialType: provisioner.credentialType,
-        credentialId: issued.credentialId,
-        after: grant,
-      }),
-    );
+    if (!activated) {
+      // Within the turn, only this write can have taken the claim: it was applied, and a revoke since
+      // deleted the credential (anything else keeps its id on the record). Past the turn, nothing is known.
+      const turn = currentTurn();
+      if (!turn || isTurnOver(turn)) throw new TurnOverError(true);
+      throw stateChanging();
+    }
     logger.info('Credential created', { appKey: app.appKey, credentialType: provisioner.credentialType, credentialId: issued.credentialId });
-    return this.respond(provisioner.credentialType, issued);
+    return issued;
   }
 
-  /** By credential id when the request carries one, else by the app. */
+  /** By credential id when the request carries one, else by the app; the request's developer, if named, must be the app's. */
   private async locate(request: RevokeCredentialsRequest | UpdateCredentialsRequest): Promise<CredentialRecord | undefined> {
     const credentialId = credentialIdOf(request);
     const appKey = appKeyOf(request);
-    if (credentialId === undefined) return appKey === undefined ? undefined : this.options.registry.get(appKey);
-    const record = await this.options.registry.findByCredentialId(credentialId, appKey);
+    if (credentialId === undefined) return this.expectDeveloper(appKey === undefined ? undefined : await this.options.registry.get(appKey), request);
+    const record =
+      (await this.options.registry.findByCredentialId(credentialId, appKey)) ??
+      (appKey === undefined ? await this.locateThroughAws(request.credentialType, credentialId) : undefined);
     // An app first created without a slug is keyed by a hash and holds none to compare with.
     if (record?.appSlug !== undefined && request.appSlug !== undefined && record.appSlug !== request.appSlug) {
       throw conflict('CREDENTIAL_APP_MISMATCH', 'The credential id belongs to a different app than the appSlug names.');
+    }
+    return this.expectDeveloper(record, request);
+  }
+
+  /**
+   * The registry's index lags its table, so a credential named by id alone may be missing from it
+   * for a moment after its create. AWS says whether it exists and, where it can, for which app: that
+   * app's record, read consistently, decides. What exists but cannot be placed yet is answered 409,
+   * never as nothing to do: a 204 tells the portal the credential is gone.
+   */
+  private async locateThroughAws(credentialType: CredentialType, credentialId: string): Promise<CredentialRecord | undefined> {
+    const provisioner = this.provisioners.get(credentialType);
+    const whereabouts = await provisioner?.whereabouts(credentialId);
+    if (!whereabouts?.ours) return undefined;
+    const record = whereabouts.appKey === undefined ? undefined : await this.options.registry.get(whereabouts.appKey);
+    // A create still making it, or its crashed claim: the usual turns decide what happens to it.
+    if (record?.credentialId === credentialId || record?.state === 'PENDING') return record;
+    throw conflict(
+      'CREDENTIAL_NOT_SETTLED',
+      'The credential exists in AWS, but the registry does not show it yet; retry in a few seconds, or name the appSlug.',
+    );
+  }
+
+  private expectDeveloper(record: CredentialRecord | undefined, request: { developer?: string }) {
+    if (record && request.developer !== undefined && record.developer.toLowerCase() !== request.developer.toLowerCase()) {
+      throw conflict('APP_DEVELOPER_MISMATCH', 'This credential was issued to another developer than the request names.');
     }
     return record;
   }
@@ -368,6 +455,8 @@ export class CredentialsService {
 
   /** Waits one poll for the call holding the app; once the wait budget is spent, answers 409. */
   private async awaitTurn(giveUpAt: number, busy: () => WebhookError) {
+    const turn = currentTurn();
+    if (turn && isTurnOver(turn)) throw new TurnOverError(false);
     if (this.now() >= giveUpAt) throw busy();
     await sleep(this.options.pollMs ?? 200);
   }
@@ -401,9 +490,9 @@ export class CredentialsService {
     try {
       recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow());
     } catch (error) {
-      throw new LeftoversError(error);
+      throw turnEnded(error) ? error : new LeftoversError(error);
     }
-    if (!recorded) throw claimLost();
+    this.expectOwnWrite(recorded, appKey);
   }
 
   /**
@@ -415,10 +504,23 @@ export class CredentialsService {
     try {
       recorded = await this.options.registry.markRevoked(appKey, claimToken, this.isoNow());
     } catch (error) {
-      await this.releaseHoldQuietly(appKey, claimToken);
+      if (!turnEnded(error)) await this.releaseHoldQuietly(appKey, claimToken);
       throw error;
     }
-    if (!recorded) throw claimLost();
+    this.expectOwnWrite(recorded, appKey);
+  }
+
+  /**
+   * A holder's conditional write answered "not applied". Within its turn nobody else may take the
+   * app, and the holder's writes run one after another, so the token the condition missed was
+   * removed by this very write, applied by an attempt whose answer was lost. Past its turn nothing
+   * can be told: the outcome is unknown, and the portal's retry finds out.
+   */
+  private expectOwnWrite(applied: boolean, appKey: string) {
+    if (applied) return;
+    const turn = currentTurn();
+    if (!turn || isTurnOver(turn)) throw new TurnOverError(true);
+    logger.info('A registry write retried after a lost answer found its own effect', { appKey });
   }
 
   private async releaseHoldQuietly(appKey: string, claimToken: string) {

@@ -27,6 +27,7 @@ export const credentials = new CredentialsService({
   ],
   leaseMs: settings.claim.leaseMs,
   waitMs: settings.claim.waitMs,
+  leaseMarginMs: settings.claim.leaseMarginMs,
   ...(settings.history
     ? {
         history: new HistoryStore(dynamodb, settings.history.tableName, settings.history.retentionDays, (entry, error) =>

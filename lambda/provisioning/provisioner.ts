@@ -40,6 +40,12 @@ export interface Provisioner {
   revoke(credentialId: string): Promise<void>;
   /** Deletes whatever an interrupted create left for this app (found by its deterministic name), except `keep`. */
   removeLeftovers(app: AppIdentity, keep?: string): Promise<number>;
+  /**
+   * What AWS itself says of a credential, for when the registry's index cannot yet: undefined when
+   * it does not exist (or is not this deployment's to see); else whether this deployment made it and,
+   * when AWS names it, the app it was made for (an API key's tag, an app client's unshortened name).
+   */
+  whereabouts(credentialId: string): Promise<{ ours: boolean; appKey?: string } | undefined>;
 }
 
 /**
@@ -92,9 +98,16 @@ const digestLength = 16;
  * `portal-<app key>`, or, when that is over 128 characters, the key's start, `+` and a hash
  * of the whole key. No app key holds a `+`, so a shortened name never equals a plain one.
  */
-export const resourceName = (app: AppIdentity) => {
+export const resourceName = (app: AppIdentity | { appKey: string }) => {
   const plain = `${resourceNamePrefix}${app.appKey.replace(/[^\w.@=,-]/g, '-')}`;
   if (plain.length <= maxResourceNameLength) return plain;
   const digest = createHash('sha256').update(app.appKey).digest('hex').slice(0, digestLength);
   return `${plain.slice(0, maxResourceNameLength - digestLength - 1)}+${digest}`;
+};
+
+/** The app key a resource name stands for, when the name was not shortened and so still holds it whole. */
+export const appKeyOfResourceName = (name: string): string | undefined => {
+  if (!name.startsWith(resourceNamePrefix)) return undefined;
+  const appKey = name.slice(resourceNamePrefix.length);
+  return appKey !== '' && resourceName({ appKey }) === name ? appKey : undefined;
 };

@@ -34,7 +34,7 @@ export type ClaimOutcome = { claimed: true; previous?: CredentialRecord } | { cl
  * `tookOver`: the app was held by a call whose lease ran out (it crashed or timed out midway);
  * undefined when unknown (the hold was applied by an attempt whose answer was lost).
  */
-export type HoldOutcome = { held: true; tookOver?: boolean } | { held: false; current?: CredentialRecord };
+export type HoldOutcome = { held: true; record: CredentialRecord; tookOver?: boolean } | { held: false; current?: CredentialRecord };
 
 export const credentialIdIndex = 'byCredentialId';
 
@@ -155,6 +155,8 @@ export class Registry {
   /**
    * Takes an issued credential for one change (update, revoke, a repeated create): succeeds
    * when the app is ACTIVE with this credential and nobody holds it, or its holder's lease ran out.
+   * `record` is the record as the hold found it (with this hold's token): read in the same write, so
+   * a holder acts on what it holds, never on what it read before.
    */
   async hold(appKey: string, credentialId: string, claim: { claimToken: string; leaseExpiresAt: number }, now: number): Promise<HoldOutcome> {
     try {
@@ -175,11 +177,15 @@ export class Registry {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      return { held: true, tookOver: Attributes?.claimToken !== undefined };
+      const found = Attributes as CredentialRecord | undefined;
+      // The condition needs the item, so DynamoDB returns it; held, it can be read again should an answer lack it.
+      const record = found ? { ...found, ...claim } : ((await this.get(appKey)) as CredentialRecord);
+      return { held: true, record, tookOver: found?.claimToken !== undefined };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      // Our own hold, applied by an attempt whose answer was lost: nobody can have changed the record since.
       const current = await this.get(appKey);
-      if (current?.claimToken === claim.claimToken) return { held: true };
+      if (current?.claimToken === claim.claimToken) return { held: true, record: current };
       return { held: false, current };
     }
   }
@@ -246,6 +252,16 @@ export class Registry {
     for await (const page of paginateScan({ client: this.documents, pageSize }, { TableName: this.tableName, ConsistentRead: true })) {
       yield (page.Items ?? []) as CredentialRecord[];
     }
+  }
+
+  /** Every create in progress or crashed (PENDING), read consistently: few, but found only by reading the table. */
+  async pendingClaims(): Promise<CredentialRecord[]> {
+    const claims: CredentialRecord[] = [];
+    const scan = { TableName: this.tableName, ConsistentRead: true, FilterExpression: '#state = :pending' };
+    const names = { ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':pending': 'PENDING' } };
+    for await (const page of paginateScan({ client: this.documents }, { ...scan, ...names }))
+      claims.push(...((page.Items ?? []) as CredentialRecord[]));
+    return claims;
   }
 
   /**

@@ -13,6 +13,8 @@ export const loseNextAnswer = (
   client: { middlewareStack: MiddlewareStack<any, any> },
   command: string,
   matches: (input: Input) => boolean = () => true,
+  /** Runs after the server acted and before the caller learns of the loss: another call racing into that window. */
+  inTheWindow?: () => Promise<unknown>,
 ) => {
   const name = `loseNextAnswer-${randomUUID()}`;
   const fault = { fired: false, remove: () => void client.middlewareStack.remove(name) };
@@ -20,6 +22,7 @@ export const loseNextAnswer = (
     if (fault.fired || context.commandName !== command || !matches(args.input as Input)) return next(args);
     fault.fired = true;
     await next(args);
+    await inTheWindow?.();
     throw Object.assign(new Error('Simulated time-out after the server acted'), { name: 'TimeoutError' });
   };
   client.middlewareStack.addRelativeTo(loseAnswer, { relation: 'after', toMiddleware: 'retryMiddleware', name });

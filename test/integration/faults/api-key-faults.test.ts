@@ -3,12 +3,13 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
 import { resourceName } from '#provisioning/provisioner';
 import { awsError } from '../../helpers/aws-errors.ts';
+import { leaseRunsOut } from '../../helpers/lease.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { loseNextAnswer } from '../../helpers/lost-answers.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 
-// Short lease and wait, so that recovery after a crash can be seen within a test.
-const { webhook, registry, post } = await startWebhookForTests({ environment: { CLAIM_LEASE_SECONDS: '1', CLAIM_WAIT_SECONDS: '0.2' } });
+// The functions' own lease, run out by hand where a test shows recovery after a failed call; a short wait.
+const { webhook, registry, post } = await startWebhookForTests({ environment: { CLAIM_WAIT_SECONDS: '0.2' } });
 const { controlPlane } = webhook;
 
 /** More failures than the SDK has attempts, so the fault outlives its retries. */
@@ -26,8 +27,6 @@ const callsDuring = async <T>(operation: string, act: () => Promise<T>) => {
   const result = await act();
   return { result, calls: (controlPlane.calls()[operation] ?? 0) - before };
 };
-
-const afterTheLease = () => new Promise((resolve) => setTimeout(resolve, 1_100));
 
 /** Fails the registry's next write of the given kind (that `matches`, if given), as a DynamoDB outage would. */
 const failNextRegistryWrite = (
@@ -73,7 +72,7 @@ describe('faults during createCredentials', () => {
     const failed = await create('fault-create-key');
     controlPlane.clearFaults();
     const tooSoon = await create('fault-create-key');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await leaseRunsOut('fault-create-key');
     const retried = await create('fault-create-key');
 
     // Assess
@@ -156,7 +155,7 @@ describe('faults during createCredentials', () => {
     const leftover = keysOf('fault-rollback');
     controlPlane.clearFaults();
     const tooSoon = await create('fault-rollback');
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await leaseRunsOut('fault-rollback');
     const afterLease = await create('fault-rollback');
 
     // Assess
@@ -260,7 +259,7 @@ describe('faults during createCredentials', () => {
     const lost = keysOf('fault-lost-refused');
     const claim = await registry.get('fault-lost-refused');
     const tooSoon = await create('fault-lost-refused');
-    await afterTheLease();
+    await leaseRunsOut('fault-lost-refused');
     const retried = await create('fault-lost-refused');
 
     // Assess
@@ -283,7 +282,7 @@ describe('faults during createCredentials', () => {
     const made = keysOf('fault-leftover-search').length;
     const claim = await registry.get('fault-leftover-search');
     controlPlane.clearFaults();
-    await afterTheLease();
+    await leaseRunsOut('fault-leftover-search');
     const retried = await create('fault-leftover-search');
 
     // Assess
@@ -304,7 +303,7 @@ describe('faults during createCredentials', () => {
     const failed = await create('fault-timeout-throttled');
     const claim = await registry.get('fault-timeout-throttled');
     controlPlane.clearFaults();
-    await afterTheLease();
+    await leaseRunsOut('fault-timeout-throttled');
     const retried = await create('fault-timeout-throttled');
 
     // Assess
@@ -324,7 +323,7 @@ describe('faults during createCredentials', () => {
     const lost = keysOf('fault-network').length;
     controlPlane.clearFaults();
     const claim = await registry.get('fault-network');
-    await afterTheLease();
+    await leaseRunsOut('fault-network');
     const retried = await create('fault-network');
 
     // Assess
@@ -389,7 +388,7 @@ describe('faults during createCredentials', () => {
     // Act
     const failed = await create('fault-release');
     const tooSoon = await create('fault-release');
-    await afterTheLease();
+    await leaseRunsOut('fault-release');
     const retried = await create('fault-release');
 
     // Assess

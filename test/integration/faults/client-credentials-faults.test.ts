@@ -1,11 +1,12 @@
 import { CognitoIdentityProviderClient, ListUserPoolClientsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { resourceName } from '#provisioning/provisioner';
+import { leaseRunsOut } from '../../helpers/lease.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest } from '../../helpers/portal.ts';
 
-// Short lease and wait, so that recovery after a failure can be seen within a test.
-const { webhook, registry, post } = await startWebhookForTests({ environment: { CLAIM_LEASE_SECONDS: '1', CLAIM_WAIT_SECONDS: '0.2' } });
+// The functions' own lease, run out by hand where a test shows recovery after a failed call; a short wait.
+const { webhook, registry, post } = await startWebhookForTests({ environment: { CLAIM_WAIT_SECONDS: '0.2' } });
 const { cognitoProxy } = webhook;
 // Straight to cognito-local: what exists, unaffected by the injected faults.
 const cognito = new CognitoIdentityProviderClient({ endpoint: webhook.cognito.url });
@@ -28,8 +29,6 @@ const callsDuring = async <T>(operation: string, act: () => Promise<T>) => {
   return { result, calls: (cognitoProxy.calls()[operation] ?? 0) - before };
 };
 
-const afterTheLease = () => new Promise((resolve) => setTimeout(resolve, 1_100));
-
 /** After any failure: Cognito and the registry agree, and the app holds at most one app client. */
 const expectConsistent = async (appSlug: string) => {
   const clients = await clientsOf(appSlug);
@@ -50,7 +49,7 @@ describe('faults on the client-credentials path', () => {
     const failed = await create('cc-fault-5xx');
     cognitoProxy.clearFaults();
     const tooSoon = await create('cc-fault-5xx');
-    await afterTheLease();
+    await leaseRunsOut('cc-fault-5xx');
     const retried = await create('cc-fault-5xx');
 
     // Assess
@@ -70,7 +69,7 @@ describe('faults on the client-credentials path', () => {
     const failed = await create('cc-fault-network');
     const lost = (await clientsOf('cc-fault-network')).length;
     cognitoProxy.clearFaults();
-    await afterTheLease();
+    await leaseRunsOut('cc-fault-network');
     const retried = await create('cc-fault-network');
 
     // Assess
@@ -90,7 +89,7 @@ describe('faults on the client-credentials path', () => {
     const made = (await clientsOf('cc-fault-leftover-search')).length;
     const claim = await registry.get('cc-fault-leftover-search');
     cognitoProxy.clearFaults();
-    await afterTheLease();
+    await leaseRunsOut('cc-fault-leftover-search');
     const retried = await create('cc-fault-leftover-search');
 
     // Assess

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       registryTableName: 'registry',
       basicAuth: { secretId: 'secret', realm: 'portal-credentials-webhook', cacheSeconds: 300 },
       credentialPolicy: { defaultType: 'API_KEY', apis: {} },
-      claim: { leaseMs: 60_000, waitMs: 15_000 },
+      claim: { leaseMs: 60_000, waitMs: 15_000, leaseMarginMs: 10_000 },
       authentication: { schemes: ['basic'], apiKeyHeader: 'X-Webhook-Key', cognitoScope: 'webhook/invoke' },
     });
   });

@@ -167,6 +167,7 @@ const mockSuccessfulAws = (body: Record<string, unknown>) => {
     state: 'ACTIVE',
     credentialType: 'API_KEY',
     credentialId,
+    developer: typeof body.developer === 'string' ? body.developer : 'dev@example.com',
     usagePlanIds: [],
   };
   aws.dynamodb.on(PutCommand).resolves({});

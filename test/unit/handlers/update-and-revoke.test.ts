@@ -5,10 +5,11 @@ import {
   GetApiKeyCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handler as revoke } from '../../../lambda/handlers/revoke-credentials.ts';
 import { handler as update } from '../../../lambda/handlers/update-credentials.ts';
+import { awsError } from '../../helpers/aws-errors.ts';
 import { aws, registryHolds, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { expectResponseMatchesOpenApi } from '../../helpers/openapi.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
@@ -16,6 +17,7 @@ import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpe
 const owned = {
   appKey: '590d83b5c05f',
   appSlug: '590d83b5c05f',
+  developer: 'email@mycompany.com',
   state: 'ACTIVE',
   credentialType: 'API_KEY',
   credentialId: 'key123',
@@ -33,7 +35,7 @@ describe('POST /v1/updateCredentials', () => {
   beforeEach(() => {
     resetAwsMocks();
     registryHolds(owned);
-    aws.dynamodb.on(UpdateCommand).resolves({});
+    aws.dynamodb.on(UpdateCommand).resolves({ Attributes: owned });
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: '1el57v' }, { id: '3gn79x' }] });
     aws.apiGateway.on(CreateUsagePlanKeyCommand).resolves({});
     aws.apiGateway.on(DeleteUsagePlanKeyCommand).resolves({});
@@ -102,7 +104,7 @@ describe('POST /v1/revokeCredentials', () => {
   beforeEach(() => {
     resetAwsMocks();
     registryHolds(owned);
-    aws.dynamodb.on(UpdateCommand).resolves({});
+    aws.dynamodb.on(UpdateCommand).resolves({ Attributes: owned });
     aws.apiGateway.on(DeleteApiKeyCommand).resolves({});
   });
 
@@ -117,13 +119,47 @@ describe('POST /v1/revokeCredentials', () => {
     expect(writes.at(-1)).toMatchObject({ ':revoked': 'REVOKED' });
   });
 
-  it('answers 204 for a key it does not know, and deletes nothing', async () => {
+  it('answers 204 for a key neither the registry nor AWS knows, and deletes nothing', async () => {
+    // Prepare
+    aws.apiGateway.on(GetApiKeyCommand).rejects(awsError('NotFoundException', 404));
+
     // Act
     const response = await callRoute('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'not-ours' });
 
     // Assess
     expect(response.statusCode).toBe(204);
-    expect(aws.apiGateway.calls()).toHaveLength(0);
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)).toHaveLength(0);
+  });
+
+  it('finds a key the registry index does not show yet through its app tag, and revokes it', async () => {
+    // Prepare: the index lags (no hit by id), the table holds the app the key's tag names
+    aws.dynamodb.on(QueryCommand).resolves({ Items: [] });
+    aws.apiGateway
+      .on(GetApiKeyCommand)
+      .resolves({ id: 'key123', tags: { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': owned.appKey } });
+
+    // Act
+    const response = await callRoute('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key123' });
+
+    // Assess
+    expect(response.statusCode).toBe(204);
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)[0]?.args[0].input).toEqual({ apiKey: 'key123' });
+  });
+
+  it('answers 409, never 204, for a key of this webhook that exists but that no record shows yet', async () => {
+    // Prepare
+    aws.dynamodb.on(QueryCommand).resolves({ Items: [] });
+    aws.apiGateway
+      .on(GetApiKeyCommand)
+      .resolves({ id: 'key999', tags: { 'managed-by': 'portal-credentials-webhook', 'portal-app-key': 'another-app' } });
+
+    // Act
+    const response = await callRoute('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: 'key999' });
+
+    // Assess
+    expect(response.statusCode).toBe(409);
+    expect(response.json.code).toBe('CREDENTIAL_NOT_SETTLED');
+    expect(aws.apiGateway.commandCalls(DeleteApiKeyCommand)).toHaveLength(0);
   });
 
   it('answers 204 again for a credential already revoked', async () => {

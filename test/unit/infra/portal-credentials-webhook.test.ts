@@ -418,11 +418,12 @@ describe('least privilege', () => {
         Resource: arnOf(stack.webhook.table),
       },
       listApiKeys(),
+      readOwnApiKeys(),
       deleteOwnApiKeys(),
       {
         Sid: 'DeleteAppClients',
         Effect: 'Allow',
-        Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+        Action: ['cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:ListUserPoolClients'],
         Resource: arnOf(stack.webhook.userPool!),
       },
       recordHistory(),

@@ -31,6 +31,7 @@ const fakeProvisioner = () => {
       live.clear();
       return count;
     }),
+    whereabouts: vi.fn(async (credentialId: string) => (live.has(credentialId) ? { ours: true } : undefined)),
   } satisfies Provisioner & { live: Map<string, Grant> };
   return provisioner;
 };
@@ -39,7 +40,7 @@ const fakeProvisioner = () => {
 const crashedClaim = (leaseExpiresAt: number) => ({
   appKey: '590d83b5c05f',
   appName: 'a',
-  developer: 'd@x.io',
+  developer: 'email@mycompany.com',
   apiIds: [],
   usagePlanIds: [],
   scopes: [],
