@@ -1,6 +1,7 @@
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { fencedByTurns } from '#clients/turns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientSettings } from '#clients/retry-settings';
 import type { CredentialType } from '#contract/schemas';
@@ -81,6 +82,8 @@ export class Audit {
     this.apiGatewayCalls.attachTo(this.apiGateway);
     this.cognitoCalls.attachTo(this.cognito);
     this.dynamoDbCalls.attachTo(dynamodb);
+    // Repairs obey their turn as portal calls do: a run that slept past a lease acts no more.
+    for (const client of [this.apiGateway, this.cognito, dynamodb]) client.middlewareStack.use(fencedByTurns);
     this.documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
     this.registry = new Registry(this.documents, target.registryTableName);
   }

@@ -1,5 +1,5 @@
 import type { CredentialType } from '#contract/schemas';
-import { resourceName } from '#provisioning/provisioner';
+import { appKeyOfResourceName, resourceName } from '#provisioning/provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
 import type { ForeignCredential, Inventory, InventoryCredential } from './inventory.ts';
 
@@ -24,6 +24,8 @@ export interface Drift {
   /** GRANT_MISMATCH: what the registry recorded, and what AWS holds. */
   recorded?: string[];
   actual?: string[];
+  /** ORPHAN: the credential's name in AWS. */
+  name?: string;
   /** STUCK_CLAIM: what the dead create left in AWS. */
   leftovers?: string[];
   /** When the record was last changed; a repair acts only if it still is. */
@@ -131,13 +133,17 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
       : record.state === 'REVOKED'
         ? 'the registry says this app’s credential was revoked'
         : 'the registry holds another credential for this app';
-    // Without a record, the app its name stands for: a create for that app may yet claim it.
-    const app = record
-      ? { appKey: record.appKey, recordUpdatedAt: record.updatedAt }
-      : credential.name.startsWith('portal-')
-        ? { appKey: credential.name.slice('portal-'.length) }
-        : {};
-    drift.push({ kind: 'ORPHAN', credentialType: credential.credentialType, credentialId: credential.credentialId, detail, ...app });
+    // Without a record, the app its name stands whole for (a shortened name stands for none): a create for it may yet claim it.
+    const appKey = record?.appKey ?? appKeyOfResourceName(credential.name);
+    const app = { ...(appKey ? { appKey } : {}), ...(record ? { recordUpdatedAt: record.updatedAt } : {}) };
+    drift.push({
+      kind: 'ORPHAN',
+      credentialType: credential.credentialType,
+      credentialId: credential.credentialId,
+      name: credential.name,
+      detail,
+      ...app,
+    });
   }
 
   const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((found) => found.kind === kind).length])) as Record<

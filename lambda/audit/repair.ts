@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { currentTurn, inTurn, narrowTurn } from '#clients/turns';
+import { leaseMarginSeconds } from '#commons/defaults';
 import type { CredentialType } from '#contract/schemas';
-import { type Grant, LeftoversError, type Provisioner } from '#provisioning/provisioner';
+import { type Grant, LeftoversError, type Provisioner, resourceName } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Drift, reportOnly } from './drift.ts';
 
@@ -39,6 +41,8 @@ export interface RepairDependencies {
   exists(credentialType: CredentialType, credentialId: string): Promise<boolean>;
   /** How long a taken-over claim protects the repair; the webhook's own lease. */
   leaseMs: number;
+  /** How long before its lease ends a repair stops acting, as the webhook's holders do (default `leaseMarginSeconds`). */
+  leaseMarginMs?: number;
   now?: () => number;
 }
 
@@ -67,8 +71,10 @@ const grantOf = (record: CredentialRecord): Grant => ({
 class Skip extends Error {}
 
 /**
- * Repairs one finding. Every repair reads the registry again first and acts only if the
- * finding still holds, and every step is safe to repeat: an interrupted run is resumed by
+ * Repairs one finding, under the portal's own rules: a repair that changes an app holds it (a hold
+ * or a taken-over claim), acts only on the record as its hold found it, keeps the hold until AWS and
+ * the registry are both written, and acts only in its turn (`#clients/turns`): a laptop that slept
+ * past the lease does nothing more. Every step is safe to repeat: an interrupted run is resumed by
  * auditing and repairing again.
  */
 export const repair = async (drift: Drift, deps: RepairDependencies, apply: boolean): Promise<RepairResult | undefined> => {
@@ -84,7 +90,10 @@ export const repair = async (drift: Drift, deps: RepairDependencies, apply: bool
   };
   if (!apply) return result;
   try {
-    const done = await repairs[action](drift, deps);
+    // Every repair acts within one lease from its start, the margin kept, as a portal call does.
+    const now = deps.now ?? Date.now;
+    const deadline = now() + deps.leaseMs - (deps.leaseMarginMs ?? leaseMarginSeconds * 1000);
+    const done = await inTurn(narrowTurn(currentTurn(), deadline, now), () => repairs[action](drift, deps));
     return { ...result, ...done };
   } catch (error) {
     if (error instanceof Skip) return { ...result, outcome: 'SKIPPED', detail: error.message };
@@ -120,23 +129,29 @@ const provisionerOf = (deps: RepairDependencies, type: CredentialType) => {
 const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Promise<Done>> = {
   async DELETE_ORPHAN(drift, deps) {
     const credentialId = drift.credentialId as string;
-    // Whatever record could hold it now: by id, and by the app its name stands for.
-    const appKey = drift.appKey;
+    const provisioner = provisionerOf(deps, drift.credentialType);
+    // The app it was made for, as AWS names it (an API key's tag), never as a name derived from it.
+    const whereabouts = await provisioner.whereabouts(credentialId);
+    if (!whereabouts) return { detail: `${credentialId} was already gone` };
+    if (!whereabouts.ours) throw new Skip('it is not this deployment’s: left alone');
+    const appKey = whereabouts.appKey ?? drift.appKey;
     const [byId, byApp] = await Promise.all([deps.registry.findByCredentialId(credentialId), appKey ? deps.registry.get(appKey) : undefined]);
-    for (const record of [byId, byApp]) {
+    // An app client whose shortened name hides its app: any create in progress whose name it carries.
+    const claims = appKey ? [] : (await deps.registry.pendingClaims()).filter((claim) => resourceName(claim) === drift.name);
+    for (const record of [byId, byApp, ...claims]) {
       if (record?.state === 'ACTIVE' && record.credentialId === credentialId) throw new Skip('the registry now holds it: not an orphan any more');
       if (record?.state === 'PENDING' && record.credentialType === drift.credentialType)
         throw new Skip('a create for this app is in progress: audit again later');
     }
-    await provisionerOf(deps, drift.credentialType).revoke(credentialId);
-    return { detail: `deleted ${credentialId}` };
+    await provisioner.revoke(credentialId);
+    return { ...(appKey ? { appKey } : {}), detail: `deleted ${credentialId}` };
   },
 
   async MARK_REVOKED(drift, deps) {
     const credentialId = drift.credentialId as string;
     if (await deps.exists(drift.credentialType, credentialId)) throw new Skip('it exists in AWS after all: not gone');
     const { record, claimToken } = await hold(drift, deps);
-    if (!(await deps.registry.markRevoked(record.appKey, claimToken, iso(deps)))) throw new Skip('the registry record changed since the audit');
+    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps));
     return { detail: 'marked revoked: the portal’s next create for this app issues a new credential', before: grantOf(record) };
   },
 
@@ -144,8 +159,9 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const credentialId = drift.credentialId as string;
     const provisioner = provisionerOf(deps, drift.credentialType);
     const { record, claimToken } = await hold(drift, deps);
-    if (record.updatedAt !== drift.recordUpdatedAt) {
-      await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps));
+    // The record as the hold found it: a portal update that landed after the audit read it wins.
+    if (!sameStrings(recordedGrant(record), drift.recorded ?? [])) {
+      await deps.registry.releaseHold(record.appKey, claimToken).catch(() => false);
       throw new Skip('the credential was updated since the audit');
     }
     // Held like a portal change: no update or revoke of this app runs until the grant is recorded again.
@@ -157,8 +173,8 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
       if (!(error instanceof LeftoversError)) await deps.registry.releaseHold(record.appKey, claimToken).catch(() => false);
       throw error;
     }
-    if (!(await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps))))
-      throw new Skip('the hold was taken over meanwhile');
+    // Condition failed within the turn: only this write can have removed the hold (an answer lost and retried).
+    await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps));
     const actualGrant = { apiIds: record.apiIds ?? [], usagePlanIds: [] as string[], scopes: [] as string[] };
     if (drift.credentialType === 'API_KEY') actualGrant.usagePlanIds = drift.actual ?? [];
     else actualGrant.scopes = drift.actual ?? [];
@@ -168,8 +184,11 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
   async FINISH_CLAIM(drift, deps) {
     const { record, claimToken } = await takeOver(drift, deps);
     const credentialId = drift.leftovers?.[0] as string;
-    if (!(await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps)))) throw new Skip('the claim was taken over meanwhile');
+    // A create that took the claim over since the audit may have deleted it; under our claim nobody else can now.
+    if (!(await deps.exists(record.credentialType, credentialId))) throw new Skip(`${credentialId} no longer exists: audit again`);
+    // Granted while the claim is still ours, then recorded: the claim is given up only with AWS in line.
     await provisionerOf(deps, record.credentialType).regrant(credentialId, grantOf(record));
+    await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps));
     return { credentialId, detail: `recorded ${credentialId} as the app's credential, granted as the claim asked`, after: grantOf(record) };
   },
 
@@ -178,21 +197,30 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const provisioner = provisionerOf(deps, record.credentialType);
     // The claim is ours until its lease ends: if a delete fails, the next audit (or create) takes it over again.
     for (const credentialId of drift.leftovers ?? []) await provisioner.revoke(credentialId);
-    if (!(await deps.registry.markRevoked(record.appKey, claimToken, iso(deps)))) throw new Skip('the claim was taken over meanwhile');
-    return { detail: `deleted ${drift.leftovers?.length ?? 0} leftover(s) and marked the claim revoked` };
+    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps));
+    const deleted = drift.leftovers?.length ? drift.leftovers.join(', ') : 'nothing';
+    return { detail: `deleted ${deleted} and marked the claim revoked` };
   },
 };
 
-/** Holds the app's issued credential as a portal change would, so that none runs while the repair does. */
+/**
+ * Holds the app's issued credential as a portal change would, so that none runs while the repair does;
+ * the record is the one the hold found (the hold fails unless the app is ACTIVE with this credential).
+ */
 const hold = async (drift: Drift, deps: RepairDependencies) => {
   const now = (deps.now ?? Date.now)();
-  const credentialId = drift.credentialId as string;
-  const record = await deps.registry.get(drift.appKey as string);
-  if (record?.state !== 'ACTIVE' || record.credentialId !== credentialId) throw new Skip('the registry record changed since the audit');
   const claimToken = randomUUID();
-  const held = await deps.registry.hold(record.appKey, credentialId, { claimToken, leaseExpiresAt: now + deps.leaseMs }, now);
-  if (!held.held) throw new Skip('a change of this app is in progress: audit again later');
-  return { record, claimToken };
+  const held = await deps.registry.hold(
+    drift.appKey as string,
+    drift.credentialId as string,
+    { claimToken, leaseExpiresAt: now + deps.leaseMs },
+    now,
+  );
+  if (!held.held) {
+    const changed = held.current?.state !== 'ACTIVE' || held.current.credentialId !== drift.credentialId;
+    throw new Skip(changed ? 'the registry record changed since the audit' : 'a change of this app is in progress: audit again later');
+  }
+  return { record: held.record, claimToken };
 };
 
 /** Takes the dead create's claim, so that no portal create for this app runs while the repair does. */
@@ -206,7 +234,11 @@ const takeOver = async (drift: Drift, deps: RepairDependencies) => {
   if (!(await deps.registry.takeOverClaim({ ...record, claimToken: record.claimToken }, claimToken, now + deps.leaseMs, now))) {
     throw new Skip('the claim was taken over meanwhile');
   }
-  return { record, claimToken };
+  return { record: { ...record, claimToken }, claimToken };
 };
+
+/** What the record granted, in the terms the audit compares with AWS. */
+const recordedGrant = (record: CredentialRecord) => (record.credentialType === 'API_KEY' ? record.usagePlanIds : record.scopes) ?? [];
+const sameStrings = (a: readonly string[], b: readonly string[]) => [...new Set(a)].sort().join('\n') === [...new Set(b)].sort().join('\n');
 
 const iso = (deps: RepairDependencies) => new Date((deps.now ?? Date.now)()).toISOString();
