@@ -159,7 +159,14 @@ describe('authentication by API Gateway with AWS Signature Version 4', () => {
   const roleId = logicalId(stack.webhook.authentication.callerRole!);
 
   it('requires IAM authorization on every route', () => {
-    for (const method of webhookMethods(resources, logicalId(stack.webhook.api))) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+    // Act
+    const methods = webhookMethods(resources, logicalId(stack.webhook.api));
+    const served = stack.webhook.api.methods.map((method) => `${method.httpMethod} ${method.resource.path}`).sort();
+
+    // Assess: the four routes exist, so the check below cannot pass on none.
+    expect(served).toEqual(['GET /v1/health', 'POST /v1/createCredentials', 'POST /v1/revokeCredentials', 'POST /v1/updateCredentials']);
+    expect(methods).toHaveLength(4);
+    expect(methods.map((method) => method.Properties.AuthorizationType)).toEqual(Array(4).fill('AWS_IAM'));
   });
 
   it('creates a caller role the named principal assumes, allowed to invoke exactly the four routes', () => {

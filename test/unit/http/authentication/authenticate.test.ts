@@ -210,6 +210,21 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
   });
 
   it.each([
+    ['a longer scope that starts with it', { scope: 'webhook/invoke-admin' }],
+    ['a scope that ends with it', { scope: 'x-webhook/invoke' }],
+    ['a scope that differs in letter case', { scope: 'Webhook/Invoke' }],
+    ['scopes that hold it only when joined', { scope: 'webhook/ invoke' }],
+    ['a longer scope in scp', { scope: undefined, scp: ['webhook/invoke-admin', 'other'] }],
+    ['scp as one string holding a longer scope', { scope: undefined, scp: 'webhook/invokes other' }],
+  ])('refuses a token with %s, not the scope itself, with 403', async (_name, claims) => {
+    // Act
+    const response = await create(request(bearer(await mint(claims)), 'create'), lambdaContext);
+
+    // Assess
+    expectRefused(response, 403, 'POST', '/v1/createCredentials');
+  });
+
+  it.each([
     ['a bearer header without a token', { Authorization: 'Bearer' }],
     ['a bearer token with a space inside', { Authorization: `Bearer ${staticToken.token.slice(0, 10)} ${staticToken.token.slice(10)}` }],
     ['a wrong API key', { 'X-Webhook-Key': `${apiKey.key}x` }],
