@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AccessTokenSettings, accessTokenVerifier } from '#http/authentication/access-tokens';
+import { type AccessTokenSettings, accessTokenVerifier, clockSkewSeconds } from '#http/authentication/access-tokens';
 import { issuerKey, startTokenIssuer } from '../../../helpers/token-issuer.ts';
 
 /**
@@ -19,6 +19,7 @@ const settings = (overrides: Partial<AccessTokenSettings> = {}): AccessTokenSett
   clientIds: ['caller-app'],
   scope: 'webhook/invoke',
   jwksCacheSeconds: 60,
+  maxTokenAgeSeconds: 86_400,
   ...overrides,
 });
 
@@ -53,4 +54,60 @@ describe('accessTokenVerifier with client ids and no audiences', () => {
     // Assess
     expect(outcome).toEqual({ valid: false, reason: 'issued to another client' });
   });
+});
+
+describe('accessTokenVerifier on when a token was issued and how long it lives', () => {
+  const verify = accessTokenVerifier(settings({ maxTokenAgeSeconds: 3_600 }));
+  const now = () => Math.floor(Date.now() / 1000);
+  const day = 86_400;
+
+  it.each([
+    ['issued now, for the maximum age', () => ({ iat: now(), exp: now() + 3_600 })],
+    ['issued within the clock skew ahead of this clock', () => ({ iat: now() + clockSkewSeconds - 5, exp: now() + 600 })],
+    ['without iat, expiring within the maximum age', () => ({ iat: undefined, exp: now() + 3_000 })],
+    ['issued long ago and nearly expired, within the maximum age', () => ({ iat: now() - 3_500, exp: now() + 100 })],
+  ])('accepts a token %s', async (_name, claims) => {
+    // Act
+    const outcome = await verify(await issuer.mint(key, claims()));
+
+    // Assess
+    expect(outcome).toMatchObject({ valid: true });
+  });
+
+  it.each([
+    ['issued a day in the future', () => ({ iat: now() + day, exp: now() + day + 300 }), 'issued in the future'],
+    ['issued beyond the clock skew ahead', () => ({ iat: now() + clockSkewSeconds + 30, exp: now() + 600 }), 'issued in the future'],
+    ['expiring ten years ahead', () => ({ iat: now(), exp: now() + 3_650 * day }), 'lives longer than the maximum token age'],
+    ['living one second longer than the maximum age', () => ({ iat: now() - 10, exp: now() + 3_591 }), 'lives longer than the maximum token age'],
+    ['without iat, expiring beyond the maximum age', () => ({ iat: undefined, exp: now() + 3_700 }), 'lives longer than the maximum token age'],
+  ])('refuses a token %s', async (_name, claims, reason) => {
+    // Act
+    const outcome = await verify(await issuer.mint(key, claims()));
+
+    // Assess
+    expect(outcome).toEqual({ valid: false, reason });
+  });
+});
+
+describe('accessTokenVerifier on the typ header', () => {
+  const verify = accessTokenVerifier(settings());
+
+  it.each([['at+jwt'], ['application/at+jwt'], ['AT+JWT'], ['JWT'], [undefined]])('accepts typ %s', async (typ) => {
+    // Act
+    const outcome = await verify(await issuer.mint(key, {}, typ === undefined ? {} : { typ }));
+
+    // Assess
+    expect(outcome).toMatchObject({ valid: true });
+  });
+
+  it.each([['dpop+jwt'], ['logout+jwt'], ['secevent+jwt'], ['id_token'], ['at+jwt; x'], [42]])(
+    'refuses typ %s as another kind of token',
+    async (typ) => {
+      // Act
+      const outcome = await verify(await issuer.mint(key, {}, { typ }));
+
+      // Assess
+      expect(outcome).toEqual({ valid: false, reason: 'not an access token (typ)' });
+    },
+  );
 });

@@ -119,6 +119,14 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     expect(JSON.stringify(logLines)).not.toContain(token.split('.')[2]);
   });
 
+  it('accepts an RFC 9068 access token (typ at+jwt)', async () => {
+    // Act
+    const response = await health(request(bearer(await issuer.mint(currentKey, { aud: 'portal-webhook' }, { typ: 'at+jwt' }))), lambdaContext);
+
+    // Assess
+    expect(response.statusCode).toBe(204);
+  });
+
   it('accepts scopes given as an array in scp, as Okta issues them', async () => {
     // Act
     const response = await health(request(bearer(await mint({ scope: undefined, scp: ['other', 'webhook/invoke'] }))), lambdaContext);
@@ -151,6 +159,9 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     ['without an audience', () => mint({ aud: undefined }), 'claim aud missing'],
     ['without an expiry', () => mint({ exp: undefined }), 'claim exp missing'],
     ['an ID token', () => mint({ token_use: 'id' }), 'not an access token'],
+    ['issued a day in the future', () => mint({ iat: now() + 86_400, exp: now() + 86_700 }), 'issued in the future'],
+    ['valid for ten years', () => mint({ exp: now() + 3_650 * 86_400 }), 'lives longer than the maximum token age'],
+    ['typed as a DPoP proof', () => issuer.mint(currentKey, { aud: 'portal-webhook' }, { typ: 'dpop+jwt' }), 'not an access token (typ)'],
     [
       'with a tampered payload',
       async () => {
