@@ -2,6 +2,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import {
+  ambiguousCredentials,
   awsFailure,
   badRequest,
   conflict,
@@ -285,6 +286,13 @@ describe('openapi/webhook.yaml and the zod contract', () => {
           { path: 'apis', problem: 'must name at least one API' },
         ]),
         routes: postRoutes,
+      },
+      {
+        name: 'ambiguousCredentials',
+        error: ambiguousCredentials(
+          'Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm="portal-credentials-webhook", error="invalid_request"',
+        ),
+        routes: everyRoute,
       },
       {
         name: 'unauthorized',

@@ -240,7 +240,6 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     ['a bearer token with a space inside', { Authorization: `Bearer ${staticToken.token.slice(0, 10)} ${staticToken.token.slice(10)}` }],
     ['a wrong API key', { 'X-Webhook-Key': `${apiKey.key}x` }],
     ['an API key with a space', { 'X-Webhook-Key': `${apiKey.key} ` }],
-    ['a right API key next to a right Basic pair', { 'X-Webhook-Key': apiKey.key, Authorization: basic(portalUser.username, portalUser.password) }],
     ['another scheme', { Authorization: `Digest username="portal", realm="portal-credentials-webhook"` }],
     ['a static token under another scheme', { Authorization: `Token ${staticToken.token}` }],
   ])('refuses %s with 401 before any provisioning', async (_name, headers) => {
@@ -252,15 +251,57 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     expect(response.body).not.toContain(apiKey.key);
   });
 
-  it('refuses an API key sent twice, even when both are right', async () => {
-    // Prepare
-    const event = { ...request({ 'X-Webhook-Key': apiKey.key }), multiValueHeaders: { 'X-Webhook-Key': [apiKey.key, apiKey.key] } };
+  const twoCredentials: [string, () => APIGatewayProxyEvent][] = [
+    [
+      'a right API key next to a right Basic pair',
+      () => request({ 'X-Webhook-Key': apiKey.key, Authorization: basic(portalUser.username, portalUser.password) }),
+    ],
+    ['a right API key next to a right bearer token', () => request({ 'X-Webhook-Key': apiKey.key, ...bearer(staticToken.token) })],
+    [
+      'an API key sent twice, both right',
+      () => ({ ...request({ 'X-Webhook-Key': apiKey.key }), multiValueHeaders: { 'X-Webhook-Key': [apiKey.key, apiKey.key] } }),
+    ],
+    [
+      'two Authorization headers differing only in the case of their names',
+      () => {
+        const event = request(bearer(staticToken.token));
+        event.headers.authorization = basic(portalUser.username, portalUser.password);
+        event.multiValueHeaders.authorization = [event.headers.authorization];
+        return event;
+      },
+    ],
+  ];
 
+  it.each(twoCredentials)(
+    'answers %s with 400 AMBIGUOUS_CREDENTIALS and error="invalid_request" (RFC 6750 §3.1), before any provisioning',
+    async (_name, event) => {
+      // Act
+      const response = await health(event(), lambdaContext);
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({ code: 'AMBIGUOUS_CREDENTIALS', message: expect.any(String) });
+      expect(response.headers?.['WWW-Authenticate']).toContain(
+        'Bearer realm="portal-credentials-webhook", error="invalid_request", scope="webhook/invoke"',
+      );
+      expectResponseMatchesOpenApi('GET', '/v1/health', response);
+      expect(aws.apiGateway.calls()).toHaveLength(0);
+      expect(finishedLines()).toEqual([
+        expect.objectContaining({ authentication: { scheme: 'ambiguous', refused: 'more than one credential' }, statusCode: 400 }),
+      ]);
+    },
+  );
+
+  it.each([
+    ['a bearer token over 8 KB', `Bearer ${'A'.repeat(9_000)}`],
+    ['a bearer token over 8 KB, the scheme in lower case', `bearer ${staticToken.token.repeat(250)}`],
+  ])('refuses %s with 401 and error="invalid_token"', async (_name, value) => {
     // Act
-    const response = await health(event, lambdaContext);
+    const response = await create(request({ Authorization: value }, 'create'), lambdaContext);
 
     // Assess
-    expectRefused(response, 401, 'GET', '/v1/health');
+    expectRefused(response, 401, 'POST', '/v1/createCredentials');
+    expect(response.headers?.['WWW-Authenticate']).toContain('Bearer realm="portal-credentials-webhook", error="invalid_token"');
   });
 
   it("answers 503 AUTH_UNAVAILABLE, provisioning nothing, when the issuer's keys cannot be fetched", async () => {
@@ -338,6 +379,30 @@ describe('rotation without a restart', () => {
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body).code).toBe('AUTH_MISCONFIGURED');
     expect(JSON.stringify(logLines)).not.toContain('990192803');
+  });
+
+  it.each([
+    ['a bearer token with "!"', { bearerTokens: [staticToken, { id: 'verity-2026', token: 'verity-fixed-access-token-0123456789!' }] }],
+    ['a bearer token with a space', { bearerTokens: [{ id: 'verity-2026', token: 'verity fixed access token 0123456789' }] }],
+    ['a bearer token with "=" inside', { bearerTokens: [{ id: 'verity-2026', token: 'verity=fixed-access-token-0123456789' }] }],
+    ['an API key with a non-ASCII letter', { apiKeys: [{ id: 'verity-2026', key: 'w3b3x-api-key-välue-0123456789abcdefghij' }] }],
+  ])('answers 503 AUTH_MISCONFIGURED naming the entry, never its value, for %s no request could present', async (_name, sets) => {
+    // Prepare
+    aws.secrets.on(GetSecretValueCommand).resolves(secretWith({ basic: [portalUser], ...sets }));
+    const value = JSON.stringify(sets).match(/"(?:token|key)":"([^"]+)"\}\]/)?.[1] as string;
+    const errorLines: string[] = [];
+    const stderrSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => errorLines.push(String(chunk)) > 0);
+
+    // Act
+    const response = await health(request({ Authorization: basic(portalUser.username, portalUser.password) }), lambdaContext);
+    stderrSpy.mockRestore();
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toEqual({ code: 'AUTH_MISCONFIGURED', message: expect.stringContaining('"verity-2026"') });
+    expect(errorLines.join('')).toContain('"unusable":["verity-2026"]');
+    expect(response.body).not.toContain(value);
+    expect(JSON.stringify(logLines) + errorLines.join('')).not.toContain(value);
   });
 
   it('answers 503 AUTH_MISCONFIGURED for a pair that also holds credential sets, rather than drop the sets unseen', async () => {
@@ -425,8 +490,17 @@ describe('hostile credential headers', () => {
         // Act
         const response = await create(event, lambdaContext);
 
-        // Assess
-        expectRefused(response, 401, 'POST', '/v1/createCredentials');
+        // Assess: two credential headers are a 400 invalid_request (RFC 6750 §3.1), anything else a 401.
+        if (lines.length > 1) {
+          expect(response.statusCode).toBe(400);
+          expect(JSON.parse(response.body).code).toBe('AMBIGUOUS_CREDENTIALS');
+          expect(response.headers?.['WWW-Authenticate']).toContain('error="invalid_request"');
+          expectResponseMatchesOpenApi('POST', '/v1/createCredentials', response);
+          expect(aws.apiGateway.calls()).toHaveLength(0);
+          expect(aws.dynamodb.calls()).toHaveLength(0);
+        } else {
+          expectRefused(response, 401, 'POST', '/v1/createCredentials');
+        }
         expect(response.headers?.['WWW-Authenticate']).toMatch(/^Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm=/);
         for (const [, value] of lines) if (value.length > 3) expect(response.body).not.toContain(value);
       }),
