@@ -3,7 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { type AuthenticationScheme, defaultJwksUrl, jwksUrlProblem } from '#commons/config';
+import { type AuthenticationScheme, defaultJwksUrl, jwksUrlProblem, maxJwtMaxTokenAgeSeconds } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
 import { serviceName } from '#commons/service';
 import { challengeHeader, type ChallengeSettings, unauthorizedMessage } from '#http/authentication/challenges';
@@ -115,6 +115,12 @@ export class WebhookAuthentication extends Construct {
     const tokens = has('jwt') ? props.accessTokens : undefined;
     const jwksProblem = tokens && jwksUrlProblem(tokens.jwksUrl ?? defaultJwksUrl(tokens.issuer), { allowLoopbackHttp: false });
     if (jwksProblem) throw new Error(`authentication.accessTokens: the JWKS URL ${jwksProblem}: the functions would fetch signing keys without TLS`);
+    const maxTokenAge = tokens?.maxTokenAge?.toSeconds();
+    if (maxTokenAge !== undefined && (maxTokenAge < 60 || maxTokenAge > maxJwtMaxTokenAgeSeconds)) {
+      throw new Error(
+        `authentication.accessTokens.maxTokenAge must be 1 minute to ${maxJwtMaxTokenAgeSeconds / 86_400} days: the functions refuse anything else at cold start`,
+      );
+    }
 
     const challengeSettings: ChallengeSettings = { schemes, realm: props.realm, apiKeyHeader, scope: requiredScope };
     this.challenge = challengeHeader(challengeSettings);

@@ -315,6 +315,13 @@ describe('the construct on its own', () => {
     expect(construct(accessTokens)).toThrow(/JWKS URL must use https: the functions would fetch signing keys without TLS/);
   });
 
+  it.each([
+    ['30 seconds', Duration.seconds(30)],
+    ['31 days', Duration.days(31)],
+  ])('refuses a maximum token age of %s at synth, which the functions would refuse', (_name, maxTokenAge) => {
+    expect(construct({ issuer: 'https://issuer.example.com', audiences: ['x'], maxTokenAge })).toThrow(/maxTokenAge must be 1 minute to 30 days/);
+  });
+
   it('tells the functions the maximum token age it is given', () => {
     // Act
     const { environment } = construct({ issuer: 'https://issuer.example.com', audiences: ['x'], maxTokenAge: Duration.hours(2) })();
