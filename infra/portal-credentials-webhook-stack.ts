@@ -123,6 +123,7 @@ const webhookAuthentication = (settings: Settings['authentication']): WebhookAut
             audiences: tokens.audiences,
             clientIds: tokens.clientIds,
             jwksCacheTtl: Duration.seconds(tokens.jwksCacheSeconds),
+            maxTokenAge: Duration.seconds(tokens.maxTokenAgeSeconds),
           },
         }
       : {}),

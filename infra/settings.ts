@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { apiKeyHeaderName, authenticationSchemes, CredentialPolicySettings, gatewaySchemes, oauthScope, userPoolIdPattern } from '#commons/config';
+import {
+  apiKeyHeaderName,
+  authenticationSchemes,
+  CredentialPolicySettings,
+  defaultJwksUrl,
+  gatewaySchemes,
+  jwksUrlProblem,
+  maxJwtMaxTokenAgeSeconds,
+  oauthScope,
+  userPoolIdPattern,
+} from '#commons/config';
 import { defaultStackName, deploymentIdPattern, functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
 import { claimLeaseProblem } from './webhook-functions.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
@@ -92,6 +102,8 @@ const AccessTokens = z.strictObject({
   clientIds: z.array(z.string().min(1)).default([]),
   /** How long a function keeps the JWKS (a token naming an unknown key fetches it at once). */
   jwksCacheSeconds: z.number().int().min(60).max(86_400).default(functionDefaults.jwksCacheSeconds),
+  /** The longest a token may live (`exp` − `iat`): a token valid for longer is refused. */
+  maxTokenAgeSeconds: z.number().int().min(60).max(maxJwtMaxTokenAgeSeconds).default(functionDefaults.jwtMaxTokenAgeSeconds),
 });
 
 const Authentication = z.strictObject({
@@ -231,6 +243,16 @@ export const Settings = z
     }
     if (authentication.accessTokens && !enabled('jwt')) {
       ctx.addIssue({ code: 'custom', path: ['authentication', 'accessTokens'], message: 'is set, but schemes do not include jwt' });
+    }
+    // Deployed functions fetch the signing keys over the internet: only https keeps them from being swapped.
+    const tokens = authentication.accessTokens;
+    const jwksProblem = tokens && jwksUrlProblem(tokens.jwksUrl ?? defaultJwksUrl(tokens.issuer), { allowLoopbackHttp: false });
+    if (tokens && jwksProblem) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['authentication', 'accessTokens', tokens.jwksUrl ? 'jwksUrl' : 'issuer'],
+        message: tokens.jwksUrl ? jwksProblem : `${jwksProblem}, or set jwksUrl to an https URL (the JWKS URL defaults under the issuer)`,
+      });
     }
     if (authentication.accessTokens && authentication.accessTokens.audiences.length === 0 && authentication.accessTokens.clientIds.length === 0) {
       ctx.addIssue({

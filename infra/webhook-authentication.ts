@@ -3,7 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { AuthenticationScheme } from '#commons/config';
+import { type AuthenticationScheme, defaultJwksUrl, jwksUrlProblem, maxJwtMaxTokenAgeSeconds } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
 import { serviceName } from '#commons/service';
 import { challengeHeader, type ChallengeSettings, unauthorizedMessage } from '#http/authentication/challenges';
@@ -25,6 +25,8 @@ export interface AccessTokenIssuer {
   readonly clientIds?: string[];
   /** How long a function keeps the JWKS before fetching it again (an unknown key fetches it at once). @default Duration.minutes(10) */
   readonly jwksCacheTtl?: Duration;
+  /** The longest a token may live (`exp` − `iat`); a token valid for longer is refused. @default Duration.days(1) */
+  readonly maxTokenAge?: Duration;
 }
 
 export interface WebhookAuthenticationOptions {
@@ -110,6 +112,15 @@ export class WebhookAuthentication extends Construct {
     if (has('jwt') && !props.accessTokens?.audiences?.length && !props.accessTokens?.clientIds?.length) {
       throw new Error('authentication.accessTokens needs audiences or clientIds: otherwise any token of the issuer would do');
     }
+    const tokens = has('jwt') ? props.accessTokens : undefined;
+    const jwksProblem = tokens && jwksUrlProblem(tokens.jwksUrl ?? defaultJwksUrl(tokens.issuer), { allowLoopbackHttp: false });
+    if (jwksProblem) throw new Error(`authentication.accessTokens: the JWKS URL ${jwksProblem}: the functions would fetch signing keys without TLS`);
+    const maxTokenAge = tokens?.maxTokenAge?.toSeconds();
+    if (maxTokenAge !== undefined && (maxTokenAge < 60 || maxTokenAge > maxJwtMaxTokenAgeSeconds)) {
+      throw new Error(
+        `authentication.accessTokens.maxTokenAge must be 1 minute to ${maxJwtMaxTokenAgeSeconds / 86_400} days: the functions refuse anything else at cold start`,
+      );
+    }
 
     const challengeSettings: ChallengeSettings = { schemes, realm: props.realm, apiKeyHeader, scope: requiredScope };
     this.challenge = challengeHeader(challengeSettings);
@@ -118,13 +129,13 @@ export class WebhookAuthentication extends Construct {
     if (schemes.join() !== functionDefaults.authSchemes.join()) this.environment.AUTH_SCHEMES = schemes.join(',');
     if (has('apiKey')) this.environment.API_KEY_HEADER = apiKeyHeader;
     if (has('jwt') || has('cognito')) this.environment.JWT_SCOPE = requiredScope;
-    if (has('jwt') && props.accessTokens) {
-      const tokens = props.accessTokens;
+    if (tokens) {
       this.environment.JWT_ISSUER = tokens.issuer;
       if (tokens.jwksUrl) this.environment.JWT_JWKS_URL = tokens.jwksUrl;
       if (tokens.audiences?.length) this.environment.JWT_AUDIENCES = tokens.audiences.join(',');
       if (tokens.clientIds?.length) this.environment.JWT_CLIENT_IDS = tokens.clientIds.join(',');
       if (tokens.jwksCacheTtl) this.environment.JWT_JWKS_CACHE_SECONDS = String(tokens.jwksCacheTtl.toSeconds());
+      if (tokens.maxTokenAge) this.environment.JWT_MAX_TOKEN_AGE_SECONDS = String(tokens.maxTokenAge.toSeconds());
     }
 
     // API Gateway refuses a request without the header every enabled scheme uses, before any function runs.

@@ -85,6 +85,32 @@ const uniqueSchemes = z.array(AuthenticationScheme).check(
   ),
 );
 
+/** The longest JWT_MAX_TOKEN_AGE_SECONDS accepted: 30 days, the longest access token any common issuer (Auth0) issues. */
+export const maxJwtMaxTokenAgeSeconds = 30 * 86_400;
+
+/** Where the issuer publishes its keys when no JWKS URL is given. */
+export const defaultJwksUrl = (issuer: string) => `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`;
+
+/** Hosts that are this machine: a local run's issuer may serve its keys there over plain http. */
+const isLoopback = (hostname: string) => hostname === 'localhost' || hostname === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(hostname);
+
+/**
+ * Why a JWKS URL cannot be trusted, or undefined: keys fetched without TLS could be swapped
+ * on the way, and every token signed with the swapped key would pass. Plain http is allowed
+ * to loopback hosts only, and only where `allowLoopbackHttp` says so (local runs, not synth).
+ */
+export const jwksUrlProblem = (url: string, { allowLoopbackHttp }: { allowLoopbackHttp: boolean }): string | undefined => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be a URL';
+  }
+  if (parsed.protocol === 'https:') return undefined;
+  if (allowLoopbackHttp && parsed.protocol === 'http:' && isLoopback(parsed.hostname)) return undefined;
+  return allowLoopbackHttp ? 'must use https (plain http only to localhost, 127.0.0.0/8 or [::1])' : 'must use https';
+};
+
 /** Cognito's pattern of a user-pool id (`us-east-1_AbC123`), from its API model. */
 export const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
 
@@ -113,6 +139,10 @@ const Environment = z.object({
   JWT_CLIENT_IDS: withDefault(commaList(z.string().check(z.minLength(1))), []),
   JWT_SCOPE: withDefault(oauthScope, defaults.scope),
   JWT_JWKS_CACHE_SECONDS: withDefault(positiveInteger, defaults.jwksCacheSeconds),
+  JWT_MAX_TOKEN_AGE_SECONDS: withDefault(
+    z.coerce.number().check(z.int(), z.gte(60), z.lte(maxJwtMaxTokenAgeSeconds)),
+    defaults.jwtMaxTokenAgeSeconds,
+  ),
   HISTORY_TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
   HISTORY_RETENTION_DAYS: withDefault(positiveInteger, defaults.historyRetentionDays),
 });
@@ -146,6 +176,8 @@ export type AuthenticationConfig = {
     /** The scope a token must hold to call the webhook. */
     scope: string;
     jwksCacheSeconds: number;
+    /** The longest a token may live (`exp` − `iat`, or `exp` − now without `iat`). */
+    maxTokenAgeSeconds: number;
   };
   /** The scope API Gateway's Cognito authorizer requires, named in challenges. */
   cognitoScope: string;
@@ -194,13 +226,20 @@ const authenticationConfig = (e: z.infer<typeof Environment>): AuthenticationCon
   if (e.JWT_AUDIENCES.length === 0 && e.JWT_CLIENT_IDS.length === 0) {
     throw new Error('Invalid webhook configuration: JWT_AUDIENCES or JWT_CLIENT_IDS is required when AUTH_SCHEMES includes jwt');
   }
+  const jwksUrl = e.JWT_JWKS_URL ?? defaultJwksUrl(e.JWT_ISSUER);
+  const problem = jwksUrlProblem(jwksUrl, { allowLoopbackHttp: true });
+  if (problem) {
+    const source = e.JWT_JWKS_URL ? 'JWT_JWKS_URL' : 'JWT_JWKS_URL (from JWT_ISSUER, as JWT_JWKS_URL is unset)';
+    throw new Error(`Invalid webhook configuration: ${source} ${problem}`);
+  }
   authentication.accessTokens = {
     issuer: e.JWT_ISSUER,
-    jwksUrl: e.JWT_JWKS_URL ?? `${e.JWT_ISSUER.replace(/\/$/, '')}/.well-known/jwks.json`,
+    jwksUrl,
     audiences: e.JWT_AUDIENCES,
     clientIds: e.JWT_CLIENT_IDS,
     scope: e.JWT_SCOPE,
     jwksCacheSeconds: e.JWT_JWKS_CACHE_SECONDS,
+    maxTokenAgeSeconds: e.JWT_MAX_TOKEN_AGE_SECONDS,
   };
   return authentication;
 };

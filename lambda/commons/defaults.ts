@@ -18,6 +18,8 @@ export const functionDefaults = {
   scope: 'webhook/invoke',
   /** JWT_JWKS_CACHE_SECONDS: how long a container keeps the issuer's JWKS. */
   jwksCacheSeconds: 600,
+  /** JWT_MAX_TOKEN_AGE_SECONDS: the longest an access token may live (`exp` − `iat`); a day, Cognito's and Okta's longest. */
+  jwtMaxTokenAgeSeconds: 86_400,
   /** ACCESS_TOKEN_VALIDITY_MINUTES: the lifetime of issued clients' access tokens. */
   accessTokenValidityMinutes: 60,
   /** CLAIM_LEASE_SECONDS: how long a claim or hold protects a change of an app. */

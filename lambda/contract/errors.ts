@@ -26,6 +26,15 @@ export class WebhookError extends Error {
 
 export const badRequest = (code: string, message: string, details?: ErrorBody['details']) => new WebhookError(400, code, message, details);
 
+/**
+ * 400 for a request presenting more than one credential where bearer tokens are accepted:
+ * RFC 6750 §3.1 `invalid_request` ("uses more than one method for including an access token").
+ */
+export const ambiguousCredentials = (challenge: string) =>
+  new WebhookError(400, 'AMBIGUOUS_CREDENTIALS', 'The request presents more than one credential; send exactly one.', undefined, {
+    'WWW-Authenticate': challenge,
+  });
+
 /** 401 with a challenge for each scheme the deployment accepts (`WWW-Authenticate`). */
 export const unauthorized = (challenge: string, message: string) =>
   new WebhookError(401, 'UNAUTHORIZED', message, undefined, { 'WWW-Authenticate': challenge });

@@ -47,10 +47,22 @@ const noDuplicates = z.superRefine((apis: ApiRef[], ctx) => {
   });
 });
 
+/**
+ * Slug-less apps are keyed `sha256-` and 32 hex digits (app-identity.ts): a slug of that form
+ * could name another developer's app, so it is reserved, whatever its letter case.
+ */
+export const reservedSlugForm = /^sha256-[0-9a-f]{32}$/i;
+
 const appFields = {
-  appName: z.string().check(z.trim(), z.minLength(1, notEmpty), z.maxLength(256)),
+  // The limit applies to the name as sent, as the document states it; the name is trimmed after.
+  appName: z.string().check(z.maxLength(256), z.trim(), z.minLength(1, notEmpty)),
   appSlug: z.optional(
-    z.string().check(z.minLength(1, notEmpty), z.maxLength(128), z.regex(/^[A-Za-z0-9._-]+$/, 'must contain only letters, digits, ".", "-" or "_"')),
+    z.string().check(
+      z.minLength(1, notEmpty),
+      z.maxLength(128),
+      z.regex(/^[A-Za-z0-9._-]+$/, 'must contain only letters, digits, ".", "-" or "_"'),
+      z.refine((slug) => !reservedSlugForm.test(slug), 'must not have the form sha256-<32 hex digits>, which is reserved for apps without a slug'),
+    ),
   ),
   developer: z.email('must be an email address').check(z.maxLength(254)),
   apis: z.array(ApiRef).check(z.minLength(1, 'must name at least one API'), z.maxLength(50), noDuplicates),

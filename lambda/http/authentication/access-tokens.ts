@@ -31,6 +31,27 @@ const clientIdOf = (payload: JWTPayload): string | undefined => {
   return undefined;
 };
 
+/** How far ahead of this function's clock an issuer's `iat` may be: clocks synchronised by NTP differ by far less. */
+export const clockSkewSeconds = 60;
+
+/**
+ * `typ` values a token may carry (RFC 9068 §2.1 `at+jwt`, or plain `JWT`), compared as RFC 8725
+ * §3.11 says: case-insensitive, `application/` optional. Without `typ` (Cognito, Entra) a token
+ * is judged by its claims alone; any other `typ` (`dpop+jwt`, `logout+jwt`…) is some other token.
+ */
+const accessTokenTypes = ['at+jwt', 'jwt'];
+const isAccessTokenType = (typ: unknown) =>
+  typ === undefined || (typeof typ === 'string' && accessTokenTypes.includes(typ.toLowerCase().replace(/^application\//, '')));
+
+/** Why a verified token's times are still unacceptable, or undefined: issued in the future, or living too long. */
+const timesProblem = (payload: JWTPayload, maxTokenAgeSeconds: number, now = Math.floor(Date.now() / 1000)): string | undefined => {
+  if (typeof payload.iat === 'number' && payload.iat > now + clockSkewSeconds) return 'issued in the future';
+  // jose has checked `exp` (required, not passed); a token valid for years is a leaked token's best friend.
+  const from = typeof payload.iat === 'number' ? payload.iat : now;
+  if ((payload.exp as number) - from > maxTokenAgeSeconds) return 'lives longer than the maximum token age';
+  return undefined;
+};
+
 const refusalReason = (error: unknown): string => {
   if (error instanceof errors.JWTExpired) return 'expired';
   if (error instanceof errors.JWTClaimValidationFailed) return error.claim === 'nbf' ? 'not yet valid' : `claim ${error.claim} ${error.reason}`;
@@ -45,7 +66,8 @@ const refusalReason = (error: unknown): string => {
  * Verifies access tokens of one issuer with `jose`: signature against the issuer's JWKS
  * (fetched once, kept `jwksCacheSeconds`, fetched again at once, at most every 30 s, when a
  * token names an unknown key, so a rotation needs no restart), `iss`, `exp`, `nbf`, `aud` or
- * the client id, `token_use` where present, then the scope.
+ * the client id, `token_use` and `typ` where present, `iat` not in the future, a lifetime
+ * within `maxTokenAgeSeconds`, then the scope.
  */
 export const accessTokenVerifier = (settings: AccessTokenSettings) => {
   const remote = createRemoteJWKSet(new URL(settings.jwksUrl), { cacheMaxAge: settings.jwksCacheSeconds * 1000, timeoutDuration: 3_000 });
@@ -60,8 +82,12 @@ export const accessTokenVerifier = (settings: AccessTokenSettings) => {
   };
   return async (token: string): Promise<AccessTokenOutcome> => {
     let payload: JWTPayload;
+    let typ: unknown;
     try {
-      ({ payload } = await jwtVerify(token, jwks, {
+      ({
+        payload,
+        protectedHeader: { typ },
+      } = await jwtVerify(token, jwks, {
         issuer: settings.issuer,
         algorithms,
         requiredClaims: ['exp'],
@@ -73,6 +99,9 @@ export const accessTokenVerifier = (settings: AccessTokenSettings) => {
     }
     // Cognito marks ID tokens `token_use: id`; only access tokens authorize a call.
     if (payload.token_use !== undefined && payload.token_use !== 'access') return { valid: false, reason: 'not an access token' };
+    if (!isAccessTokenType(typ)) return { valid: false, reason: 'not an access token (typ)' };
+    const times = timesProblem(payload, settings.maxTokenAgeSeconds);
+    if (times) return { valid: false, reason: times };
     const clientId = clientIdOf(payload);
     if (settings.clientIds.length > 0 && (clientId === undefined || !settings.clientIds.includes(clientId))) {
       return { valid: false, reason: 'issued to another client' };

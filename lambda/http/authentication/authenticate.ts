@@ -1,7 +1,7 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AuthenticationConfig, AuthenticationScheme } from '#commons/config';
-import { insufficientScope, unauthorized, unavailable } from '#contract/errors';
+import { ambiguousCredentials, insufficientScope, unauthorized, unavailable } from '#contract/errors';
 import { logger } from '#commons/powertools';
 import type { AcceptedCredentials } from '../accepted-credentials.ts';
 import { matchesAny } from '../basic-auth.ts';
@@ -43,7 +43,8 @@ class Refusal {
 /**
  * Authenticates every request with one of the deployment's schemes before any later
  * middleware or the handler runs: a refused request answers 401 (403 for a token without
- * the scope) with a challenge per enabled scheme, and never reaches provisioning. The
+ * the scope; 400 for two credentials where bearer tokens are accepted) with a challenge per
+ * enabled scheme, and never reaches provisioning. The
  * request's log lines name the scheme and the principal, or why it was refused.
  */
 export const authentication = (options: AuthenticationOptions): MiddlewareObj<APIGatewayProxyEvent> => {
@@ -95,8 +96,9 @@ export const authentication = (options: AuthenticationOptions): MiddlewareObj<AP
     const presented = presentedCredential(event, enabled('apiKey') ? config.apiKeyHeader : undefined);
     switch (presented.kind) {
       case 'none':
+        return new Refusal('none', 'no credentials');
       case 'ambiguous':
-        return new Refusal(presented.kind, presented.kind === 'none' ? 'no credentials' : 'more than one credential');
+        return new Refusal('ambiguous', 'more than one credential', 'invalid_request');
       case 'malformed':
         return new Refusal(presented.scheme, 'malformed', presented.scheme === 'bearer' ? 'invalid_token' : undefined);
       case 'basic': {
@@ -121,8 +123,9 @@ export const authentication = (options: AuthenticationOptions): MiddlewareObj<AP
       const outcome = onlyViaGateway ? viaGateway(event) : await inFunction(event);
       if (outcome instanceof Refusal) {
         logger.appendKeys({ authentication: { scheme: outcome.scheme, refused: outcome.reason } });
-        // A bearer error is announced only to a caller that presented a bearer token (RFC 6750 §3.1).
+        // A bearer error is announced only where bearer tokens are accepted (RFC 6750 §3.1); invalid_request is a 400.
         const bearerError = outcome.bearerError && (enabled('bearer') || enabled('jwt')) ? outcome.bearerError : undefined;
+        if (bearerError === 'invalid_request') throw ambiguousCredentials(challengeHeader(challenge, bearerError));
         throw unauthorized(challengeHeader(challenge, bearerError), unauthorizedMessage(challenge));
       }
       logger.appendKeys({ authentication: outcome });

@@ -8,8 +8,8 @@ export interface ChallengeSettings {
   scope: string;
 }
 
-/** RFC 6750 §3.1 error codes for a bearer token that was presented. */
-export type BearerError = 'invalid_token' | 'insufficient_scope';
+/** RFC 6750 §3.1 error codes: a request with more than one credential, or a bearer token that was presented. */
+export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
 /**
  * The `WWW-Authenticate` value: one challenge per enabled scheme, comma-separated as

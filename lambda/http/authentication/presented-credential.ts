@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type BasicCredential, parseBasicAuthorization } from '../basic-auth.ts';
+import { apiKeyGrammar, bearerTokenGrammar, maxCredentialLength } from './credential-grammar.ts';
 
 /** What a request presents to authenticate with, read before any header normalization. */
 export type PresentedCredential =
@@ -13,13 +14,8 @@ export type PresentedCredential =
 
 type HeaderMaps = Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>;
 
-/** Tokens are a few KB at most (a JWT with many claims); anything longer is not one. */
-const maxCredentialLength = 8 * 1024;
-
-// RFC 6750 §2.1: "Bearer" (any case), one or more spaces (RFC 7235 `1*SP`), a b64token.
-const bearerHeader = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-// An API key is one run of visible ASCII characters.
-const apiKeyValue = /^[\x21-\x7e]+$/;
+// RFC 6750 §2.1: "Bearer" (any case), one or more spaces (RFC 7235 `1*SP`), then the token (a b64token).
+const bearerHeader = /^bearer +(.*)$/is;
 
 /**
  * The one value of a header, whatever the letter case of its name, or `ambiguous` when it
@@ -51,17 +47,18 @@ export const presentedCredential = (event: HeaderMaps, apiKeyHeader: string | un
   const key = apiKey.value;
   if (key !== undefined) {
     if (header !== undefined && header !== '') return { kind: 'ambiguous' };
-    return key.length <= maxCredentialLength && apiKeyValue.test(key) ? { kind: 'apiKey', key } : { kind: 'malformed', scheme: 'other' };
+    return key.length <= maxCredentialLength && apiKeyGrammar.test(key) ? { kind: 'apiKey', key } : { kind: 'malformed', scheme: 'other' };
   }
   if (header === undefined || header === '') return { kind: 'none' };
-  if (header.length > maxCredentialLength) return { kind: 'malformed', scheme: 'other' };
+  // A bearer token too long to be one is still a bearer token the caller must hear about (invalid_token).
+  if (header.length > maxCredentialLength) return { kind: 'malformed', scheme: /^bearer(?: |$)/i.test(header) ? 'bearer' : 'other' };
   if (/^basic(?: |$)/i.test(header)) {
     const credential = parseBasicAuthorization(event);
     return credential ? { kind: 'basic', credential } : { kind: 'malformed', scheme: 'basic' };
   }
   if (/^bearer(?: |$)/i.test(header)) {
     const token = bearerHeader.exec(header)?.[1];
-    return token ? { kind: 'bearer', token } : { kind: 'malformed', scheme: 'bearer' };
+    return token !== undefined && bearerTokenGrammar.test(token) ? { kind: 'bearer', token } : { kind: 'malformed', scheme: 'bearer' };
   }
   return { kind: 'malformed', scheme: 'other' };
 };

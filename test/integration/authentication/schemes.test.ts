@@ -82,6 +82,16 @@ describe('authentication schemes of the local webhook', () => {
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
+  it('answers two credentials in one request with 400 and error="invalid_request", over HTTP as on AWS', async () => {
+    // Act
+    const response = await get('/v1/health', { authorization: `Bearer ${bearerToken.token}`, headers: { 'X-Webhook-Key': apiKey.key } });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.json).toEqual({ code: 'AMBIGUOUS_CREDENTIALS', message: expect.any(String) });
+    expect(response.headers.get('www-authenticate')).toContain('Bearer realm="portal-credentials-webhook", error="invalid_request"');
+  });
+
   it('refuses a request without credentials with a challenge for each scheme', async () => {
     // Act
     const response = await get('/v1/health', { authorization: null });

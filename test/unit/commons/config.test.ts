@@ -101,6 +101,7 @@ describe('loadConfig', () => {
         clientIds: [],
         scope: 'webhook/invoke',
         jwksCacheSeconds: 600,
+        maxTokenAgeSeconds: 86_400,
       },
     });
   });

@@ -2,6 +2,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import {
+  ambiguousCredentials,
   awsFailure,
   badRequest,
   conflict,
@@ -285,6 +286,13 @@ describe('openapi/webhook.yaml and the zod contract', () => {
           { path: 'apis', problem: 'must name at least one API' },
         ]),
         routes: postRoutes,
+      },
+      {
+        name: 'ambiguousCredentials',
+        error: ambiguousCredentials(
+          'Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm="portal-credentials-webhook", error="invalid_request"',
+        ),
+        routes: everyRoute,
       },
       {
         name: 'unauthorized',
@@ -593,6 +601,26 @@ describe('openapi/webhook.yaml and the zod contract', () => {
         body: { ...sensedia, apis: Array.from({ length: 51 }, (_, i) => ({ id: `api${i}` })) },
       },
       { path: '/v1/createCredentials', why: 'an appSlug with a slash', body: { ...sensedia, appSlug: 'team/app' } },
+      {
+        path: '/v1/createCredentials',
+        why: 'an appSlug of the form slug-less apps are keyed with',
+        body: { ...sensedia, appSlug: 'sha256-0123456789abcdef0123456789abcdef' },
+      },
+      {
+        path: '/v1/updateCredentials',
+        why: 'an appSlug of the reserved form in upper case',
+        body: { ...update, appSlug: 'SHA256-0123456789ABCDEF0123456789ABCDEF' },
+      },
+      {
+        path: '/v1/revokeCredentials',
+        why: 'an appSlug of the reserved form',
+        body: { credentialType: 'API_KEY', appSlug: 'sha256-0123456789abcdef0123456789abcdef' },
+      },
+      {
+        path: '/v1/createCredentials',
+        why: 'an appName of 256 characters after a leading space',
+        body: { ...sensedia, appName: ` ${'a'.repeat(256)}` },
+      },
       { path: '/v1/createCredentials', why: 'customCredentials that is a list', body: { ...sensedia, customCredentials: ['x'] } },
       { path: '/v1/createCredentials', why: 'a body that is a list', body: [sensedia] },
       { path: '/v1/updateCredentials', why: 'a clientId with credentialType API_KEY', body: { ...update, clientId: 'abc123' } },
@@ -626,6 +654,17 @@ describe('openapi/webhook.yaml and the zod contract', () => {
         body: { ...sensedia, extra: 1, apis: [{ id: 'a1', note: 'x', usagePlans: [{ id: 'p1', tier: 'gold' }] }] },
       },
       { path: '/v1/createCredentials', why: 'an API without usage plans', body: { ...sensedia, apis: [{ id: 'a1' }] } },
+      {
+        path: '/v1/createCredentials',
+        why: 'appSlugs that only resemble the reserved form',
+        body: { ...sensedia, appSlug: 'sha256-0123456789abcdef0123456789abcde' },
+      },
+      { path: '/v1/createCredentials', why: 'an appSlug of 32 hex digits', body: { ...sensedia, appSlug: '0123456789abcdef0123456789abcdef' } },
+      {
+        path: '/v1/createCredentials',
+        why: 'an appName of 256 characters, spaces around it',
+        body: { ...sensedia, appName: ` ${'a'.repeat(254)} ` },
+      },
       {
         path: '/v1/createCredentials',
         why: 'ten usage plans for one API',

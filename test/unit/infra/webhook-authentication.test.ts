@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { App, type CfnElement } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
+import { type AccessTokenIssuer, WebhookAuthentication } from '../../../infra/webhook-authentication.ts';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, Record<string, unknown>>;
@@ -67,6 +68,7 @@ describe('authentication in the function: Basic, bearer tokens, an API-key heade
       JWT_AUDIENCES: 'api://webhook',
       JWT_SCOPE: 'webhook/invoke',
       JWT_JWKS_CACHE_SECONDS: '600',
+      JWT_MAX_TOKEN_AGE_SECONDS: '86400',
     });
   });
 
@@ -159,7 +161,14 @@ describe('authentication by API Gateway with AWS Signature Version 4', () => {
   const roleId = logicalId(stack.webhook.authentication.callerRole!);
 
   it('requires IAM authorization on every route', () => {
-    for (const method of webhookMethods(resources, logicalId(stack.webhook.api))) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+    // Act
+    const methods = webhookMethods(resources, logicalId(stack.webhook.api));
+    const served = stack.webhook.api.methods.map((method) => `${method.httpMethod} ${method.resource.path}`).sort();
+
+    // Assess: the four routes exist, so the check below cannot pass on none.
+    expect(served).toEqual(['GET /v1/health', 'POST /v1/createCredentials', 'POST /v1/revokeCredentials', 'POST /v1/updateCredentials']);
+    expect(methods).toHaveLength(4);
+    expect(methods.map((method) => method.Properties.AuthorizationType)).toEqual(Array(4).fill('AWS_IAM'));
   });
 
   it('creates a caller role the named principal assumes, allowed to invoke exactly the four routes', () => {
@@ -254,6 +263,31 @@ describe('authentication settings', () => {
     ['a malformed address', { sourceIpAllowList: ['203.0.113.0/33'] }, /authentication\.sourceIpAllowList\.0/],
     ['a caller principal without iam', { callerPrincipal: '210987654321' }, /authentication\.callerPrincipal/],
     ['a misspelt field', { scheme: ['basic'] }, /Unrecognized key.*scheme/],
+    [
+      'a plain-http JWKS URL',
+      { schemes: ['jwt'], accessTokens: { issuer: 'https://issuer.example.com', jwksUrl: 'http://issuer.example.com/jwks', audiences: ['x'] } },
+      /authentication\.accessTokens\.jwksUrl: must use https/,
+    ],
+    [
+      'a plain-http issuer the JWKS URL defaults from',
+      { schemes: ['jwt'], accessTokens: { issuer: 'http://issuer.example.com', audiences: ['x'] } },
+      /authentication\.accessTokens\.issuer: must use https, or set jwksUrl/,
+    ],
+    [
+      'a plain-http JWKS URL on loopback, which a deployed function cannot reach',
+      { schemes: ['jwt'], accessTokens: { issuer: 'https://issuer.example.com', jwksUrl: 'http://127.0.0.1:4000/jwks', audiences: ['x'] } },
+      /authentication\.accessTokens\.jwksUrl: must use https/,
+    ],
+    [
+      'a maximum token age under a minute',
+      { schemes: ['jwt'], accessTokens: { issuer: 'https://issuer.example.com', audiences: ['x'], maxTokenAgeSeconds: 30 } },
+      /authentication\.accessTokens\.maxTokenAgeSeconds/,
+    ],
+    [
+      'a maximum token age over 30 days',
+      { schemes: ['jwt'], accessTokens: { issuer: 'https://issuer.example.com', audiences: ['x'], maxTokenAgeSeconds: 2_592_001 } },
+      /authentication\.accessTokens\.maxTokenAgeSeconds/,
+    ],
   ])('fails the synth naming the field for %s', (_problem, authentication, message) => {
     expect(() => parseSettings({ ...defaults(), authentication })).toThrow(message);
   });
@@ -267,5 +301,32 @@ describe('authentication settings', () => {
         authentication: { schemes: ['cognito'] },
       }),
     ).toThrow(/authentication\.schemes: cognito uses the stack's user pool/);
+  });
+});
+
+describe('the construct on its own', () => {
+  const construct = (accessTokens: AccessTokenIssuer) => () =>
+    new WebhookAuthentication(new Stack(new App(), 'Construct'), 'Authentication', { realm: 'webhook', schemes: ['jwt'], accessTokens });
+
+  it.each([
+    ['a plain-http JWKS URL', { issuer: 'https://issuer.example.com', jwksUrl: 'http://issuer.example.com/jwks', audiences: ['x'] }],
+    ['a plain-http issuer the JWKS URL defaults from', { issuer: 'http://issuer.example.com', audiences: ['x'] }],
+  ])('refuses %s at synth', (_name, accessTokens) => {
+    expect(construct(accessTokens)).toThrow(/JWKS URL must use https: the functions would fetch signing keys without TLS/);
+  });
+
+  it.each([
+    ['30 seconds', Duration.seconds(30)],
+    ['31 days', Duration.days(31)],
+  ])('refuses a maximum token age of %s at synth, which the functions would refuse', (_name, maxTokenAge) => {
+    expect(construct({ issuer: 'https://issuer.example.com', audiences: ['x'], maxTokenAge })).toThrow(/maxTokenAge must be 1 minute to 30 days/);
+  });
+
+  it('tells the functions the maximum token age it is given', () => {
+    // Act
+    const { environment } = construct({ issuer: 'https://issuer.example.com', audiences: ['x'], maxTokenAge: Duration.hours(2) })();
+
+    // Assess
+    expect(environment.JWT_MAX_TOKEN_AGE_SECONDS).toBe('7200');
   });
 });

@@ -119,6 +119,14 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     expect(JSON.stringify(logLines)).not.toContain(token.split('.')[2]);
   });
 
+  it('accepts an RFC 9068 access token (typ at+jwt)', async () => {
+    // Act
+    const response = await health(request(bearer(await issuer.mint(currentKey, { aud: 'portal-webhook' }, { typ: 'at+jwt' }))), lambdaContext);
+
+    // Assess
+    expect(response.statusCode).toBe(204);
+  });
+
   it('accepts scopes given as an array in scp, as Okta issues them', async () => {
     // Act
     const response = await health(request(bearer(await mint({ scope: undefined, scp: ['other', 'webhook/invoke'] }))), lambdaContext);
@@ -151,6 +159,9 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     ['without an audience', () => mint({ aud: undefined }), 'claim aud missing'],
     ['without an expiry', () => mint({ exp: undefined }), 'claim exp missing'],
     ['an ID token', () => mint({ token_use: 'id' }), 'not an access token'],
+    ['issued a day in the future', () => mint({ iat: now() + 86_400, exp: now() + 86_700 }), 'issued in the future'],
+    ['valid for ten years', () => mint({ exp: now() + 3_650 * 86_400 }), 'lives longer than the maximum token age'],
+    ['typed as a DPoP proof', () => issuer.mint(currentKey, { aud: 'portal-webhook' }, { typ: 'dpop+jwt' }), 'not an access token (typ)'],
     [
       'with a tampered payload',
       async () => {
@@ -210,11 +221,25 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
   });
 
   it.each([
+    ['a longer scope that starts with it', { scope: 'webhook/invoke-admin' }],
+    ['a scope that ends with it', { scope: 'x-webhook/invoke' }],
+    ['a scope that differs in letter case', { scope: 'Webhook/Invoke' }],
+    ['scopes that hold it only when joined', { scope: 'webhook/ invoke' }],
+    ['a longer scope in scp', { scope: undefined, scp: ['webhook/invoke-admin', 'other'] }],
+    ['scp as one string holding a longer scope', { scope: undefined, scp: 'webhook/invokes other' }],
+  ])('refuses a token with %s, not the scope itself, with 403', async (_name, claims) => {
+    // Act
+    const response = await create(request(bearer(await mint(claims)), 'create'), lambdaContext);
+
+    // Assess
+    expectRefused(response, 403, 'POST', '/v1/createCredentials');
+  });
+
+  it.each([
     ['a bearer header without a token', { Authorization: 'Bearer' }],
     ['a bearer token with a space inside', { Authorization: `Bearer ${staticToken.token.slice(0, 10)} ${staticToken.token.slice(10)}` }],
     ['a wrong API key', { 'X-Webhook-Key': `${apiKey.key}x` }],
     ['an API key with a space', { 'X-Webhook-Key': `${apiKey.key} ` }],
-    ['a right API key next to a right Basic pair', { 'X-Webhook-Key': apiKey.key, Authorization: basic(portalUser.username, portalUser.password) }],
     ['another scheme', { Authorization: `Digest username="portal", realm="portal-credentials-webhook"` }],
     ['a static token under another scheme', { Authorization: `Token ${staticToken.token}` }],
   ])('refuses %s with 401 before any provisioning', async (_name, headers) => {
@@ -226,15 +251,57 @@ describe('a deployment accepting Basic, bearer tokens, an API-key header and OAu
     expect(response.body).not.toContain(apiKey.key);
   });
 
-  it('refuses an API key sent twice, even when both are right', async () => {
-    // Prepare
-    const event = { ...request({ 'X-Webhook-Key': apiKey.key }), multiValueHeaders: { 'X-Webhook-Key': [apiKey.key, apiKey.key] } };
+  const twoCredentials: [string, () => APIGatewayProxyEvent][] = [
+    [
+      'a right API key next to a right Basic pair',
+      () => request({ 'X-Webhook-Key': apiKey.key, Authorization: basic(portalUser.username, portalUser.password) }),
+    ],
+    ['a right API key next to a right bearer token', () => request({ 'X-Webhook-Key': apiKey.key, ...bearer(staticToken.token) })],
+    [
+      'an API key sent twice, both right',
+      () => ({ ...request({ 'X-Webhook-Key': apiKey.key }), multiValueHeaders: { 'X-Webhook-Key': [apiKey.key, apiKey.key] } }),
+    ],
+    [
+      'two Authorization headers differing only in the case of their names',
+      () => {
+        const event = request(bearer(staticToken.token));
+        event.headers.authorization = basic(portalUser.username, portalUser.password);
+        event.multiValueHeaders.authorization = [event.headers.authorization];
+        return event;
+      },
+    ],
+  ];
 
+  it.each(twoCredentials)(
+    'answers %s with 400 AMBIGUOUS_CREDENTIALS and error="invalid_request" (RFC 6750 §3.1), before any provisioning',
+    async (_name, event) => {
+      // Act
+      const response = await health(event(), lambdaContext);
+
+      // Assess
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body)).toEqual({ code: 'AMBIGUOUS_CREDENTIALS', message: expect.any(String) });
+      expect(response.headers?.['WWW-Authenticate']).toContain(
+        'Bearer realm="portal-credentials-webhook", error="invalid_request", scope="webhook/invoke"',
+      );
+      expectResponseMatchesOpenApi('GET', '/v1/health', response);
+      expect(aws.apiGateway.calls()).toHaveLength(0);
+      expect(finishedLines()).toEqual([
+        expect.objectContaining({ authentication: { scheme: 'ambiguous', refused: 'more than one credential' }, statusCode: 400 }),
+      ]);
+    },
+  );
+
+  it.each([
+    ['a bearer token over 8 KB', `Bearer ${'A'.repeat(9_000)}`],
+    ['a bearer token over 8 KB, the scheme in lower case', `bearer ${staticToken.token.repeat(250)}`],
+  ])('refuses %s with 401 and error="invalid_token"', async (_name, value) => {
     // Act
-    const response = await health(event, lambdaContext);
+    const response = await create(request({ Authorization: value }, 'create'), lambdaContext);
 
     // Assess
-    expectRefused(response, 401, 'GET', '/v1/health');
+    expectRefused(response, 401, 'POST', '/v1/createCredentials');
+    expect(response.headers?.['WWW-Authenticate']).toContain('Bearer realm="portal-credentials-webhook", error="invalid_token"');
   });
 
   it("answers 503 AUTH_UNAVAILABLE, provisioning nothing, when the issuer's keys cannot be fetched", async () => {
@@ -312,6 +379,30 @@ describe('rotation without a restart', () => {
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body).code).toBe('AUTH_MISCONFIGURED');
     expect(JSON.stringify(logLines)).not.toContain('990192803');
+  });
+
+  it.each([
+    ['a bearer token with "!"', { bearerTokens: [staticToken, { id: 'verity-2026', token: 'verity-fixed-access-token-0123456789!' }] }],
+    ['a bearer token with a space', { bearerTokens: [{ id: 'verity-2026', token: 'verity fixed access token 0123456789' }] }],
+    ['a bearer token with "=" inside', { bearerTokens: [{ id: 'verity-2026', token: 'verity=fixed-access-token-0123456789' }] }],
+    ['an API key with a non-ASCII letter', { apiKeys: [{ id: 'verity-2026', key: 'w3b3x-api-key-välue-0123456789abcdefghij' }] }],
+  ])('answers 503 AUTH_MISCONFIGURED naming the entry, never its value, for %s no request could present', async (_name, sets) => {
+    // Prepare
+    aws.secrets.on(GetSecretValueCommand).resolves(secretWith({ basic: [portalUser], ...sets }));
+    const value = JSON.stringify(sets).match(/"(?:token|key)":"([^"]+)"\}\]/)?.[1] as string;
+    const errorLines: string[] = [];
+    const stderrSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => errorLines.push(String(chunk)) > 0);
+
+    // Act
+    const response = await health(request({ Authorization: basic(portalUser.username, portalUser.password) }), lambdaContext);
+    stderrSpy.mockRestore();
+
+    // Assess
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body)).toEqual({ code: 'AUTH_MISCONFIGURED', message: expect.stringContaining('"verity-2026"') });
+    expect(errorLines.join('')).toContain('"unusable":["verity-2026"]');
+    expect(response.body).not.toContain(value);
+    expect(JSON.stringify(logLines) + errorLines.join('')).not.toContain(value);
   });
 
   it('answers 503 AUTH_MISCONFIGURED for a pair that also holds credential sets, rather than drop the sets unseen', async () => {
@@ -399,8 +490,17 @@ describe('hostile credential headers', () => {
         // Act
         const response = await create(event, lambdaContext);
 
-        // Assess
-        expectRefused(response, 401, 'POST', '/v1/createCredentials');
+        // Assess: two credential headers are a 400 invalid_request (RFC 6750 §3.1), anything else a 401.
+        if (lines.length > 1) {
+          expect(response.statusCode).toBe(400);
+          expect(JSON.parse(response.body).code).toBe('AMBIGUOUS_CREDENTIALS');
+          expect(response.headers?.['WWW-Authenticate']).toContain('error="invalid_request"');
+          expectResponseMatchesOpenApi('POST', '/v1/createCredentials', response);
+          expect(aws.apiGateway.calls()).toHaveLength(0);
+          expect(aws.dynamodb.calls()).toHaveLength(0);
+        } else {
+          expectRefused(response, 401, 'POST', '/v1/createCredentials');
+        }
         expect(response.headers?.['WWW-Authenticate']).toMatch(/^Basic realm="portal-credentials-webhook", charset="UTF-8", Bearer realm=/);
         for (const [, value] of lines) if (value.length > 3) expect(response.body).not.toContain(value);
       }),
