@@ -27,7 +27,17 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ApiGatewaySeed, ApiGatewayState, type ApiKeyView, resolveApiGatewayCall, toApiKeyView } from './api-gateway.ts';
-import { AwsError, type JsonObject, parseJsonObject, readBody, type Reply, type ResolvedCall, send, toAwsError, type UnknownCall } from './aws-protocol.ts';
+import {
+  AwsError,
+  type JsonObject,
+  parseJsonObject,
+  readBody,
+  type Reply,
+  type ResolvedCall,
+  send,
+  toAwsError,
+  type UnknownCall,
+} from './aws-protocol.ts';
 import { isQueryRequest, type LocalStack, parseQueryBody, QueryServicesState, resolveQueryCall } from './cloudformation-sts.ts';
 import { type Fault, FaultQueue, type ThrottleRule, Throttles } from './faults-and-throttles.ts';
 import { currentVersion, resolveSecretsManagerCall, SecretsManagerState } from './secrets-manager.ts';
@@ -176,7 +186,10 @@ async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessa
 
 /** XML replies (the query protocol) are written as they are; JSON ones are serialized. */
 function sendReply(res: ServerResponse, reply: Reply): void {
-  if (reply.headers['content-type'] !== 'text/xml' || typeof reply.body !== 'string') return send(res, reply);
+  if (reply.headers['content-type'] !== 'text/xml' || typeof reply.body !== 'string') {
+    send(res, reply);
+    return;
+  }
   res.writeHead(reply.status, { 'x-amzn-RequestId': randomUUID(), 'content-length': Buffer.byteLength(reply.body), ...reply.headers });
   res.end(reply.body);
 }

@@ -97,6 +97,7 @@ const operations: Record<string, (state: QueryServicesState, body: JsonObject) =
 export function resolveQueryCall(body: JsonObject): ResolvedCall<QueryServicesState> | UnknownCall {
   const action = typeof body.Action === 'string' ? body.Action : '';
   const run = operations[action];
-  if (!run) return { protocol: awsQuery, error: new AwsError(400, 'InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`) };
+  if (!run)
+    return { protocol: awsQuery, error: new AwsError(400, 'InvalidAction', `The action ${action || '(none)'} is not valid for this web service.`) };
   return { protocol: awsQuery, operation: action, run };
 }
