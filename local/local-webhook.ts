@@ -76,6 +76,24 @@ export const localStackName = 'portal-credentials-local';
 const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
 /**
+ * What the `jwt` scheme trusts: the local token endpoint's tokens for the caller client, unless the
+ * environment says otherwise. A JWT_ISSUER, JWT_JWKS_URL, JWT_CLIENT_IDS or JWT_AUDIENCES already
+ * set is kept, and another issuer brings its own JWKS (its default URL) and clients.
+ */
+export const localJwtTrust = (env: NodeJS.ProcessEnv, local: { issuer: string; jwksUrl: string; callerClientId: string }): Record<string, string> => {
+  const otherIssuer = env.JWT_ISSUER !== undefined && env.JWT_ISSUER !== local.issuer;
+  return {
+    JWT_ISSUER: env.JWT_ISSUER ?? local.issuer,
+    ...(env.JWT_JWKS_URL ? { JWT_JWKS_URL: env.JWT_JWKS_URL } : otherIssuer ? {} : { JWT_JWKS_URL: local.jwksUrl }),
+    ...(env.JWT_CLIENT_IDS
+      ? { JWT_CLIENT_IDS: env.JWT_CLIENT_IDS }
+      : otherIssuer || env.JWT_AUDIENCES
+        ? {}
+        : { JWT_CLIENT_IDS: local.callerClientId }),
+  };
+};
+
+/**
  * The webhook as deployed, on this machine: the production handlers behind an HTTP
  * bridge, their AWS clients pointed at local stand-ins by the SDK's standard
  * endpoint variables. One process holds one webhook (configuration is read once).
@@ -139,10 +157,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-    // The `jwt` scheme trusts the local token endpoint's tokens for the caller client unless told otherwise.
-    JWT_ISSUER: tokenEndpoint.issuer,
-    JWT_JWKS_URL: tokenEndpoint.jwksUrl,
-    JWT_CLIENT_IDS: caller.clientId,
+    ...localJwtTrust(process.env, { issuer: tokenEndpoint.issuer, jwksUrl: tokenEndpoint.jwksUrl, callerClientId: caller.clientId }),
     ...options.environment,
   });
   // No API Gateway here: its Cognito authorizer's check (signature, issuer, expiry, access token, scope) is made by the `jwt` scheme against the local pool.
