@@ -5,6 +5,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
+import { issuesCredentialType } from '#commons/config';
+import { functionDefaults } from '#commons/defaults';
 import { suppressAcceptedFindings } from './nag-suppressions.ts';
 import { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
 import type { Settings } from './settings.ts';
@@ -86,20 +88,39 @@ export class PortalCredentialsWebhookStack extends Stack {
         value: webhook.sampleApi.usagePlan.usagePlanId,
         description: 'Usage plan id the portal names to link API keys to the sample API',
       });
+      new CfnOutput(this, 'SampleApiId', { value: webhook.sampleApi.api.restApiId, description: 'REST API id the portal names for the sample API' });
     }
 
-    // What npm run audit, history and verify read.
+    // What the operator commands (portal-credentials audit, history, verify --stack NAME) read: the values the functions run with.
     new CfnOutput(this, 'DeploymentId', {
       value: this.stackName,
-      description: 'The tag portal-deployment of the API keys this stack made (npm run audit -- --deployment-id)',
+      description: 'The tag portal-deployment of the API keys this stack made (audit --deployment-id)',
     });
-    new CfnOutput(this, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (npm run audit -- --table)' });
-    new CfnOutput(this, 'HistoryTableName', { value: webhook.history.table.tableName, description: 'History table (npm run history -- --table)' });
-    if (webhook.userPool)
+    new CfnOutput(this, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (audit --table)' });
+    new CfnOutput(this, 'HistoryTableName', {
+      value: webhook.history.table.tableName,
+      description: 'History table (history --table, audit --history-table)',
+    });
+    new CfnOutput(this, 'HistoryRetentionDays', {
+      value: String(settings.history.retentionDays),
+      description: 'How long history entries are kept (audit --history-retention-days)',
+    });
+    new CfnOutput(this, 'ClaimLeaseSeconds', { value: String(settings.claim.leaseSeconds), description: 'The claim lease (audit --lease-seconds)' });
+    if (issuesCredentialType(settings.credentialPolicy, 'API_KEY'))
+      new CfnOutput(this, 'UsagePlanIds', {
+        value: webhook.usagePlanIds.join(','),
+        description: 'The usage plans the webhook links API keys to (audit --usage-plans)',
+      });
+    if (webhook.userPool) {
       new CfnOutput(this, 'UserPoolId', {
         value: webhook.userPool.userPoolId,
-        description: 'User pool of issued client credentials (npm run audit -- --user-pool-id)',
+        description: 'User pool of issued client credentials (audit --user-pool-id)',
       });
+      new CfnOutput(this, 'AccessTokenValidityMinutes', {
+        value: String(clientCredentials?.accessTokenValidityMinutes ?? functionDefaults.accessTokenValidityMinutes),
+        description: 'Access-token lifetime of issued client credentials (audit --access-token-validity-minutes)',
+      });
+    }
 
     suppressAcceptedFindings(webhook);
   }

@@ -39,21 +39,59 @@ export interface LocalWebhook {
   dynamoDbUrl: string;
   tableName: string;
   historyTableName: string;
+  /** The stack DescribeStacks answers for (the control-plane stand-in), as the operator commands' --stack reads it. */
+  stackName: string;
   /** The sample API as deployed: GET /orders with a key for the Orders API, GET /payments with a token. */
-  sampleApi: { url: string; ordersApiId: string; usagePlanId: string; paymentsApiId: string; paymentsScope: string };
+  sampleApi: {
+    url: string;
+    ordersApiId: string;
+    usagePlanId: string;
+    paymentsApiId: string;
+    paymentsScope: string;
+    narrowApiId: string;
+    otherPlanId: string;
+  };
   close(): Promise<void>;
 }
 
 const seedFile = new URL('./seed.json', import.meta.url);
 export const loadSeed = async (): Promise<ControlPlaneSeed> => JSON.parse(await readFile(seedFile, 'utf8'));
 
-/** API keys by default; the seed's Payments API with client credentials, so both kinds work out of the box. */
+/**
+ * API keys by default; the seed's Payments API with client credentials, so both kinds work out of
+ * the box. Its third API holds a narrower grant (payments/write only), so that `verify` can narrow
+ * a client's scopes and see GET payments refuse it.
+ */
 export const localCredentialPolicy: CredentialPolicySettings = {
   defaultType: 'API_KEY',
-  apis: { q8w2e4r6t1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read', 'payments/write'] } },
+  apis: {
+    q8w2e4r6t1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read', 'payments/write'] },
+    z9x8c7v6b5: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/write'] },
+  },
 };
 
+/** The local stack's name; its DeploymentId output is the functions' DEPLOYMENT_ID (`local`), as a deployed stack's is its name. */
+export const localStackName = 'portal-credentials-local';
+
 const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+
+/**
+ * What the `jwt` scheme trusts: the local token endpoint's tokens for the caller client, unless the
+ * environment says otherwise. A JWT_ISSUER, JWT_JWKS_URL, JWT_CLIENT_IDS or JWT_AUDIENCES already
+ * set is kept, and another issuer brings its own JWKS (its default URL) and clients.
+ */
+export const localJwtTrust = (env: NodeJS.ProcessEnv, local: { issuer: string; jwksUrl: string; callerClientId: string }): Record<string, string> => {
+  const otherIssuer = env.JWT_ISSUER !== undefined && env.JWT_ISSUER !== local.issuer;
+  return {
+    JWT_ISSUER: env.JWT_ISSUER ?? local.issuer,
+    ...(env.JWT_JWKS_URL ? { JWT_JWKS_URL: env.JWT_JWKS_URL } : otherIssuer ? {} : { JWT_JWKS_URL: local.jwksUrl }),
+    ...(env.JWT_CLIENT_IDS
+      ? { JWT_CLIENT_IDS: env.JWT_CLIENT_IDS }
+      : otherIssuer || env.JWT_AUDIENCES
+        ? {}
+        : { JWT_CLIENT_IDS: local.callerClientId }),
+  };
+};
 
 /**
  * The webhook as deployed, on this machine: the production handlers behind an HTTP
@@ -66,11 +104,8 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   }
   const tableName = 'portal-credentials-registry';
   const secretId = 'portal-credentials-webhook/basic-auth';
-  const [dynamo, controlPlane, cognitoLocal] = await Promise.all([
-    startLocalDynamoDb(),
-    startAwsControlPlane({ seed: options.seed ?? (await loadSeed()) }),
-    startCognitoLocal(),
-  ]);
+  const seed = options.seed ?? (await loadSeed());
+  const [dynamo, controlPlane, cognitoLocal] = await Promise.all([startLocalDynamoDb(), startAwsControlPlane({ seed }), startCognitoLocal()]);
   const historyTableName = 'portal-credentials-history';
   await createRegistryTable(dynamo.url, tableName);
   const cognitoProxy = await startCognitoProxy(cognitoLocal.url);
@@ -109,8 +144,12 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoProxy.url,
+    // The operator commands find the local stack (DescribeStacks) and their caller (GetCallerIdentity) here.
+    AWS_ENDPOINT_URL_CLOUDFORMATION: controlPlane.url,
+    AWS_ENDPOINT_URL_STS: controlPlane.url,
     REGISTRY_TABLE_NAME: tableName,
     HISTORY_TABLE_NAME: historyTableName,
+    HISTORY_RETENTION_DAYS: String(functionDefaults.historyRetentionDays),
     CREDENTIAL_POLICY: JSON.stringify(options.credentialPolicy ?? localCredentialPolicy),
     USER_POOL_ID: userPoolId,
     TOKEN_URL: tokenEndpoint.tokenUrl,
@@ -118,10 +157,7 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     // CloudWatch reads metrics from the log stream; on this machine they would only be noise.
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-    // The `jwt` scheme trusts the local token endpoint's tokens for the caller client unless told otherwise.
-    JWT_ISSUER: tokenEndpoint.issuer,
-    JWT_JWKS_URL: tokenEndpoint.jwksUrl,
-    JWT_CLIENT_IDS: caller.clientId,
+    ...localJwtTrust(process.env, { issuer: tokenEndpoint.issuer, jwksUrl: tokenEndpoint.jwksUrl, callerClientId: caller.clientId }),
     ...options.environment,
   });
   // No API Gateway here: its Cognito authorizer's check (signature, issuer, expiry, access token, scope) is made by the `jwt` scheme against the local pool.
@@ -144,7 +180,14 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     { host: options.host, port: options.port },
   );
   const sampleApiGateway = new APIGatewayClient({ ...localAws, endpoint: controlPlane.url });
-  const sample = { ordersApiId: '5aba4csvd4', usagePlanId: '1el57v', paymentsApiId: 'q8w2e4r6t1', paymentsScope: 'payments/read' };
+  const sample = {
+    ordersApiId: '5aba4csvd4',
+    usagePlanId: '1el57v',
+    paymentsApiId: 'q8w2e4r6t1',
+    paymentsScope: 'payments/read',
+    narrowApiId: 'z9x8c7v6b5',
+    otherPlanId: '5ip91z',
+  };
   const sampleApi = await startLocalSampleApi({
     apiGateway: sampleApiGateway,
     ordersApiId: sample.ordersApiId,
@@ -153,7 +196,28 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     paymentsScope: sample.paymentsScope,
     ...(options.host ? { host: options.host } : {}),
   });
+  controlPlane.putStack({
+    name: localStackName,
+    outputs: {
+      WebhookUrl: `${bridge.url}/`,
+      BasicAuthSecretArn: secretId,
+      DeploymentId: process.env.DEPLOYMENT_ID ?? functionDefaults.deploymentId,
+      RegistryTableName: tableName,
+      HistoryTableName: historyTableName,
+      HistoryRetentionDays: process.env.HISTORY_RETENTION_DAYS ?? String(functionDefaults.historyRetentionDays),
+      ClaimLeaseSeconds: process.env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds),
+      // Locally every seeded plan is the deployment's: the functions refuse none of them.
+      UsagePlanIds: seed.usagePlans.map((plan) => plan.id).join(','),
+      UserPoolId: userPoolId,
+      AccessTokenValidityMinutes: process.env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes),
+      TokenUrl: tokenEndpoint.tokenUrl,
+      SampleApiUrl: sampleApi.url,
+      SampleApiId: sample.ordersApiId,
+      SampleUsagePlanId: sample.usagePlanId,
+    },
+  });
   return {
+    stackName: localStackName,
     url: bridge.url,
     sampleApi: { url: sampleApi.url, ...sample },
     controlPlane,

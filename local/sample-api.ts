@@ -8,6 +8,8 @@ export interface LocalSampleApiOptions {
   apiGateway: APIGatewayClient;
   /** The REST API id GET /orders stands for: a key must be linked to a plan serving it. */
   ordersApiId: string;
+  /** Its stage this sample stands for (default `prod`): a plan serving another stage admits no key here, as on API Gateway. */
+  ordersStage?: string;
   /** The token issuer and its JWKS, and the scope GET /payments requires. */
   issuer: string;
   jwksUrl: string;
@@ -28,13 +30,14 @@ const answer = (response: ServerResponse, status: number, body: unknown) => {
 
 /**
  * The deployed sample API, on this machine: it admits what API Gateway would. GET /orders
- * takes an `x-api-key` that is enabled and linked to a usage plan serving the orders API
+ * takes an `x-api-key` that is enabled and linked to a usage plan serving the orders API's stage
  * (read from the control plane at each call, so a revoke is felt at once); GET /payments
  * takes an access token (the raw JWT in Authorization, as the Cognito authorizer does)
  * signed by the local token endpoint's keys, unexpired, carrying the required scope.
  */
 export const startLocalSampleApi = async (options: LocalSampleApiOptions): Promise<LocalSampleApi> => {
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl));
+  const ordersStage = options.ordersStage ?? 'prod';
 
   const admitsKey = async (value: string): Promise<string | undefined> => {
     const { items = [] } = await options.apiGateway.send(new GetApiKeysCommand({ includeValues: true, limit: 500 }));
@@ -42,7 +45,8 @@ export const startLocalSampleApi = async (options: LocalSampleApiOptions): Promi
     const key = items.find((item) => item.value === value && item.enabled);
     if (!key?.id) return undefined;
     for await (const page of paginateGetUsagePlans({ client: options.apiGateway }, { keyId: key.id })) {
-      if ((page.items ?? []).some((plan) => plan.apiStages?.some((stage) => stage.apiId === options.ordersApiId))) return key.id;
+      if ((page.items ?? []).some((plan) => plan.apiStages?.some((stage) => stage.apiId === options.ordersApiId && stage.stage === ordersStage)))
+        return key.id;
     }
     return undefined;
   };

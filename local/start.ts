@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { functionDefaults } from '#commons/defaults';
 import { startLocalWebhook } from './local-webhook.ts';
+import { operatorCommandLines } from './operator-commands.ts';
 
 /** `npm start`: the webhook on this machine, no AWS account needed. */
 const username = process.env.WEBHOOK_USERNAME ?? 'portal';
@@ -39,10 +40,14 @@ const ways: Record<string, string> = {
   curl -si -H 'Authorization: Bearer ${bearerToken}' ${webhook.url}/v1/health`,
   apiKey: `API key in ${apiKeyHeader} (id local-api-key${process.env.WEBHOOK_API_KEY ? ', from WEBHOOK_API_KEY' : ', generated'}):
   curl -si -H '${apiKeyHeader}: ${apiKey}' ${webhook.url}/v1/health`,
-  jwt: `OAuth 2.0 access token of the caller client, from the local token endpoint:
+  jwt: process.env.JWT_ISSUER
+    ? `OAuth 2.0 access tokens of ${process.env.JWT_ISSUER} (from JWT_ISSUER${process.env.JWT_JWKS_URL ? ', JWT_JWKS_URL' : ''}${process.env.JWT_CLIENT_IDS ? ', JWT_CLIENT_IDS' : ''}${process.env.JWT_AUDIENCES ? ', JWT_AUDIENCES' : ''}):
+  curl -si -H "Authorization: Bearer $TOKEN" ${webhook.url}/v1/health`
+    : `OAuth 2.0 access token of the caller client, from the local token endpoint (set JWT_ISSUER, JWT_JWKS_URL, JWT_CLIENT_IDS to trust another issuer):
   ${fetchCallerToken}
   curl -si -H "Authorization: Bearer $TOKEN" ${webhook.url}/v1/health`,
 };
+const operator = operatorCommandLines(webhook, '590d83b5c05f');
 ways.cognito = `${ways.jwt}\n  (locally the jwt scheme makes the Cognito authorizer's check against the local pool)`;
 
 console.log(`portal-credentials-webhook listening on ${webhook.url}
@@ -58,10 +63,11 @@ fetch a token at ${webhook.cognito.tokenUrl}
 The sample API (GET orders with an API key for 5aba4csvd4, GET payments with a token carrying payments/read):
   ${webhook.sampleApi.url}
 
-Prove it all works, end to end:
-  WEBHOOK_USERNAME='${username}' WEBHOOK_PASSWORD='${password}' npm run verify -- --url ${webhook.url} \\
-    --sample-url ${webhook.sampleApi.url} --sample-api-id ${webhook.sampleApi.ordersApiId} --sample-plan-id ${webhook.sampleApi.usagePlanId} \\
-    --payments-api-id ${webhook.sampleApi.paymentsApiId} --scope ${webhook.sampleApi.paymentsScope}
+Operator commands against this local stack (${webhook.stackName}), each one line, from this checkout in another shell:
+  Audit:   ${operator.audit}
+  History: ${operator.history}
+  Verify:  ${operator.verify}
+(Add --json for one JSON document on stdout; --help for each command's options.)
 
 Ctrl-C stops it; nothing is kept between runs.`);
 

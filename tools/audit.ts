@@ -9,7 +9,6 @@
  * into the output: API key values are never requested, app-client secrets are dropped unread.
  */
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { userPoolIdPattern } from '#commons/config';
 import { defaultStackName, deploymentIdPattern, functionDefaults } from '#commons/defaults';
@@ -19,43 +18,56 @@ import { driftKinds } from '../lambda/audit/drift.ts';
 import type { InventoryProgress } from '../lambda/audit/inventory.ts';
 import type { RepairResult } from '../lambda/audit/repair.ts';
 import { type CliOutput, EXIT_DRIFT, EXIT_FAILED, EXIT_OK, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
+import { callerArn } from './caller-identity.ts';
+import { outputsOfStackFlag, type StackOutputs, stackOption } from './stack-outputs.ts';
 
-export const USAGE = `Usage: npm run audit -- --table <registry table> [options]
+export const USAGE = `Usage: portal-credentials audit --stack <stack> [options]
+       portal-credentials audit --registry-table <registry table> [options]
 
 Compares the webhook's registry with AWS and reports, per app: orphans (made by the webhook,
 not held by the registry), credentials gone from AWS, usage plans or scopes that differ, creates
 stuck past their claim's lease, and API keys disabled outside the webhook. Credentials the webhook
 did not make are listed as foreign and never touched.
 
+With --stack, every value below comes from the stack's outputs (DescribeStacks); a flag overrides
+its output, an output overrides the environment variable named.
+
 Options:
-  --table <name>               The registry table (default: REGISTRY_TABLE_NAME)
-  --user-pool-id <id>          Also audit the pool's app clients (default: USER_POOL_ID)
-  --deployment-id <stack>      The deployment whose API keys are audited: its stack's name, the keys' tag
-                               portal-deployment (default: DEPLOYMENT_ID or ${defaultStackName}). Another
-                               stack's keys in the account and Region are foreign, never touched
-  --usage-plans <a,b,...>      The usage plans the deployment links keys to (default: USAGE_PLAN_IDS, as the
-                               stack sets it, or CREDENTIAL_POLICY's usagePlanIds; without any, every plan of
-                               the account is read, and --apply is refused: it could unlink keys from plans
-                               made by hand. A deployment that issues no API keys: --usage-plans "")
+  --stack <name>               The deployment's CloudFormation stack: reads its outputs
+  --registry-table <name>      The registry table (alias --table; output RegistryTableName, REGISTRY_TABLE_NAME)
+  --user-pool-id <id>          Also audit the pool's app clients (output UserPoolId, USER_POOL_ID)
+  --deployment-id <id>         The deployment whose API keys are audited, the keys' tag portal-deployment
+                               (output DeploymentId, DEPLOYMENT_ID, default ${defaultStackName}). Another
+                               deployment's keys in the account and Region are foreign, never touched
+  --usage-plans <a,b,...>      The usage plans the deployment links keys to (output UsagePlanIds, USAGE_PLAN_IDS,
+                               or CREDENTIAL_POLICY's usagePlanIds; without any, every plan of the account is
+                               read, and --apply is refused: it could unlink keys from plans made by hand.
+                               A deployment that issues no API keys: --usage-plans "")
   --access-token-validity-minutes <n>
-                               The deployment's token lifetime, resent when scopes are repaired
-                               (Cognito resets what an update omits; default: ACCESS_TOKEN_VALIDITY_MINUTES or ${functionDefaults.accessTokenValidityMinutes})
-  --history-table <name>       Record each applied repair in this history table (default: HISTORY_TABLE_NAME)
-  --history-retention-days <n> How long those entries are kept (default: HISTORY_RETENTION_DAYS or ${functionDefaults.historyRetentionDays})
-  --lease-seconds <n>          The webhook's claim lease (default: CLAIM_LEASE_SECONDS or ${functionDefaults.claimLeaseSeconds})
+                               The deployment's token lifetime, resent when scopes are repaired (Cognito resets
+                               what an update omits; output AccessTokenValidityMinutes, ACCESS_TOKEN_VALIDITY_MINUTES,
+                               default ${functionDefaults.accessTokenValidityMinutes})
+  --history-table <name>       Where each applied repair is recorded (output HistoryTableName, HISTORY_TABLE_NAME).
+                               --repair --apply refuses to run without one, unless --no-history says so
+  --history-retention-days <n> How long those entries are kept: the deployment's setting (output
+                               HistoryRetentionDays, HISTORY_RETENTION_DAYS); required with a history table and --apply
+  --no-history                 With --repair --apply: record nothing, knowingly (the repairs leave no history)
+  --lease-seconds <n>          The webhook's claim lease (output ClaimLeaseSeconds, CLAIM_LEASE_SECONDS, default ${functionDefaults.claimLeaseSeconds})
   --region <region>            AWS Region (default: AWS_REGION or your profile's)
-  --json                       Print the report as JSON
+  --json                       Print the report as one JSON document on stdout (progress stays on stderr)
   --repair                     Say what the repair would do (dry run)
-  --apply                      With --repair: do it. Each action is printed as it is done; Ctrl-C stops
+  --apply                      With --repair: do it, credited in the history to your AWS identity (STS
+                               GetCallerIdentity). Each action is printed as it is done; Ctrl-C stops
                                between two actions, and running again resumes
   --quiet                      No progress display
   -h, --help                   Show this help
 
-Exit codes: 0 no drift (or all of it repaired), 3 drift left, 1 AWS or a repair failed, 2 wrong usage.
+Exit codes: 0 no drift (or all of it repaired), 1 AWS or a repair failed, 2 wrong usage, 3 drift left.
 `;
 
 interface AuditCommand {
   target: AuditTarget;
+  /** Where applied repairs are recorded; none for a report, or with --no-history. */
   history?: { tableName: string; retentionDays: number };
   json: boolean;
   repair: boolean;
@@ -86,11 +98,13 @@ const usagePlansFromEnvironment = (env: NodeJS.ProcessEnv): string[] | undefined
   }
 };
 
-export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv): AuditCommand | 'help' => {
+export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv, outputs: StackOutputs = {}): AuditCommand | 'help' => {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
+      ...stackOption,
       table: { type: 'string' },
+      'registry-table': { type: 'string' },
       'user-pool-id': { type: 'string' },
       'usage-plans': { type: 'string' },
       'deployment-id': { type: 'string' },
@@ -98,6 +112,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       'lease-seconds': { type: 'string' },
       'history-table': { type: 'string' },
       'history-retention-days': { type: 'string' },
+      'no-history': { type: 'boolean', default: false },
       region: { type: 'string' },
       json: { type: 'boolean', default: false },
       repair: { type: 'boolean', default: false },
@@ -110,39 +125,42 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
-  const table = values.table ?? env.REGISTRY_TABLE_NAME;
-  if (!table) throw new Error('--table is required (or set REGISTRY_TABLE_NAME)');
+  const table = values['registry-table'] ?? values.table ?? outputs.RegistryTableName ?? env.REGISTRY_TABLE_NAME;
+  if (!table) throw new Error('--registry-table is required (or --stack, or set REGISTRY_TABLE_NAME)');
   if (values.apply && !values.repair) throw new Error('--apply goes with --repair');
-  const userPoolId = values['user-pool-id'] ?? env.USER_POOL_ID;
+  const userPoolId = values['user-pool-id'] ?? outputs.UserPoolId ?? env.USER_POOL_ID;
   if (userPoolId !== undefined && !userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id`);
-  const deploymentId = values['deployment-id'] ?? env.DEPLOYMENT_ID ?? defaultStackName;
+  const deploymentId = values['deployment-id'] ?? outputs.DeploymentId ?? env.DEPLOYMENT_ID ?? defaultStackName;
   if (!deploymentIdPattern.test(deploymentId)) throw new Error(`--deployment-id "${deploymentId}" is not a stack name`);
-  const plans = values['usage-plans'] !== undefined ? planList(values['usage-plans']) : usagePlansFromEnvironment(env);
+  const plansText = values['usage-plans'] ?? outputs.UsagePlanIds;
+  const plans = plansText !== undefined ? planList(plansText) : usagePlansFromEnvironment(env);
   // Without the deployment's plans every link counts as its own: a repair would unlink keys from plans made by hand.
   if (values.apply && plans === undefined) {
     throw new Error(
-      '--repair --apply needs the usage plans the deployment links keys to: give --usage-plans (or set USAGE_PLAN_IDS), --usage-plans "" if it issues no API keys',
+      '--repair --apply needs the usage plans the deployment links keys to: give --stack or --usage-plans (or set USAGE_PLAN_IDS), --usage-plans "" if it issues no API keys',
     );
   }
   const validity = positiveInteger(
-    values['access-token-validity-minutes'] ?? env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes),
+    values['access-token-validity-minutes'] ??
+      outputs.AccessTokenValidityMinutes ??
+      env.ACCESS_TOKEN_VALIDITY_MINUTES ??
+      String(functionDefaults.accessTokenValidityMinutes),
     '--access-token-validity-minutes',
   );
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  const historyTable = values['history-table'] ?? env.HISTORY_TABLE_NAME;
-  const retentionDays = positiveInteger(
-    values['history-retention-days'] ?? env.HISTORY_RETENTION_DAYS ?? String(functionDefaults.historyRetentionDays),
-    '--history-retention-days',
-  );
+  const history = values.apply ? historyOf(values, env, outputs) : undefined;
   return {
-    ...(historyTable ? { history: { tableName: historyTable, retentionDays } } : {}),
+    ...(history ? { history } : {}),
     target: {
       registryTableName: table,
       apiKeys: { deploymentId, ...(plans ? { linkableUsagePlanIds: plans } : {}) },
       ...(userPoolId ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity } } : {}),
       leaseMs:
-        positiveInteger(values['lease-seconds'] ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds), '--lease-seconds') * 1000,
+        positiveInteger(
+          values['lease-seconds'] ?? outputs.ClaimLeaseSeconds ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds),
+          '--lease-seconds',
+        ) * 1000,
       ...(region ? { region } : {}),
     },
     json: values.json,
@@ -150,6 +168,36 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
     apply: values.apply,
     quiet: values.quiet,
   };
+};
+
+/**
+ * Where applied repairs are recorded, and for how long: the deployment's own table and retention.
+ * Without a table the repairs would leave no history, which the README promises they do: refused
+ * unless --no-history acknowledges it. A retention guessed here would outlive or cut short the
+ * deployment's own entries: refused too.
+ */
+const historyOf = (
+  values: { 'history-table'?: string; 'history-retention-days'?: string; 'no-history'?: boolean },
+  env: NodeJS.ProcessEnv,
+  outputs: StackOutputs,
+): AuditCommand['history'] => {
+  const tableName = values['history-table'] ?? outputs.HistoryTableName ?? env.HISTORY_TABLE_NAME;
+  if (values['no-history']) {
+    if (values['history-table'] !== undefined) throw new Error('--no-history and --history-table contradict each other');
+    return undefined;
+  }
+  if (!tableName) {
+    throw new Error(
+      "--repair --apply records every repair in the deployment's history: give --stack or --history-table (or set HISTORY_TABLE_NAME), or --no-history to repair without a record",
+    );
+  }
+  const days = values['history-retention-days'] ?? outputs.HistoryRetentionDays ?? env.HISTORY_RETENTION_DAYS;
+  if (days === undefined) {
+    throw new Error(
+      '--repair --apply keeps history entries as long as the deployment does: give --stack or --history-retention-days (or set HISTORY_RETENTION_DAYS)',
+    );
+  }
+  return { tableName, retentionDays: positiveInteger(days, '--history-retention-days') };
 };
 
 /** One line per step on a log; on a terminal, one line rewritten in place. */
@@ -250,13 +298,24 @@ export interface AuditCommandOptions {
 /** Runs the command and returns its exit code; never throws. */
 export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = process.env, options: AuditCommandOptions = {}): Promise<number> => {
   const output = options.output ?? processOutput;
-  const parsed = parseOrExit(() => parseCommandLine(args, env), USAGE, output);
+  const stack = await outputsOfStackFlag(args, env, output);
+  if ('exitCode' in stack) return stack.exitCode;
+  const parsed = parseOrExit(() => parseCommandLine(args, env, stack.outputs), USAGE, output);
   if ('exitCode' in parsed) return parsed.exitCode;
   const { request } = parsed;
+  // The history credits repairs to the AWS identity that makes them, and names this run, so one run's repairs can be found together.
+  let principal = 'report only';
+  if (request.apply) {
+    const identity = await callerArn(request.target.region);
+    if ('error' in identity) {
+      output.stderr(`error: could not tell whose repairs these are (STS GetCallerIdentity: ${identity.error}): check your AWS credentials\n`);
+      return EXIT_FAILED;
+    }
+    principal = identity.arn;
+  }
+  const caller = { source: 'repair', principal, requestId: `audit-${randomUUID()}` };
   const audit = new Audit({ ...request.target, ...(options.rateLimited === false ? { rateLimited: false } : {}) });
   const progress = progressDisplay(output, options.terminal ?? false);
-  // The history names the operator and this run, so one run's repairs can be found together.
-  const caller = { source: 'repair', principal: `operator ${userInfo().username}`, requestId: `audit-${randomUUID()}` };
   try {
     const run = await withCaller(caller, () =>
       audit.run({

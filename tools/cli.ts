@@ -23,7 +23,7 @@ export const processOutput: CliOutput = {
   stderr: (text) => process.stderr.write(text),
 };
 
-/** Exit codes both commands share: 0 done, 1 the operation failed, 2 wrong usage. */
+/** Exit codes every command shares: 0 done, 1 the operation failed, 2 wrong usage. */
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
@@ -49,3 +49,8 @@ export const parseOrExit = <T>(parse: () => T | 'help', usage: string, output: C
 
 /** The audit found drift it did not (or may not) repair. */
 export const EXIT_DRIFT = 3;
+/** verify could not remove what it made: the leftovers are named on stderr. */
+export const EXIT_LEFTOVERS = 4;
+
+/** The one JSON document a command prints on stdout with --json. */
+export const writeJson = (output: CliOutput, document: unknown) => output.stdout(`${JSON.stringify(document, null, 2)}\n`);

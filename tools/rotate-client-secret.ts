@@ -2,9 +2,9 @@
  * Rotates the secret of an app client the webhook created, without downtime: Cognito lets
  * a client hold two secrets at once, so the developer can switch before the old one goes.
  *
- *   npx tsx tools/rotate-client-secret.ts list   --user-pool-id ID --client-id ID [--region R]
- *   npx tsx tools/rotate-client-secret.ts add    --user-pool-id ID --client-id ID [--region R]
- *   npx tsx tools/rotate-client-secret.ts retire --user-pool-id ID --client-id ID --keep SECRET_ID [--region R]
+ *   portal-credentials rotate-client-secret list   --stack NAME --client-id ID [--region R]
+ *   portal-credentials rotate-client-secret add    --stack NAME --client-id ID [--region R]
+ *   portal-credentials rotate-client-secret retire --stack NAME --client-id ID --keep SECRET_ID [--region R]
  *
  * Every step first checks the client is one of the webhook's (`portal-…`, client_credentials)
  * and touches nothing otherwise. Data goes to stdout as JSON, guidance to stderr; a secret value
@@ -14,6 +14,7 @@
 import { type CliOutput, EXIT_FAILED, EXIT_OK, EXIT_USAGE, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
 
 import { parseArgs } from 'node:util';
+import { outputsOfStackFlag, type StackOutputs, stackOption } from './stack-outputs.ts';
 import {
   AddUserPoolClientSecretCommand,
   CognitoIdentityProviderClient,
@@ -35,7 +36,8 @@ export const MAX_SECRETS_PER_CLIENT = 2;
 export const STEPS = ['list', 'add', 'retire'] as const;
 export type Step = (typeof STEPS)[number];
 
-export const USAGE = `Usage: npx tsx tools/rotate-client-secret.ts <step> --user-pool-id <id> --client-id <id> [options]
+export const USAGE = `Usage: portal-credentials rotate-client-secret <step> --stack <stack> --client-id <id> [options]
+       portal-credentials rotate-client-secret <step> --user-pool-id <id> --client-id <id> [options]
 
 Rotates the secret of an app client the webhook created, with both secrets valid in between.
 
@@ -45,14 +47,18 @@ Steps:
   retire --keep <id>   Delete every secret of the client except <id>
 
 Options:
+  --stack <name>       The deployment's CloudFormation stack: its output UserPoolId gives --user-pool-id
   --user-pool-id <id>  User pool id, e.g. us-east-1_AbCdEfGhI
   --client-id <id>     App client id (the credential id the portal shows)
   --keep <id>          retire only: the secret id to keep (from add or list)
   --region <region>    AWS Region (default: AWS_REGION or your AWS profile's)
+  --json               Print the result as JSON (the default, and the only format: one document on stdout)
   -h, --help           Show this help
 
 Rotation: add, give the new secret to the developer, wait until they use it, then retire --keep <new id>.
 Only app clients named ${WEBHOOK_CLIENT_PREFIX}… with the client_credentials flow are touched.
+
+Exit codes: 0 done, 1 refused or AWS failed, 2 wrong usage.
 `;
 
 /** The app client a step works on. */
@@ -220,7 +226,9 @@ interface StepRequest extends AppClientRef {
 
 /** Runs the command and returns its exit code; never throws. */
 export async function main(args: readonly string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = processOutput): Promise<number> {
-  const parsed = parseOrExit<StepRequest>(() => parseCommandLine(args), USAGE, output);
+  const stack = await outputsOfStackFlag(args, env, output);
+  if ('exitCode' in stack) return stack.exitCode;
+  const parsed = parseOrExit<StepRequest>(() => parseCommandLine(args, stack.outputs), USAGE, output);
   if ('exitCode' in parsed) return parsed.exitCode;
   const { request } = parsed;
 
@@ -268,10 +276,12 @@ export async function main(args: readonly string[], env: NodeJS.ProcessEnv = pro
 const CLIENT_ID = /^[\w+]+$/;
 
 /** Throws an Error whose message is meant for the user. */
-function parseCommandLine(args: readonly string[]): StepRequest | 'help' {
+function parseCommandLine(args: readonly string[], outputs: StackOutputs): StepRequest | 'help' {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
+      ...stackOption,
+      json: { type: 'boolean' },
       'user-pool-id': { type: 'string' },
       'client-id': { type: 'string' },
       keep: { type: 'string' },
@@ -286,9 +296,9 @@ function parseCommandLine(args: readonly string[]): StepRequest | 'help' {
   if (positionals.length !== 1) throw new Error(`give exactly one step (${STEPS.join(', ')})`);
   const step = positionals[0] as Step;
   if (!STEPS.includes(step)) throw new Error(`unknown step "${step}": use ${STEPS.join(', ')}`);
-  const userPoolId = values['user-pool-id'];
+  const userPoolId = values['user-pool-id'] ?? outputs.UserPoolId;
   const clientId = values['client-id'];
-  if (!userPoolId) throw new Error('--user-pool-id is required');
+  if (!userPoolId) throw new Error('--user-pool-id is required (or --stack)');
   if (!userPoolIdPattern.test(userPoolId)) throw new Error(`--user-pool-id "${userPoolId}" is not a user pool id (like us-east-1_AbCdEfGhI)`);
   if (!clientId) throw new Error('--client-id is required');
   if (!CLIENT_ID.test(clientId)) throw new Error(`--client-id "${clientId}" is not an app client id`);

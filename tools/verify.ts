@@ -1,37 +1,53 @@
 /**
  * Proves a deployment works end to end, as the README's walk-through does by hand: health with
  * the Basic pair, demo credentials of each type, calls to the sample API with the key and with a
- * token, update, revoke, and the revoked credentials refused. Cleans up even when a step fails.
+ * token, updates whose effect the sample API shows, revoke, and the revoked credentials refused.
+ * Cleans up whatever it asked for, and says what each clean-up step really answered.
  *
- *   npm run verify -- --url <WebhookUrl> --secret-id <BasicAuthSecretArn> --sample-url <SampleApiUrl> --sample-plan-id <id>
+ *   portal-credentials verify --stack NAME
  *
- * Exit codes: 0 every step passed, 1 a step failed (named on stderr), 2 wrong usage.
+ * Exit codes: 0 every step passed, 1 a step failed (named on stderr), 2 wrong usage,
+ * 4 clean-up left credentials behind (each named with the command that removes it).
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type CliOutput, EXIT_FAILED, EXIT_OK, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
+import { type CliOutput, EXIT_FAILED, EXIT_LEFTOVERS, EXIT_OK, isEntryPoint, parseOrExit, processOutput, writeJson } from './cli.ts';
+import { outputsOfStackFlag, type StackOutputs, stackOption } from './stack-outputs.ts';
 
-export const USAGE = `Usage: npm run verify -- --url <webhook url> --sample-url <sample api url> --sample-plan-id <id> [options]
+export const USAGE = `Usage: portal-credentials verify --stack <stack> [options]
+       portal-credentials verify --url <webhook url> --sample-url <sample api url> --sample-plan-id <id> [options]
 
 Runs the walk-through against a deployment: health, an API key and client credentials for the
-sample API, a call with each, an update, a revoke, and proof the revoked credentials are refused.
-Each step is printed with its timing; the demo apps are revoked at the end even if a step fails.
+sample API, a call with each, updates whose effect the sample API must show (the key moved off
+its plan is refused, then admitted again on it; the client narrowed to fewer scopes is refused),
+a revoke, and proof the revoked credentials are refused. Each step is printed with its timing.
+Whatever was asked for is revoked at the end even if a step fails, retried a few times; each
+clean-up step's real answer is printed, and what is left behind is named with the command that
+removes it.
 
-Options (the stack's outputs give each value):
+Options (with --stack, the stack's outputs give each value; a flag overrides its output):
+  --stack <name>              The deployment's CloudFormation stack
   --url <url>                 WebhookUrl
   --secret-id <arn>           BasicAuthSecretArn: the Basic pair is read from it
                               (or set WEBHOOK_USERNAME and WEBHOOK_PASSWORD instead)
   --sample-url <url>          SampleApiUrl
   --sample-plan-id <id>       SampleUsagePlanId
-  --sample-api-id <id>        The REST API id API keys are asked for (default: SampleApiUrl's first label)
+  --sample-api-id <id>        SampleApiId: the REST API id API keys are asked for (default: SampleApiUrl's first label)
+  --other-plan-id <id>        Where the update moves the key: a plan of the sample API serving another stage, so
+                              the sample API must refuse the key. Without it the key's update is skipped (said so)
   --payments-api-id <id>      The API id the policy serves with client credentials (default: sample-payments);
                               "none" skips client credentials
   --scope <scope>             The scope GET /payments requires (default: portal-sample/payments.read)
-  --propagation-seconds <n>   How long to retry while a new or revoked credential takes effect (default 60)
-  --region <region>           AWS Region for Secrets Manager (default: AWS_REGION or your profile's)
+  --narrow-api-id <id>        An API the policy serves with client credentials whose scopes lack --scope: the
+                              update narrows the client to it. Without it the client's update is skipped (said so)
+  --propagation-seconds <n>   How long to retry while a change takes effect (default 60)
+  --region <region>           AWS Region for CloudFormation and Secrets Manager (default: AWS_REGION or your profile's)
+  --json                      Print the result as one JSON document on stdout; the steps go to stderr
   -h, --help                  Show this help
+
+Exit codes: 0 every step passed, 1 a step failed, 2 wrong usage, 4 clean-up left credentials behind.
 `;
 
 interface VerifyRequest {
@@ -40,19 +56,26 @@ interface VerifyRequest {
   sampleUrl: string;
   samplePlanId: string;
   sampleApiId: string;
+  otherPlanId?: string;
   paymentsApiId?: string;
+  narrowApiId?: string;
   scope: string;
+  json: boolean;
   propagationMs: number;
   region?: string;
 }
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
-const parseCommandLine = (args: readonly string[]): VerifyRequest | 'help' => {
+const parseCommandLine = (args: readonly string[], outputs: StackOutputs): VerifyRequest | 'help' => {
   const { values, positionals } = parseArgs({
     args: [...args],
     options: {
+      ...stackOption,
       url: { type: 'string' },
+      'other-plan-id': { type: 'string' },
+      'narrow-api-id': { type: 'string' },
+      json: { type: 'boolean', default: false },
       'secret-id': { type: 'string' },
       'sample-url': { type: 'string' },
       'sample-plan-id': { type: 'string' },
@@ -68,9 +91,15 @@ const parseCommandLine = (args: readonly string[]): VerifyRequest | 'help' => {
   });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
-  for (const flag of ['url', 'sample-url', 'sample-plan-id'] as const) if (!values[flag]) throw new Error(`--${flag} is required`);
-  const url = withSlash(values.url as string);
-  const sampleUrl = withSlash(values['sample-url'] as string);
+  const fromStack = {
+    url: values.url ?? outputs.WebhookUrl,
+    'sample-url': values['sample-url'] ?? outputs.SampleApiUrl,
+    'sample-plan-id': values['sample-plan-id'] ?? outputs.SampleUsagePlanId,
+  };
+  for (const flag of ['url', 'sample-url', 'sample-plan-id'] as const) if (!fromStack[flag]) throw new Error(`--${flag} is required (or --stack)`);
+  const url = withSlash(fromStack.url as string);
+  const sampleUrl = withSlash(fromStack['sample-url'] as string);
+  const secretId = values['secret-id'] ?? outputs.BasicAuthSecretArn;
   for (const [flag, value] of [
     ['--url', url],
     ['--sample-url', sampleUrl],
@@ -81,12 +110,15 @@ const parseCommandLine = (args: readonly string[]): VerifyRequest | 'help' => {
   return {
     url,
     sampleUrl,
-    samplePlanId: values['sample-plan-id'] as string,
-    sampleApiId: values['sample-api-id'] ?? new URL(sampleUrl).hostname.split('.')[0] ?? '',
+    samplePlanId: fromStack['sample-plan-id'] as string,
+    sampleApiId: values['sample-api-id'] ?? outputs.SampleApiId ?? new URL(sampleUrl).hostname.split('.')[0] ?? '',
+    ...(values['other-plan-id'] ? { otherPlanId: values['other-plan-id'] } : {}),
     ...(values['payments-api-id'] === 'none' ? {} : { paymentsApiId: values['payments-api-id'] }),
+    ...(values['narrow-api-id'] ? { narrowApiId: values['narrow-api-id'] } : {}),
     scope: values.scope,
+    json: values.json,
     propagationMs: seconds * 1000,
-    ...(values['secret-id'] ? { secretId: values['secret-id'] } : {}),
+    ...(secretId ? { secretId } : {}),
     ...(values.region ? { region: values.region } : {}),
   };
 };
@@ -121,7 +153,10 @@ const readBasicPair = async (request: VerifyRequest, env: NodeJS.ProcessEnv) => 
   const secrets = new SecretsManagerClient(request.region ? { region: request.region } : {});
   try {
     const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: request.secretId }));
-    const pairs = [JSON.parse(SecretString ?? 'null')].flat() as { username?: string; password?: string }[];
+    // The secret holds the Basic pairs, or (with bearer tokens or API keys too) an object whose `basic` holds them.
+    const parsed = JSON.parse(SecretString ?? 'null') as unknown;
+    const basic = parsed && typeof parsed === 'object' && 'basic' in parsed ? (parsed as { basic: unknown }).basic : parsed;
+    const pairs = [basic].flat() as { username?: string; password?: string }[];
     const pair = pairs.at(-1);
     if (!pair?.username || !pair.password) throw new StepFailed('the secret holds no {"username","password"} pair');
     return { username: pair.username, password: pair.password };
@@ -133,11 +168,33 @@ const readBasicPair = async (request: VerifyRequest, env: NodeJS.ProcessEnv) => 
   }
 };
 
+/** How a step ended; `skip` is said out loud, never passed off as `ok`. */
+type StepOutcome = 'ok' | 'FAIL' | 'skip';
+
+/** One demo app's clean-up, as the webhook answered it. */
+interface CleanUp {
+  appSlug: string;
+  credentialType: 'API_KEY' | 'CLIENT_CREDENTIALS';
+  outcome: 'revoked' | 'FAILED';
+  attempts: number;
+  detail: string;
+  /** How to remove it by hand when clean-up failed. */
+  command?: string;
+}
+
+/** Clean-up is retried this many times, a little longer apart each time, before a leftover is reported. */
+const CLEAN_UP_ATTEMPTS = 3;
+const CLEAN_UP_BACKOFF_MS = 1000;
+
 /** Runs the command and returns its exit code; never throws. */
 export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = processOutput): Promise<number> => {
-  const parsed = parseOrExit(() => parseCommandLine(args), USAGE, output);
+  const stack = await outputsOfStackFlag(args, env, output);
+  if ('exitCode' in stack) return stack.exitCode;
+  const parsed = parseOrExit(() => parseCommandLine(args, stack.outputs), USAGE, output);
   if ('exitCode' in parsed) return parsed.exitCode;
   const { request } = parsed;
+  // With --json the steps are progress (stderr); without it they are the report (stdout).
+  const report = request.json ? output.stderr : output.stdout;
   const run = `verify-${randomBytes(4).toString('hex')}`;
   const apps = { key: `${run}-key`, client: `${run}-client` };
   let authorization = '';
@@ -148,20 +205,23 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
-  const keyRequest = {
+  const keyRequest = (usagePlanIds: string[]) => ({
     appName: `Verify ${run} key`,
     appSlug: apps.key,
     developer: 'verify@example.com',
-    apis: [{ id: request.sampleApiId, usagePlans: [{ id: request.samplePlanId }] }],
-  };
-  const clientRequest = request.paymentsApiId && {
+    apis: [{ id: request.sampleApiId, usagePlans: usagePlanIds.map((id) => ({ id })) }],
+  });
+  const clientRequest = (apiId: string) => ({
     appName: `Verify ${run} client`,
     appSlug: apps.client,
     developer: 'verify@example.com',
-    apis: [{ id: request.paymentsApiId, usagePlans: [] }],
-  };
+    apis: [{ id: apiId, usagePlans: [] }],
+  });
   let key: { apiKeyId: string; apiKey: string } | undefined;
   let client: { clientId: string; clientSecret: string; tokenUrl: string } | undefined;
+  // What was asked for (a create that failed may still have made something) and what a revoke removed.
+  const askedFor = new Set<'API_KEY' | 'CLIENT_CREDENTIALS'>();
+  const revoked = new Set<'API_KEY' | 'CLIENT_CREDENTIALS'>();
 
   const fetchToken = (id: string, secret: string, tokenUrl: string) =>
     fetch(tokenUrl, {
@@ -171,8 +231,24 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       signal: AbortSignal.timeout(10_000),
     });
   const orders = (apiKey: string) => fetch(`${request.sampleUrl}orders`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
+  const ordersAnswer = async () => (await orders(key?.apiKey ?? '')).status;
+  /** Whether GET payments admits a token of the client holding --scope: false when the token endpoint or the API refuses. */
+  const paymentsAdmitClient = async () => {
+    const { clientId, clientSecret, tokenUrl } = client as NonNullable<typeof client>;
+    const token = await fetchToken(clientId, clientSecret, tokenUrl);
+    if (token.status !== 200) return false;
+    const { access_token: accessToken } = (await token.json()) as { access_token: string };
+    return (
+      (await fetch(`${request.sampleUrl}payments`, { headers: { Authorization: accessToken }, signal: AbortSignal.timeout(10_000) })).status === 200
+    );
+  };
+  const revoke = async (credentialType: 'API_KEY' | 'CLIENT_CREDENTIALS', body: Record<string, string>, what: string) => {
+    await expectStatus(await webhook('revokeCredentials', { credentialType, ...body }), 204, what);
+    revoked.add(credentialType);
+  };
 
-  const steps: [string, () => Promise<void>][] = [
+  type Step = [string, () => Promise<void>] | [string, 'skip', string];
+  const steps: Step[] = [
     [
       'read the Basic pair',
       async () => {
@@ -184,86 +260,29 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
     [
       'create an API key',
       async () => {
-        const response = await webhook('createCredentials', keyRequest);
+        askedFor.add('API_KEY');
+        const response = await webhook('createCredentials', keyRequest([request.samplePlanId]));
         await expectStatus(response, 200, 'createCredentials');
         key = (await response.json()) as typeof key;
       },
     ],
     [
       'call the sample API with the key',
-      async () => until(request.propagationMs, async () => (await orders(key?.apiKey ?? '')).status === 200, 'GET orders never accepted the new key'),
+      async () => until(request.propagationMs, async () => (await ordersAnswer()) === 200, 'GET orders never accepted the new key'),
     ],
-    [
-      'update the API key',
-      async () =>
-        expectStatus(
-          await webhook('updateCredentials', { ...keyRequest, credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }),
-          204,
-          'updateCredentials',
-        ),
-    ],
-    ...(clientRequest
-      ? ([
-          [
-            'create client credentials',
-            async () => {
-              const response = await webhook('createCredentials', clientRequest);
-              await expectStatus(response, 200, 'createCredentials');
-              const body = (await response.json()) as { clientId: string; clientSecret: string; customCredentials?: { tokenUrl?: string } };
-              if (!body.customCredentials?.tokenUrl) throw new StepFailed('the answer names no token URL');
-              client = { clientId: body.clientId, clientSecret: body.clientSecret, tokenUrl: body.customCredentials.tokenUrl };
-            },
-          ],
-          [
-            'call the sample API with a token',
-            async () => {
-              const { clientId, clientSecret, tokenUrl } = client as NonNullable<typeof client>;
-              await until(
-                request.propagationMs,
-                async () => {
-                  const token = await fetchToken(clientId, clientSecret, tokenUrl);
-                  if (token.status !== 200) return false;
-                  const { access_token: accessToken } = (await token.json()) as { access_token: string };
-                  return (
-                    (await fetch(`${request.sampleUrl}payments`, { headers: { Authorization: accessToken }, signal: AbortSignal.timeout(10_000) }))
-                      .status === 200
-                  );
-                },
-                'GET payments never accepted a token of the new client',
-              );
-            },
-          ],
-          [
-            'update the client credentials',
-            async () =>
-              expectStatus(
-                await webhook('updateCredentials', { ...clientRequest, credentialType: 'CLIENT_CREDENTIALS', clientId: client?.clientId }),
-                204,
-                'updateCredentials',
-              ),
-          ],
-        ] as [string, () => Promise<void>][])
-      : []),
+    ...keyUpdateSteps(),
+    ...clientSteps(),
     [
       'revoke',
       async () => {
-        await expectStatus(
-          await webhook('revokeCredentials', { credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }),
-          204,
-          'revokeCredentials (API key)',
-        );
-        if (client)
-          await expectStatus(
-            await webhook('revokeCredentials', { credentialType: 'CLIENT_CREDENTIALS', clientId: client.clientId }),
-            204,
-            'revokeCredentials (client)',
-          );
+        await revoke('API_KEY', { apiKeyId: key?.apiKeyId ?? '' }, 'revokeCredentials (API key)');
+        if (client) await revoke('CLIENT_CREDENTIALS', { clientId: client.clientId }, 'revokeCredentials (client)');
       },
     ],
     [
       'the revoked credentials are refused',
       async () => {
-        await until(request.propagationMs, async () => (await orders(key?.apiKey ?? '')).status === 403, 'GET orders still accepts the revoked key');
+        await until(request.propagationMs, async () => (await ordersAnswer()) === 403, 'GET orders still accepts the revoked key');
         if (client) {
           const { clientId, clientSecret, tokenUrl } = client;
           await until(
@@ -276,37 +295,171 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
     ],
   ];
 
+  /** The key moved to a plan of another stage must be refused, then admitted again back on its plan: the update's effect, seen. */
+  function keyUpdateSteps(): Step[] {
+    const otherPlanId = request.otherPlanId;
+    if (!otherPlanId) return [['update the API key', 'skip', 'give --other-plan-id to move the key and see the sample API refuse it']];
+    const update = (usagePlanId: string) => async () =>
+      expectStatus(
+        await webhook('updateCredentials', { ...keyRequest([usagePlanId]), credentialType: 'API_KEY', apiKeyId: key?.apiKeyId }),
+        204,
+        'updateCredentials',
+      );
+    return [
+      [`update the API key: move it off the sample plan, to plan ${otherPlanId}`, update(otherPlanId)],
+      [
+        'the sample plan no longer admits the key',
+        async () => until(request.propagationMs, async () => (await ordersAnswer()) === 403, 'GET orders still accepts the key moved off its plan'),
+      ],
+      ['update the API key: back onto the sample plan', update(request.samplePlanId)],
+      [
+        'the sample API admits the key again',
+        async () => until(request.propagationMs, async () => (await ordersAnswer()) === 200, 'GET orders never accepted the key back on its plan'),
+      ],
+    ];
+  }
+
+  function clientSteps(): Step[] {
+    const paymentsApiId = request.paymentsApiId;
+    if (!paymentsApiId) return [];
+    const narrowApiId = request.narrowApiId;
+    return [
+      [
+        'create client credentials',
+        async () => {
+          askedFor.add('CLIENT_CREDENTIALS');
+          const response = await webhook('createCredentials', clientRequest(paymentsApiId));
+          await expectStatus(response, 200, 'createCredentials');
+          const body = (await response.json()) as { clientId: string; clientSecret: string; customCredentials?: { tokenUrl?: string } };
+          if (!body.customCredentials?.tokenUrl) throw new StepFailed('the answer names no token URL');
+          client = { clientId: body.clientId, clientSecret: body.clientSecret, tokenUrl: body.customCredentials.tokenUrl };
+        },
+      ],
+      [
+        'call the sample API with a token',
+        async () => until(request.propagationMs, paymentsAdmitClient, 'GET payments never accepted a token of the new client'),
+      ],
+      ...((narrowApiId
+        ? [
+            [
+              `update the client credentials: narrow them to API ${narrowApiId}'s scopes`,
+              async () =>
+                expectStatus(
+                  await webhook('updateCredentials', {
+                    ...clientRequest(narrowApiId),
+                    credentialType: 'CLIENT_CREDENTIALS',
+                    clientId: client?.clientId,
+                  }),
+                  204,
+                  'updateCredentials',
+                ),
+            ],
+            [
+              `the narrowed client no longer gets ${request.scope} past GET payments`,
+              async () =>
+                until(request.propagationMs, async () => !(await paymentsAdmitClient()), `GET payments still accepts the narrowed client's token`),
+            ],
+          ]
+        : [['update the client credentials', 'skip', 'give --narrow-api-id to narrow the client and see the sample API refuse it']]) as Step[]),
+    ];
+  }
+
+  const results: { name: string; outcome: StepOutcome; ms: number; detail?: string }[] = [];
   let failed: string | undefined;
   const started = Date.now();
-  for (const [name, step] of steps) {
+  for (const step of steps) {
+    const [name, work, reason] = step;
+    if (work === 'skip') {
+      report(`skip  ${name}: ${reason}\n`);
+      results.push({ name, outcome: 'skip', ms: 0, detail: reason });
+      continue;
+    }
     const at = Date.now();
     try {
-      await step();
-      output.stdout(`ok    ${name} (${Date.now() - at} ms)\n`);
+      await work();
+      report(`ok    ${name} (${Date.now() - at} ms)\n`);
+      results.push({ name, outcome: 'ok', ms: Date.now() - at });
     } catch (error) {
-      const reason = error instanceof StepFailed ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
-      output.stdout(`FAIL  ${name} (${Date.now() - at} ms): ${reason}\n`);
+      const detail = error instanceof StepFailed ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
+      report(`FAIL  ${name} (${Date.now() - at} ms): ${detail}\n`);
+      results.push({ name, outcome: 'FAIL', ms: Date.now() - at, detail });
       failed = name;
       break;
     }
   }
-  // Clean up whatever was made, whichever step failed: revoke is idempotent.
-  if (failed && authorization) {
-    for (const [type, appSlug] of [
-      ['API_KEY', apps.key],
-      ['CLIENT_CREDENTIALS', apps.client],
-    ] as const) {
-      await webhook('revokeCredentials', { credentialType: type, appSlug }).catch(() => undefined);
-    }
-    output.stdout(`      cleaned up: revoked ${apps.key} and ${apps.client}\n`);
+
+  // Clean up whatever was asked for and not yet revoked, whichever step failed: revoke is idempotent, and its 204 is true.
+  const cleanUps: CleanUp[] = [];
+  for (const [credentialType, appSlug] of [
+    ['API_KEY', apps.key],
+    ['CLIENT_CREDENTIALS', apps.client],
+  ] as const) {
+    if (!askedFor.has(credentialType) || revoked.has(credentialType)) continue;
+    const cleanUp = await revokeWithRetries(webhook, credentialType, appSlug);
+    if (cleanUp.outcome === 'FAILED') cleanUp.command = removalCommand(request.url, credentialType, appSlug);
+    report(
+      cleanUp.outcome === 'revoked'
+        ? `      clean-up: revoked ${appSlug} (${cleanUp.detail})\n`
+        : `      clean-up FAILED: ${appSlug} may still exist (${cleanUp.detail})\n`,
+    );
+    cleanUps.push(cleanUp);
   }
-  output.stdout(`${failed ? 'failed' : 'passed'} in ${Date.now() - started} ms\n`);
-  if (failed) {
-    output.stderr(`error: the step "${failed}" failed\n`);
-    return EXIT_FAILED;
+  if (failed && askedFor.size === 0) report('      clean-up: nothing to clean up, no credential was asked for\n');
+  const leftovers = cleanUps.filter((cleanUp) => cleanUp.outcome === 'FAILED');
+  report(`${failed ? 'failed' : 'passed'} in ${Date.now() - started} ms\n`);
+  if (request.json) {
+    writeJson(output, {
+      passed: !failed && leftovers.length === 0,
+      ...(failed ? { failedStep: failed } : {}),
+      steps: results,
+      cleanUp: cleanUps,
+      leftovers: leftovers.map(({ appSlug, credentialType, command }) => ({ appSlug, credentialType, command })),
+      ms: Date.now() - started,
+    });
   }
-  return EXIT_OK;
+  if (failed) output.stderr(`error: the step "${failed}" failed\n`);
+  if (leftovers.length > 0) {
+    output.stderr(
+      `error: clean-up left ${leftovers.length} demo credential(s) behind; with WEBHOOK_USERNAME and WEBHOOK_PASSWORD set to the Basic pair, remove each with:\n${leftovers
+        .map((leftover) => `  ${leftover.command}\n`)
+        .join('')}`,
+    );
+    return EXIT_LEFTOVERS;
+  }
+  return failed ? EXIT_FAILED : EXIT_OK;
 };
+
+/** Revokes one demo app by its slug, a bounded number of times, and says what the last answer was. */
+const revokeWithRetries = async (
+  webhook: (route: string, body?: unknown) => Promise<Response>,
+  credentialType: CleanUp['credentialType'],
+  appSlug: string,
+): Promise<CleanUp> => {
+  let detail = '';
+  for (let attempt = 1; attempt <= CLEAN_UP_ATTEMPTS; attempt++) {
+    try {
+      const response = await webhook('revokeCredentials', { credentialType, appSlug });
+      if (response.status === 204)
+        return { appSlug, credentialType, outcome: 'revoked', attempts: attempt, detail: `revokeCredentials answered 204, attempt ${attempt}` };
+      const body = await response.text().catch(() => '');
+      let code = '';
+      try {
+        code = (JSON.parse(body) as { code?: string }).code ?? '';
+      } catch {}
+      detail = `revokeCredentials answered ${response.status}${code ? ` ${code}` : ''}`;
+      // A wrong Basic pair will not be right on the next try.
+      if (response.status === 401 || response.status === 403) return { appSlug, credentialType, outcome: 'FAILED', attempts: attempt, detail };
+    } catch (error) {
+      detail = `revokeCredentials failed: ${(error as Error).name}`;
+    }
+    if (attempt < CLEAN_UP_ATTEMPTS) await sleep(CLEAN_UP_BACKOFF_MS * attempt);
+  }
+  return { appSlug, credentialType, outcome: 'FAILED', attempts: CLEAN_UP_ATTEMPTS, detail: `${detail}, ${CLEAN_UP_ATTEMPTS} attempts` };
+};
+
+/** The revoke to run by hand: through the webhook, so the registry and AWS stay in step. */
+const removalCommand = (url: string, credentialType: CleanUp['credentialType'], appSlug: string) =>
+  `curl -sS -u "$WEBHOOK_USERNAME:$WEBHOOK_PASSWORD" -H 'Content-Type: application/json' -d '${JSON.stringify({ credentialType, appSlug })}' ${url}v1/revokeCredentials`;
 
 if (isEntryPoint(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2), process.env);

@@ -1,5 +1,6 @@
 /**
- * Local stand-in for the AWS API Gateway control plane and AWS Secrets Manager.
+ * Local stand-in for the AWS API Gateway control plane and AWS Secrets Manager (and the
+ * CloudFormation DescribeStacks and STS GetCallerIdentity the operator commands read).
  *
  * One in-process HTTP server (node:http only) that speaks the wire protocols the
  * AWS SDK for JavaScript v3 uses, so the unmodified `@aws-sdk/client-api-gateway`
@@ -21,15 +22,28 @@
  * This module is the server and its request pipeline; each service is a module of its own
  * (api-gateway.ts, secrets-manager.ts), sharing aws-protocol.ts and faults-and-throttles.ts.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type ApiGatewaySeed, ApiGatewayState, type ApiKeyView, resolveApiGatewayCall, toApiKeyView } from './api-gateway.ts';
-import { AwsError, parseJsonObject, readBody, type Reply, type ResolvedCall, send, toAwsError, type UnknownCall } from './aws-protocol.ts';
+import {
+  AwsError,
+  type JsonObject,
+  parseJsonObject,
+  readBody,
+  type Reply,
+  type ResolvedCall,
+  send,
+  toAwsError,
+  type UnknownCall,
+} from './aws-protocol.ts';
+import { isQueryRequest, type LocalStack, parseQueryBody, QueryServicesState, resolveQueryCall } from './cloudformation-sts.ts';
 import { type Fault, FaultQueue, type ThrottleRule, Throttles } from './faults-and-throttles.ts';
 import { currentVersion, resolveSecretsManagerCall, SecretsManagerState } from './secrets-manager.ts';
 
 export type { ApiKeyView } from './api-gateway.ts';
+export type { LocalStack } from './cloudformation-sts.ts';
 export type { Fault, ThrottleRule } from './faults-and-throttles.ts';
 
 // ---------------------------------------------------------------------------
@@ -58,6 +72,8 @@ export interface AwsControlPlane {
   apiKeys(): ApiKeyView[];
   /** Ids of the API keys linked to a usage plan; throws for an unknown plan. */
   usagePlanKeyIds(usagePlanId: string): string[];
+  /** Makes DescribeStacks answer for this stack (replacing one of the same name). */
+  putStack(stack: LocalStack): void;
   /** The AWSCURRENT value of a secret, if the secret exists and has one. */
   secret(name: string): string | undefined;
   /** Requests per operation name, including throttled and failed ones. */
@@ -103,6 +119,7 @@ export async function startAwsControlPlane(options: StartOptions = {}): Promise<
       if (!plan) throw new Error(`Unknown usage plan ${usagePlanId}`);
       return [...plan.keyIds];
     },
+    putStack: (stack) => harness.state.query.putStack(stack),
     secret: (name) => currentVersion(harness.state.secretsManager.secrets.get(name))?.secretString,
     calls: () => Object.fromEntries(harness.calls),
     injectFault: (operation, fault, times = 1) => harness.faults.inject(operation, fault, times),
@@ -125,9 +142,10 @@ const EMPTY_SEED: ControlPlaneSeed = { restApis: [], usagePlans: [] };
 
 async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rawBody = await readBody(req);
-  const call = resolveCall(req);
+  const query = isQueryRequest(req);
+  const call = resolveCall(req, query ? parseQueryBody(rawBody) : undefined);
   if ('error' in call) {
-    send(res, call.protocol.renderError(call.error)); // not counted: it names no operation
+    sendReply(res, call.protocol.renderError(call.error)); // not counted: it names no operation
     return;
   }
 
@@ -151,7 +169,7 @@ async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessa
     }
     const retryAfterSeconds = harness.throttles.take(operation);
     if (retryAfterSeconds !== undefined) throw protocol.throttlingError(retryAfterSeconds);
-    reply = call.run(harness.state, parseJsonObject(rawBody));
+    reply = call.run(harness.state, query ? parseQueryBody(rawBody) : parseJsonObject(rawBody));
   } catch (error) {
     reply = protocol.renderError(toAwsError(error, protocol));
   }
@@ -163,11 +181,25 @@ async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessa
     const aborted = await sleep(fault.delayMs, false, { signal: shutdown }).catch(() => true);
     if (aborted || req.socket.destroyed) return;
   }
-  send(res, reply);
+  sendReply(res, reply);
 }
 
-/** Secrets Manager calls are recognised by their target header; everything else is API Gateway. */
-function resolveCall(req: IncomingMessage): ResolvedCall<ControlPlaneState> | UnknownCall {
+/** XML replies (the query protocol) are written as they are; JSON ones are serialized. */
+function sendReply(res: ServerResponse, reply: Reply): void {
+  if (reply.headers['content-type'] !== 'text/xml' || typeof reply.body !== 'string') {
+    send(res, reply);
+    return;
+  }
+  res.writeHead(reply.status, { 'x-amzn-RequestId': randomUUID(), 'content-length': Buffer.byteLength(reply.body), ...reply.headers });
+  res.end(reply.body);
+}
+
+/**
+ * Form-encoded calls are the query protocol (CloudFormation, STS); Secrets Manager calls are
+ * recognised by their target header; everything else is API Gateway.
+ */
+function resolveCall(req: IncomingMessage, queryBody: JsonObject | undefined): ResolvedCall<ControlPlaneState> | UnknownCall {
+  if (queryBody) return forService(resolveQueryCall(queryBody), 'query');
   const target = req.headers['x-amz-target'];
   const call =
     typeof target === 'string'
@@ -185,12 +217,15 @@ function forService<K extends keyof ControlPlaneState>(
   return { ...call, run: (state, body) => call.run(state[service], body) };
 }
 
-/** The resources of both services. */
+/** The resources of every service; the stacks outlive a reset (they describe the deployment, not its state). */
 class ControlPlaneState {
   readonly apiGateway: ApiGatewayState;
   readonly secretsManager: SecretsManagerState;
 
-  constructor(seed: ControlPlaneSeed) {
+  constructor(
+    seed: ControlPlaneSeed,
+    readonly query = new QueryServicesState(),
+  ) {
     this.apiGateway = new ApiGatewayState(seed);
     this.secretsManager = new SecretsManagerState(seed.secrets);
   }
@@ -212,7 +247,7 @@ class Harness {
   }
 
   reset(seed: ControlPlaneSeed): void {
-    this.state = new ControlPlaneState(seed);
+    this.state = new ControlPlaneState(seed, this.state.query);
     this.calls.clear();
     this.faults.clear();
     this.throttles.reset(this.initialThrottle);

@@ -92,7 +92,7 @@ describe('the history of every change', () => {
     ]);
   });
 
-  it('records the audit’s repairs, naming the operator and the run', async () => {
+  it('records the audit’s repairs, crediting the AWS identity that made them (STS GetCallerIdentity) and naming the run', async () => {
     // Prepare: a key deleted by hand.
     const { apiKeyId } = (await post('/v1/createCredentials', createRequest({ appSlug: 'repaired-app' }))).json;
     await aws.deleteKey(apiKeyId);
@@ -105,7 +105,7 @@ describe('the history of every change', () => {
     expect(entries[0]).toMatchObject({
       action: 'MARK_REVOKED',
       source: 'repair',
-      principal: expect.stringMatching(/^operator /),
+      principal: 'arn:aws:iam::000000000000:user/local-operator',
       requestId: expect.stringMatching(/^audit-/),
       credentialId: apiKeyId,
     });

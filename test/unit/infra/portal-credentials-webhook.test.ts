@@ -629,19 +629,39 @@ describe('observability and outputs', () => {
   it('outputs the webhook URL, the secret ARN, the token URL, the sample API URL and plan id, and what the operator commands read', () => {
     // Assess
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
+      'AccessTokenValidityMinutes',
       'BasicAuthSecretArn',
+      'ClaimLeaseSeconds',
       'DeploymentId',
+      'HistoryRetentionDays',
       'HistoryTableName',
       'RegistryTableName',
+      'SampleApiId',
       'SampleApiUrl',
       'SampleUsagePlanId',
       'TokenUrl',
+      'UsagePlanIds',
       'UserPoolId',
       'WebhookUrl',
     ]);
     template.hasOutput('BasicAuthSecretArn', { Value: ref(stack.webhook.basicAuthSecret) });
     template.hasOutput('SampleUsagePlanId', { Value: ref(stack.webhook.sampleApi!.usagePlan) });
     template.hasOutput('WebhookUrl', { Value: { 'Fn::Join': ['', Match.arrayWith([ref(stack.webhook.api)])] } });
+  });
+
+  it("outputs the values the functions run with, so the operator commands' --stack reads the same retention, lease, plans and token lifetime", () => {
+    // Prepare
+    const environment = Object.values(template.findResources('AWS::Lambda::Function')).find(
+      (fn) => fn.Properties.Environment?.Variables?.HISTORY_RETENTION_DAYS,
+    )?.Properties.Environment.Variables;
+    const outputs = template.toJSON().Outputs;
+
+    // Assess
+    expect(outputs.HistoryRetentionDays.Value).toBe(environment.HISTORY_RETENTION_DAYS);
+    expect(outputs.ClaimLeaseSeconds.Value).toBe(environment.CLAIM_LEASE_SECONDS);
+    expect(outputs.AccessTokenValidityMinutes.Value).toBe(environment.ACCESS_TOKEN_VALIDITY_MINUTES);
+    expect(outputs.UsagePlanIds.Value).toEqual(environment.USAGE_PLAN_IDS);
+    template.hasOutput('SampleApiId', { Value: ref(stack.webhook.sampleApi!.api) });
   });
 });
 

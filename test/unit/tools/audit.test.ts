@@ -41,11 +41,14 @@ describe('npm run audit: the usage plans the deployment links keys to', () => {
   });
 
   it('applies repairs with the plans known, or with an empty list for a deployment that issues no API keys', () => {
-    expect(parsed(['--repair', '--apply'], deployed)).toMatchObject({
+    expect(parsed(['--repair', '--apply', '--no-history'], deployed)).toMatchObject({
       apply: true,
       target: { apiKeys: { linkableUsagePlanIds: ['plan1', 'plan2'] } },
     });
-    expect(parsed(['--repair', '--apply', '--usage-plans', ''])).toMatchObject({ apply: true, target: { apiKeys: { linkableUsagePlanIds: [] } } });
+    expect(parsed(['--repair', '--apply', '--no-history', '--usage-plans', ''])).toMatchObject({
+      apply: true,
+      target: { apiKeys: { linkableUsagePlanIds: [] } },
+    });
   });
 });
 
@@ -58,5 +61,77 @@ describe('npm run audit: the deployment whose API keys it audits', () => {
 
   it('refuses an id that is no stack name', () => {
     expect(() => parsed(['--deployment-id', 'staging stack'])).toThrow(/--deployment-id "staging stack" is not a stack name/);
+  });
+});
+
+/** A stack's outputs as DescribeStacks gives them (infra/portal-credentials-webhook-stack.ts). */
+const stackOutputs = {
+  DeploymentId: 'PortalStaging',
+  RegistryTableName: 'staging-registry',
+  HistoryTableName: 'staging-history',
+  HistoryRetentionDays: '90',
+  ClaimLeaseSeconds: '20',
+  UsagePlanIds: 'planA,planB',
+  UserPoolId: 'us-east-1_Staging01',
+  AccessTokenValidityMinutes: '15',
+};
+
+describe('portal-credentials audit --stack: the deployment from its outputs', () => {
+  it('takes every value from the outputs, so nothing is copied by hand', () => {
+    // Act
+    const command = parseCommandLine(['--repair', '--apply'], {}, stackOutputs);
+
+    // Assess
+    expect(command).toMatchObject({
+      history: { tableName: 'staging-history', retentionDays: 90 },
+      target: {
+        registryTableName: 'staging-registry',
+        apiKeys: { deploymentId: 'PortalStaging', linkableUsagePlanIds: ['planA', 'planB'] },
+        appClients: { userPoolId: 'us-east-1_Staging01', accessTokenValidityMinutes: 15 },
+        leaseMs: 20_000,
+      },
+    });
+  });
+
+  it('lets a flag override an output, and an output override the environment', () => {
+    // Act
+    const command = parseCommandLine(
+      ['--registry-table', 'other-registry', '--deployment-id', 'PortalOther', '--history-retention-days', '30', '--repair', '--apply'],
+      { REGISTRY_TABLE_NAME: 'env-registry', HISTORY_TABLE_NAME: 'env-history', HISTORY_RETENTION_DAYS: '7' },
+      stackOutputs,
+    );
+
+    // Assess
+    expect(command).toMatchObject({
+      history: { tableName: 'staging-history', retentionDays: 30 },
+      target: { registryTableName: 'other-registry', apiKeys: { deploymentId: 'PortalOther' } },
+    });
+  });
+});
+
+describe('portal-credentials audit --repair --apply: every repair is recorded in the history', () => {
+  it('refuses to apply without a history table, saying why and how to acknowledge it', () => {
+    expect(() => parsed(['--repair', '--apply'], deployed)).toThrow(
+      "--repair --apply records every repair in the deployment's history: give --stack or --history-table (or set HISTORY_TABLE_NAME), or --no-history to repair without a record",
+    );
+  });
+
+  it('records nothing only when --no-history says so, and refuses it together with a history table', () => {
+    expect(parsed(['--repair', '--apply', '--no-history'], { ...deployed, HISTORY_TABLE_NAME: 'history' }).history).toBeUndefined();
+    expect(() => parsed(['--repair', '--apply', '--no-history', '--history-table', 'history'], deployed)).toThrow(/contradict/);
+  });
+
+  it('keeps entries as long as the deployment does, never a CLI default: refused when neither the stack nor a flag says how long', () => {
+    expect(() => parsed(['--repair', '--apply', '--history-table', 'history'], deployed)).toThrow(
+      /--repair --apply keeps history entries as long as the deployment does: give --stack or --history-retention-days/,
+    );
+    expect(parsed(['--repair', '--apply', '--history-table', 'history'], { ...deployed, HISTORY_RETENTION_DAYS: '30' }).history).toEqual({
+      tableName: 'history',
+      retentionDays: 30,
+    });
+  });
+
+  it('needs no history for a report or a dry run', () => {
+    expect(parsed(['--repair'], deployed).history).toBeUndefined();
   });
 });

@@ -268,7 +268,7 @@ describe('rotate-client-secret', () => {
 
     // Assess
     expect(code).toBe(EXIT_OK);
-    expect(stdout).toMatch(/^Usage: npx tsx tools\/rotate-client-secret.ts <step>/);
+    expect(stdout).toMatch(/^Usage: portal-credentials rotate-client-secret <step>/);
     expect(cognito.calls()).toHaveLength(0);
   });
 
