@@ -9,12 +9,13 @@ interface SdkClient {
 }
 
 /**
- * Stops the next call of `command` through `client` before it is sent, as a Lambda invocation frozen
+ * Stops the next call of `command` through `client` (after `skip` others) before it is sent, as a Lambda invocation frozen
  * with that call pending would be, until `release()`: `reached` resolves once it is held. It sits at
  * the first step of the stack, so everything the call does on its way out (the turn's fence included)
  * runs only after the release.
  */
-export const pauseBefore = (client: SdkClient, command: string) => {
+export const pauseBefore = (client: SdkClient, command: string, skip = 0) => {
+  let seen = 0;
   const name = `pauseBefore-${randomUUID()}`;
   let release: () => void = () => undefined;
   const released = new Promise<void>((resolve) => {
@@ -27,7 +28,7 @@ export const pauseBefore = (client: SdkClient, command: string) => {
   let armed = true;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (armed && context.commandName === command) {
+      if (armed && context.commandName === command && seen++ === skip) {
         armed = false;
         reachedGate();
         await released;
