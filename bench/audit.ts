@@ -157,9 +157,10 @@ const nextRun = await runCommand();
 
 /**
  * Extrapolated, not measured: the time the same calls take on AWS when the audit's pacing (80% of
- * AWS's documented limits) is what bounds them, one step after another: each operation at its own
+ * AWS's documented limits) is what bounds them, each operation's calls one after another at its own
  * rate where it has one (DeleteApiKey 4/s, each Cognito app-client operation 4/s), else its client's
- * (API Gateway 8/s in all). AWS's round trips add to the repairs, whose steps wait on each other.
+ * (API Gateway 8/s in all). Somewhat high where calls fit between others' (a GetApiKey between two
+ * paced deletes); AWS's round trips add to the repairs, whose steps wait on each other.
  */
 const pacedSeconds = (calls: Record<string, number>) => {
   const rateOf = (service: string, operation: string) => {
@@ -182,7 +183,7 @@ const result = {
     nextRun,
   },
   extrapolatedForAws: {
-    note: "not measured: the calls above at the audit's paced rates (80% of AWS's documented limits), one after another",
+    note: "not measured: the calls above at the audit's paced rates (80% of AWS's documented limits), each operation's one after another",
     repairRunSeconds: pacedSeconds(repairRun.calls),
     nextRunSeconds: pacedSeconds(nextRun.calls),
   },
