@@ -35,11 +35,14 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
 
 /**
  * The daily drift audit: a function that reads the registry and AWS (never changes them),
- * publishes the drift found as metrics, alarms when any is found, and graphs it.
+ * publishes the drift found as metrics, alarms when any is found or when no audit completed,
+ * and graphs it.
  */
 export class DriftAudit extends Construct {
   public readonly function: NodejsFunction;
   public readonly alarm: cloudwatch.Alarm;
+  /** Fires when no audit completed for two days: rule disabled, function failing or incomplete, no data. */
+  public readonly notRunAlarm: cloudwatch.Alarm;
   public readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: DriftAuditProps) {
@@ -111,13 +114,36 @@ export class DriftAudit extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const failed = new cloudwatch.Alarm(this, 'AuditErrorsAlarm', {
-      alarmDescription: 'The drift audit failed',
+      alarmDescription: 'The drift audit failed (or could not see every kind of credential the registry holds): see its log',
       metric: this.function.metricErrors({ period }),
       threshold: 1,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmAction) for (const alarm of [this.alarm, failed]) alarm.addAlarmAction(props.alarmAction);
+    const counted = (metricName: string, label?: string) =>
+      new cloudwatch.Metric({
+        namespace: metricsNamespace,
+        metricName,
+        dimensionsMap: { service: serviceName },
+        statistic: 'Sum',
+        period,
+        ...(label ? { label } : {}),
+      });
+    // No datapoint is no audit: a disabled rule, a failing or incomplete run, a deleted function all read as breaching.
+    // Two daily periods, both missing: today's may simply not have run yet.
+    this.notRunAlarm = new cloudwatch.Alarm(this, 'AuditNotRunAlarm', {
+      alarmDescription:
+        'No drift audit completed for two days: check its schedule rule, its function errors and its log; until it runs again, no drift is known',
+      // Unlabelled: the alarm reads the metric itself, not a math expression.
+      metric: counted('AuditCompleted'),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    const alarms = [this.alarm, failed, this.notRunAlarm];
+    if (props.alarmAction) for (const alarm of alarms) alarm.addAlarmAction(props.alarmAction);
 
     props.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -126,7 +152,14 @@ export class DriftAudit extends Construct {
         width: 16,
         view: cloudwatch.GraphWidgetView.BAR,
       }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Drift audit', alarms: [this.alarm, failed], width: 8 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Drift audit', alarms, width: 8 }),
+      new cloudwatch.GraphWidget({
+        title: 'Not counted as drift: changes in progress, acknowledged findings; audits completed',
+        left: [counted('ChangesInProgress', 'IN_PROGRESS'), counted('AcknowledgedDrift', 'acknowledged')],
+        right: [counted('AuditCompleted', 'audits completed')],
+        width: 24,
+        view: cloudwatch.GraphWidgetView.BAR,
+      }),
     );
   }
 }

@@ -13,13 +13,18 @@ import { parseArgs } from 'node:util';
 import { userPoolIdPattern } from '#commons/config';
 import { defaultStackName, deploymentIdPattern, functionDefaults } from '#commons/defaults';
 import { withCaller } from '#history/caller';
+import { type AcknowledgementRequest, maxAcknowledgementDays, parseAcknowledgement } from '../lambda/audit/acknowledgements.ts';
 import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
 import { driftKinds } from '../lambda/audit/drift.ts';
 import type { InventoryProgress } from '../lambda/audit/inventory.ts';
 import type { RepairResult } from '../lambda/audit/repair.ts';
-import { type CliOutput, EXIT_DRIFT, EXIT_FAILED, EXIT_OK, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
+import { findingsApartLines, verdictLine } from '../lambda/audit/report-text.ts';
 import { callerArn } from './caller-identity.ts';
+import { type CliOutput, EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
 import { outputsOfStackFlag, type StackOutputs, stackOption } from './stack-outputs.ts';
+
+/** The audit could not read a kind of credential the registry holds: it cannot say there is no drift. */
+export const EXIT_INCOMPLETE = 4;
 
 export const USAGE = `Usage: portal-credentials audit --stack <stack> [options]
        portal-credentials audit --registry-table <registry table> [options]
@@ -59,10 +64,15 @@ Options:
   --apply                      With --repair: do it, credited in the history to your AWS identity (STS
                                GetCallerIdentity). Each action is printed as it is done; Ctrl-C stops
                                between two actions, and running again resumes
+  --acknowledge <KIND:ID:YYYY-MM-DD:reason>
+                               Acknowledge one current finding (its credential id, or its app when it names
+                               none) as a known exception until that day (at most ${maxAcknowledgementDays} days): it is then
+                               reported apart, not counted nor alarmed on, not repaired; new drift still counts
   --quiet                      No progress display
   -h, --help                   Show this help
 
-Exit codes: 0 no drift (or all of it repaired), 1 AWS or a repair failed, 2 wrong usage, 3 drift left.
+Exit codes: 0 no drift (or all of it repaired), 3 drift left, 4 incomplete (a kind of credential the registry
+holds was not read), 1 AWS or a repair failed, 2 wrong usage (or an acknowledgement naming no current finding).
 `;
 
 interface AuditCommand {
@@ -73,6 +83,7 @@ interface AuditCommand {
   repair: boolean;
   apply: boolean;
   quiet: boolean;
+  acknowledge?: AcknowledgementRequest;
 }
 
 const positiveInteger = (text: string, flag: string) => {
@@ -118,6 +129,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       repair: { type: 'boolean', default: false },
       apply: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      acknowledge: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -167,6 +179,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
     repair: values.repair,
     apply: values.apply,
     quiet: values.quiet,
+    ...(values.acknowledge !== undefined ? { acknowledge: parseAcknowledgement(values.acknowledge, Date.now()) } : {}),
   };
 };
 
@@ -246,7 +259,7 @@ export const formatTable = (run: AuditRun, options: { repair: boolean; apply: bo
       `${totals.appClients} app clients made by the webhook, ${totals.foreign} foreign credentials (listed, never touched)`,
     '',
   );
-  if (report.drift.length === 0) lines.push('No drift: the registry and AWS agree.');
+  if (report.drift.length === 0) lines.push(verdictLine(report));
   else {
     lines.push(
       pad([
@@ -255,7 +268,7 @@ export const formatTable = (run: AuditRun, options: { repair: boolean; apply: bo
       ]),
     );
   }
-  lines.push('', `Drift: ${driftKinds.map((kind) => `${report.counts[kind]} ${kind}`).join(', ')}`);
+  lines.push('', `Drift: ${driftKinds.map((kind) => `${report.counts[kind]} ${kind}`).join(', ')}`, ...findingsApartLines(run));
   if (report.foreign.length > 0) {
     const shown = report.foreign.slice(0, 10);
     lines.push('', `Foreign (not made by the webhook, never touched): ${report.foreign.length}`);
@@ -280,6 +293,8 @@ export const formatTable = (run: AuditRun, options: { repair: boolean; apply: bo
 
 export const exitCodeOf = (run: AuditRun, apply: boolean): number => {
   if (run.repairs.some((result) => result.outcome === 'FAILED')) return EXIT_FAILED;
+  if (run.acknowledgement?.recorded === false) return EXIT_USAGE;
+  if (!run.report.complete) return EXIT_INCOMPLETE;
   if (!apply) return run.report.drift.length > 0 ? EXIT_DRIFT : EXIT_OK;
   const repaired = run.repairs.filter((result) => result.outcome === 'APPLIED').length;
   return repaired < run.report.drift.length ? EXIT_DRIFT : EXIT_OK;
@@ -323,6 +338,7 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
         apply: request.apply,
         ...(request.quiet ? {} : { onProgress: progress.update }),
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(request.acknowledge ? { acknowledge: request.acknowledge } : {}),
         ...(request.history ? { history: audit.historyStore(request.history.tableName, request.history.retentionDays) } : {}),
         onRepair: async (result) => {
           if (request.apply) output.stderr(`${repairLine(result)}\n`);

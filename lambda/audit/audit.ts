@@ -13,6 +13,7 @@ import type { Provisioner } from '#provisioning/provisioner';
 import { Registry } from '#provisioning/registry';
 import { historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { HistoryStore } from '#history/history-store';
+import { type Acknowledgement, type AcknowledgementRequest, acknowledges, recordAcknowledgement } from './acknowledgements.ts';
 import { type AuditReport, type Drift, findDrift } from './drift.ts';
 import { type InventoryProgress, readInventory } from './inventory.ts';
 import { apiGatewayRates, cognitoRates, RateLimitedCalls } from './rate-limiter.ts';
@@ -46,6 +47,11 @@ export interface AuditOptions {
   history?: HistoryRecorder;
   /** Stops repairing between two actions (Ctrl-C): what is done stays done, a later run does the rest. */
   signal?: AbortSignal;
+  /**
+   * Acknowledges one current finding as a known exception (recorded in the registry table, where the
+   * scheduled audit sees it too); refused when no current finding is the one it names.
+   */
+  acknowledge?: AcknowledgementRequest;
   now?: () => number;
 }
 
@@ -56,6 +62,8 @@ export interface AuditRun {
   notStarted: number;
   /** AWS calls made, by service and operation (every attempt). */
   calls: Record<string, number>;
+  /** What became of `acknowledge`: recorded, or why not. */
+  acknowledgement?: { recorded: true; acknowledgement: Acknowledgement } | { recorded: false; detail: string };
 }
 
 /**
@@ -97,7 +105,21 @@ export class Audit {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
-    const report = findDrift(inventory, target.apiKeys?.linkableUsagePlanIds !== undefined);
+    const linkableOnly = target.apiKeys?.linkableUsagePlanIds !== undefined;
+    let report = findDrift(inventory, linkableOnly);
+    let acknowledgement: AuditRun['acknowledgement'];
+    if (options.acknowledge) {
+      const request = options.acknowledge;
+      const named = [...report.drift, ...report.acknowledged].find((finding) => acknowledges(request, finding));
+      if (!named) {
+        acknowledgement = { recorded: false, detail: `no current ${request.kind} finding names ${request.subject}: nothing acknowledged` };
+      } else {
+        const recorded = await recordAcknowledgement(this.documents, target.registryTableName, request, inventory.readAt);
+        inventory.acknowledgements = [...inventory.acknowledgements.filter((known) => !acknowledges(known, named)), recorded];
+        report = findDrift(inventory, linkableOnly);
+        acknowledgement = { recorded: true, acknowledgement: recorded };
+      }
+    }
     const repairs: RepairResult[] = [];
     let notStarted = 0;
     if (options.repair) {
@@ -133,7 +155,7 @@ export class Audit {
         await options.onRepair?.(result);
       }
     }
-    return { report, repairs, notStarted, calls: this.calls() };
+    return { report, repairs, notStarted, calls: this.calls(), ...(acknowledgement ? { acknowledgement } : {}) };
   }
 
   calls(): Record<string, number> {

@@ -1,17 +1,11 @@
 import type { CredentialType } from '#contract/schemas';
 import { appKeyOfResourceName, resourceName } from '#provisioning/provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
+import { type Acknowledgement, acknowledges, inForce } from './acknowledgements.ts';
+import { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
 import type { ForeignCredential, Inventory, InventoryCredential } from './inventory.ts';
 
-/**
- * ORPHAN: in AWS, made by the webhook, but the registry does not hold it (no record, revoked, or another credential).
- * GONE: the registry holds it as active, AWS no longer has it.
- * GRANT_MISMATCH: its usage plans (API key) or scopes (app client) differ from what the registry recorded.
- * STUCK_CLAIM: a create's claim (PENDING) outlived its lease: the create died.
- * DISABLED_KEY: an active API key disabled outside the webhook (which only makes enabled keys).
- */
-export const driftKinds = ['ORPHAN', 'GONE', 'GRANT_MISMATCH', 'STUCK_CLAIM', 'DISABLED_KEY'] as const;
-export type DriftKind = (typeof driftKinds)[number];
+export { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
 
 export interface Drift {
   kind: DriftKind;
@@ -32,12 +26,33 @@ export interface Drift {
   recordUpdatedAt?: string;
 }
 
+/** A change the webhook is making right now: not drift, never counted nor repaired. */
+export interface ChangeInProgress extends Omit<Drift, 'kind'> {
+  kind: typeof inProgressKind;
+  /** Until when the change holds the app; past it, the next audit judges what it left. */
+  leaseExpiresAt: string;
+}
+
+/** Drift an operator acknowledged as a known exception, until the acknowledgement expires. */
+export interface AcknowledgedDrift extends Drift {
+  acknowledgement: Acknowledgement;
+}
+
 export interface AuditReport {
   checkedAt: string;
   checkedTypes: CredentialType[];
+  /**
+   * False when the registry holds credentials (active or being made) of a type this audit did not
+   * read from AWS: `unchecked` counts them, and nothing can be said about them, drift or not.
+   */
+  complete: boolean;
+  unchecked: Partial<Record<CredentialType, number>>;
   totals: { records: number; apiKeys: number; appClients: number; foreign: number };
+  /** The drift that counts: every finding but the acknowledged ones. */
   counts: Record<DriftKind, number>;
   drift: Drift[];
+  inProgress: ChangeInProgress[];
+  acknowledged: AcknowledgedDrift[];
   foreign: ForeignCredential[];
 }
 
@@ -71,8 +86,16 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
   const namedFor = (record: CredentialRecord) =>
     inventory.credentials.filter((credential) => credential.credentialType === record.credentialType && credential.name === resourceName(record));
 
+  const inProgress: ChangeInProgress[] = [];
+  const unchecked: Partial<Record<CredentialType, number>> = {};
+  const leaseRuns = (record: CredentialRecord) => record.leaseExpiresAt !== undefined && record.leaseExpiresAt >= inventory.readAt;
+
   for (const record of inventory.records) {
-    if (!checked.has(record.credentialType)) continue;
+    if (!checked.has(record.credentialType)) {
+      // A revoked record claims nothing exists; an active or pending one does, and this audit cannot see it.
+      if (record.state !== 'REVOKED') unchecked[record.credentialType] = (unchecked[record.credentialType] ?? 0) + 1;
+      continue;
+    }
     const base = { credentialType: record.credentialType, appKey: record.appKey, recordUpdatedAt: record.updatedAt };
     if (record.state === 'PENDING') {
       // Running or not, the claim accounts for what carries its app's name.
@@ -80,7 +103,14 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
         (credential) => recordsById.get(key(credential.credentialType, credential.credentialId))?.state !== 'ACTIVE',
       );
       for (const credential of made) accounted.add(key(credential.credentialType, credential.credentialId));
-      if ((record.leaseExpiresAt ?? 0) < inventory.readAt) {
+      if (leaseRuns(record)) {
+        inProgress.push({
+          ...base,
+          kind: inProgressKind,
+          leaseExpiresAt: new Date(record.leaseExpiresAt as number).toISOString(),
+          detail: `a create is under way (claimed at ${record.updatedAt}); ${made.length} credential(s) made so far`,
+        });
+      } else {
         const leftovers = made.map((credential) => credential.credentialId).sort();
         drift.push({
           ...base,
@@ -93,6 +123,18 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     }
     if (record.state !== 'ACTIVE' || !record.credentialId) continue;
     const credential = inAws.get(key(record.credentialType, record.credentialId));
+    if (record.claimToken !== undefined && leaseRuns(record)) {
+      // An update, revoke or repeated create holds it: its plans, scopes or very existence may be half-way.
+      if (credential) accounted.add(key(credential.credentialType, credential.credentialId));
+      inProgress.push({
+        ...base,
+        kind: inProgressKind,
+        credentialId: record.credentialId,
+        leaseExpiresAt: new Date(record.leaseExpiresAt as number).toISOString(),
+        detail: 'a change (update, revoke or repeated create) is under way',
+      });
+      continue;
+    }
     if (!credential) {
       drift.push({
         ...base,
@@ -146,13 +188,27 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     });
   }
 
-  const counts = Object.fromEntries(driftKinds.map((kind) => [kind, drift.filter((found) => found.kind === kind).length])) as Record<
+  // An acknowledgement in force sets its one finding apart; every other finding, and any new one, counts.
+  const acknowledgements = inventory.acknowledgements.filter((acknowledgement) => inForce(acknowledgement, inventory.readAt));
+  const counted: Drift[] = [];
+  const acknowledged: AcknowledgedDrift[] = [];
+  for (const finding of drift) {
+    const acknowledgement = acknowledgements.find((candidate) => acknowledges(candidate, finding));
+    if (acknowledgement) acknowledged.push({ ...finding, acknowledgement });
+    else counted.push(finding);
+  }
+
+  const counts = Object.fromEntries(driftKinds.map((kind) => [kind, counted.filter((found) => found.kind === kind).length])) as Record<
     DriftKind,
     number
   >;
+  const byApp = <T extends { appKey?: string; kind: string }>(findings: T[]) =>
+    findings.sort((a, b) => (a.appKey ?? '~').localeCompare(b.appKey ?? '~') || a.kind.localeCompare(b.kind));
   return {
     checkedAt: new Date(inventory.readAt).toISOString(),
     checkedTypes: [...inventory.checkedTypes],
+    complete: Object.keys(unchecked).length === 0,
+    unchecked,
     totals: {
       records: inventory.records.length,
       apiKeys: inventory.credentials.filter((credential) => credential.credentialType === 'API_KEY').length,
@@ -160,7 +216,9 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
       foreign: inventory.foreign.length,
     },
     counts,
-    drift: drift.sort((a, b) => (a.appKey ?? '~').localeCompare(b.appKey ?? '~') || a.kind.localeCompare(b.kind)),
+    drift: byApp(counted),
+    inProgress: byApp(inProgress),
+    acknowledged: byApp(acknowledged),
     foreign: inventory.foreign,
   };
 };

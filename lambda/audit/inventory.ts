@@ -8,6 +8,7 @@ import type { CredentialType } from '#contract/schemas';
 import { isOwnKey } from '#provisioning/api-key-provisioner';
 import { isNotFound } from '#provisioning/aws-failures';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
+import { type Acknowledgement, acknowledgementOf, isReservedItem } from './acknowledgements.ts';
 
 /** An API key this deployment tagged as its own (or that the registry names). Never its value. */
 export interface InventoryApiKey {
@@ -40,7 +41,9 @@ export interface ForeignCredential {
 export interface Inventory {
   /** When the registry was read (epoch ms): claims are judged against this instant. */
   readAt: number;
+  /** The apps' records; the table's reserved items (acknowledgements) are not apps and are kept apart. */
   records: CredentialRecord[];
+  acknowledgements: Acknowledgement[];
   credentials: InventoryCredential[];
   foreign: ForeignCredential[];
   /** The usage plans whose links were read; links to any other plan are not the webhook's business. */
@@ -80,12 +83,19 @@ export const readInventory = async (sources: InventorySources): Promise<Inventor
   const progress = sources.onProgress ?? (() => {});
   const readAt = (sources.now ?? Date.now)();
   const records: CredentialRecord[] = [];
+  const acknowledgements: Acknowledgement[] = [];
   for await (const page of sources.registry.scan()) {
-    records.push(...page);
+    for (const item of page) {
+      if (!isReservedItem(item)) records.push(item);
+      else {
+        const acknowledgement = acknowledgementOf(item as unknown as Record<string, unknown>);
+        if (acknowledgement) acknowledgements.push(acknowledgement);
+      }
+    }
     progress({ step: 'registry', done: records.length });
   }
   const referenced = new Set(records.flatMap((record) => (record.credentialId ? [record.credentialId] : [])));
-  const inventory: Inventory = { readAt, records, credentials: [], foreign: [], usagePlanIds: [], checkedTypes: [] };
+  const inventory: Inventory = { readAt, records, acknowledgements, credentials: [], foreign: [], usagePlanIds: [], checkedTypes: [] };
   if (sources.apiKeys) await readApiKeys(sources.apiKeys, referenced, inventory, progress);
   if (sources.appClients) await readAppClients(sources.appClients, referenced, inventory, progress);
   return inventory;

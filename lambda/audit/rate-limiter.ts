@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** At most `perSecond` calls a second, paced evenly (no burst: the portal shares the same account limits). */
+/** At most `perSecond` calls in any one second, paced evenly (no burst: the portal shares the same account limits). */
 export interface RateRule {
   perSecond: number;
 }
@@ -11,17 +11,38 @@ export interface ClientRateRules {
   operations?: Record<string, RateRule>;
 }
 
-/** Paces calls so that each starts no sooner than `1 / perSecond` after the one before it. */
-class Pacer {
-  private nextAt = 0;
+const windowMs = 1000;
 
-  constructor(private readonly rule: RateRule) {}
+/**
+ * The starts of one rule's most recent calls. A call may start when it keeps the even pace
+ * (`1 / perSecond` after the one before) and when no window of one second, both ends included,
+ * would hold more than `perSecond` starts: the rule is kept whatever the timers do (they may
+ * fire a little early or late) because it is checked against the clock at the start itself.
+ */
+class SlidingWindow {
+  private readonly starts: number[] = [];
+  private readonly capacity: number;
+  private readonly spacingMs: number;
 
-  /** Reserves the next slot and answers how long to wait for it. */
-  reserve(now: number): number {
-    const at = Math.max(now, this.nextAt);
-    this.nextAt = at + 1000 / this.rule.perSecond;
-    return at - now;
+  constructor(rule: RateRule) {
+    // 15 × 0.8 is 12.000000000000002 in floating point: a rate is a whole number of calls.
+    this.capacity = Math.max(1, Math.floor(rule.perSecond + 1e-9));
+    this.spacingMs = windowMs / rule.perSecond;
+  }
+
+  /** How long after `now` the next call may start (0: now). */
+  waitAt(now: number): number {
+    const last = this.starts.at(-1);
+    const paced = last === undefined ? now : last + this.spacingMs;
+    const oldest = this.starts.length >= this.capacity ? this.starts[this.starts.length - this.capacity] : undefined;
+    // Strictly more than a second after the call `capacity` back, so a closed window never holds capacity + 1.
+    const windowed = oldest === undefined ? now : oldest + windowMs + 1;
+    return Math.max(0, paced - now, windowed - now);
+  }
+
+  record(at: number): void {
+    this.starts.push(at);
+    if (this.starts.length > this.capacity) this.starts.shift();
   }
 }
 
@@ -31,26 +52,41 @@ class Pacer {
  * thousands of orphans: it must leave room for the portal's own calls.
  */
 export class RateLimitedCalls {
-  private readonly total: Pacer | undefined;
-  private readonly operations = new Map<string, Pacer>();
+  private readonly total: SlidingWindow | undefined;
+  private readonly operations = new Map<string, SlidingWindow>();
   readonly counts = new Map<string, number>();
 
   constructor(private readonly rules: ClientRateRules | undefined) {
-    this.total = rules && new Pacer(rules.total);
+    this.total = rules && new SlidingWindow(rules.total);
   }
 
   async take(operation: string): Promise<void> {
     this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
     if (!this.rules) return;
-    const rule = this.rules.operations?.[operation];
-    let pacer = this.operations.get(operation);
-    if (rule && !pacer) {
-      pacer = new Pacer(rule);
-      this.operations.set(operation, pacer);
+    const windows = [this.total, this.windowFor(operation)].filter((window) => window !== undefined);
+    // Checked and recorded in one synchronous step at the start itself: calls waiting together
+    // cannot all pass, and one whose timer fired early waits again.
+    for (;;) {
+      const now = performance.now();
+      const wait = Math.max(...windows.map((window) => window.waitAt(now)));
+      if (wait <= 0) {
+        for (const window of windows) window.record(now);
+        return;
+      }
+      // Node's timers count whole milliseconds.
+      await sleep(Math.ceil(wait));
     }
-    const now = Date.now();
-    const wait = Math.max(this.total?.reserve(now) ?? 0, pacer?.reserve(now) ?? 0);
-    if (wait > 0) await sleep(wait);
+  }
+
+  private windowFor(operation: string): SlidingWindow | undefined {
+    const rule = this.rules?.operations?.[operation];
+    if (!rule) return undefined;
+    let window = this.operations.get(operation);
+    if (!window) {
+      window = new SlidingWindow(rule);
+      this.operations.set(operation, window);
+    }
+    return window;
   }
 
   /**

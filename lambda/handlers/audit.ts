@@ -22,9 +22,17 @@ const audit = new Audit({
   leaseMs: settings.claim.leaseMs,
 });
 
+/** The audit saw something it cannot vouch for: the function fails, so that its errors alarm. */
+export class IncompleteAuditError extends Error {
+  override readonly name = 'IncompleteAuditError';
+}
+
 /**
  * The scheduled audit: reports only (repairs are an operator's decision), as one `Drift`
- * metric per kind, which the stack alarms on, and one log line with the findings.
+ * metric per kind, which the stack alarms on, and one log line with the findings. Changes in
+ * progress and acknowledged findings are published apart and never count as drift. Each
+ * complete run publishes `AuditCompleted`: its absence (rule disabled, function failing) alarms.
+ * A run that could not read a kind of credential the registry holds fails instead of reporting.
  */
 export const handler = async () => {
   const { report, calls } = await audit.run();
@@ -33,14 +41,31 @@ export const handler = async () => {
     metric.addDimension('kind', kind);
     metric.addMetric('Drift', MetricUnit.Count, report.counts[kind]);
   }
-  const foreign = metrics.singleMetric();
-  foreign.addMetric('ForeignCredentials', MetricUnit.Count, report.totals.foreign);
+  const count = (name: string, value: number) => metrics.singleMetric().addMetric(name, MetricUnit.Count, value);
+  count('ForeignCredentials', report.totals.foreign);
+  count('ChangesInProgress', report.inProgress.length);
+  count('AcknowledgedDrift', report.acknowledged.length);
   // Findings name apps and credential ids, never a secret; the full list is one `npm run audit` away.
-  logger[report.drift.length > 0 ? 'warn' : 'info']('Audit finished', {
+  const summary = {
     counts: report.counts,
     totals: report.totals,
     calls,
     drift: report.drift.slice(0, 200),
-  });
-  return { counts: report.counts, totals: report.totals };
+    inProgress: report.inProgress.slice(0, 50),
+    acknowledged: report.acknowledged.slice(0, 50),
+  };
+  if (!report.complete) {
+    logger.error('Audit incomplete: the registry holds credentials of a type this deployment does not read', {
+      ...summary,
+      unchecked: report.unchecked,
+    });
+    throw new IncompleteAuditError(
+      `the registry holds credentials this audit cannot see (${Object.entries(report.unchecked)
+        .map(([type, records]) => `${records} ${type}`)
+        .join(', ')}): the deployment no longer issues them; audit them with npm run audit`,
+    );
+  }
+  logger[report.drift.length > 0 ? 'warn' : 'info']('Audit finished', summary);
+  count('AuditCompleted', 1);
+  return { counts: report.counts, totals: report.totals, inProgress: report.inProgress.length, acknowledged: report.acknowledged.length };
 };

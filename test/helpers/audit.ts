@@ -10,6 +10,7 @@ import {
 import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
+  DeleteUserPoolClientCommand,
   DescribeUserPoolClientCommand,
   UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -48,6 +49,9 @@ export const outOfBand = (webhook: LocalWebhook) => {
     deleteKey: (apiKey: string) => apiGateway.send(new DeleteApiKeyCommand({ apiKey })),
     disableKey: (apiKey: string) =>
       apiGateway.send(new UpdateApiKeyCommand({ apiKey, patchOperations: [{ op: 'replace', path: '/enabled', value: 'false' }] })),
+    enableKey: (apiKey: string) =>
+      apiGateway.send(new UpdateApiKeyCommand({ apiKey, patchOperations: [{ op: 'replace', path: '/enabled', value: 'true' }] })),
+    deleteClient: (ClientId: string) => cognito.send(new DeleteUserPoolClientCommand({ UserPoolId, ClientId })),
     link: (keyId: string, usagePlanId: string) => apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' })),
     unlink: (keyId: string, usagePlanId: string) => apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId })),
     createClient: async (name: string, flows: ('client_credentials' | 'code')[] = []) =>
@@ -91,11 +95,16 @@ const seededUsagePlanIds = (
 ).usagePlans.map((plan) => plan.id);
 
 /** `npm run audit` in-process, with the local webhook's environment (its deployment id, its plans) as the stack sets it; stdout, stderr and the exit code. */
-export const runAuditCommand = async (webhook: LocalWebhook, ...args: string[]) => {
+export const runAuditCommand = (webhook: LocalWebhook, ...args: string[]) => runAuditCommandWith(webhook, { userPool: true }, ...args);
+
+/** The same, with the user pool left out (`userPool: false`) as an operator may forget it. */
+export const runAuditCommandWith = async (webhook: LocalWebhook, options: { userPool: boolean }, ...args: string[]) => {
   let stdout = '';
   let stderr = '';
-  const env = { ...process.env, DEPLOYMENT_ID: functionDefaults.deploymentId, USAGE_PLAN_IDS: seededUsagePlanIds.join(',') };
-  const exitCode = await main(['--table', webhook.tableName, '--user-pool-id', webhook.cognito.userPoolId, ...args], env, {
+  const { USER_POOL_ID: _ignored, ...inherited } = process.env;
+  const env = { ...inherited, DEPLOYMENT_ID: functionDefaults.deploymentId, USAGE_PLAN_IDS: seededUsagePlanIds.join(',') };
+  const pool = options.userPool ? ['--user-pool-id', webhook.cognito.userPoolId] : [];
+  const exitCode = await main(['--table', webhook.tableName, ...pool, ...args], env, {
     output: { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text) },
     rateLimited: false,
   });

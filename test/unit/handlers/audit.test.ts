@@ -9,11 +9,11 @@ vi.hoisted(() => {
 });
 const { handler } = await import('../../../lambda/handlers/audit.ts');
 
-const record = (appKey: string, credentialId: string) => ({
+const record = (appKey: string, credentialId: string, credentialType = 'API_KEY') => ({
   appKey,
   appName: appKey,
   developer: 'dev@example.com',
-  credentialType: 'API_KEY',
+  credentialType,
   state: 'ACTIVE',
   credentialId,
   apiIds: ['5aba4csvd4'],
@@ -23,8 +23,24 @@ const record = (appKey: string, credentialId: string) => ({
   updatedAt: '2026-01-01T00:00:00Z',
 });
 
+/** What the handler publishes, by metric name (and kind), while the test runs. */
+const capturePublished = () => {
+  const published: Record<string, number> = {};
+  vi.spyOn(metrics, 'singleMetric').mockImplementation(() => {
+    const dimensions: Record<string, string> = {};
+    return {
+      addDimension: (name: string, value: string) => void (dimensions[name] = value),
+      addMetric: (name: string, _unit: unknown, value: number) => void (published[dimensions.kind ? `${name}:${dimensions.kind}` : name] = value),
+    } as never;
+  });
+  return published;
+};
+
 describe('the scheduled audit function', () => {
-  beforeEach(() => resetAwsMocks());
+  beforeEach(() => {
+    resetAwsMocks();
+    vi.restoreAllMocks();
+  });
 
   it('publishes one Drift metric per kind, with the counts found, and changes nothing', async () => {
     // Prepare: one healthy key, one gone, one orphan, one foreign.
@@ -37,14 +53,7 @@ describe('the scheduled audit function', () => {
       ],
     });
     aws.apiGateway.on(GetUsagePlanKeysCommand).resolves({ items: [{ id: 'k1' }, { id: 'k9' }] });
-    const published: Record<string, number> = {};
-    vi.spyOn(metrics, 'singleMetric').mockImplementation(() => {
-      const dimensions: Record<string, string> = {};
-      return {
-        addDimension: (name: string, value: string) => void (dimensions[name] = value),
-        addMetric: (name: string, _unit: unknown, value: number) => void (published[dimensions.kind ? `${name}:${dimensions.kind}` : name] = value),
-      } as never;
-    });
+    const published = capturePublished();
 
     // Act
     const result = await handler();
@@ -57,9 +66,31 @@ describe('the scheduled audit function', () => {
       'Drift:STUCK_CLAIM': 0,
       'Drift:DISABLED_KEY': 0,
       ForeignCredentials: 1,
+      ChangesInProgress: 0,
+      AcknowledgedDrift: 0,
+      AuditCompleted: 1,
     });
     expect(result.counts).toEqual({ ORPHAN: 1, GONE: 1, GRANT_MISMATCH: 0, STUCK_CLAIM: 0, DISABLED_KEY: 0 });
     const calls = [...aws.apiGateway.calls(), ...aws.dynamodb.calls()].map((call) => (call.args[0] as object).constructor.name);
     expect(new Set(calls)).toEqual(new Set(['ScanCommand', 'GetApiKeysCommand', 'GetUsagePlanKeysCommand']));
+  });
+
+  it('fails, and publishes no completed audit, when the registry holds credentials of a type it does not read', async () => {
+    // Prepare: a deployment that issues API keys only, whose registry still holds an active app client.
+    aws.dynamodb.on(ScanCommand).resolves({ Items: [record('healthy', 'k1'), record('old-client', 'c1', 'CLIENT_CREDENTIALS')] });
+    aws.apiGateway.on(GetApiKeysCommand).resolves({
+      items: [{ id: 'k1', name: 'portal-healthy', enabled: true, tags: { 'managed-by': 'portal-credentials-webhook' } }],
+    });
+    aws.apiGateway.on(GetUsagePlanKeysCommand).resolves({ items: [{ id: 'k1' }] });
+    const published = capturePublished();
+
+    // Act
+    const run = handler();
+
+    // Assess: a failure (the errors alarm), never a clean report; the missing AuditCompleted alarms too.
+    await expect(run).rejects.toThrow(/1 CLIENT_CREDENTIALS/);
+    await expect(run).rejects.toMatchObject({ name: 'IncompleteAuditError' });
+    expect(published).not.toHaveProperty('AuditCompleted');
+    expect(published['Drift:GONE']).toBe(0);
   });
 });

@@ -91,10 +91,38 @@ describe('the scheduled drift audit in the stack', () => {
       ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmDescription: 'The drift audit failed',
+      AlarmDescription: Match.stringLikeRegexp('^The drift audit failed'),
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(audit.function) } }],
     });
+  });
+
+  it('alarms when no audit completed for two days: missing data is breaching, never read as no drift', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'PortalCredentialsWebhook',
+      MetricName: 'AuditCompleted',
+      Dimensions: [{ Name: 'service', Value: 'portal-credentials-webhook' }],
+      Statistic: 'Sum',
+      Period: 86_400,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'breaching',
+    });
+    expect(logicalId(audit.notRunAlarm)).toMatch(/AuditNotRunAlarm/);
+  });
+
+  it('counts in the drift alarm only the kinds of drift, never a change in progress or an acknowledged finding', () => {
+    // Act
+    const driftAlarm = template.toJSON().Resources[logicalId(audit.alarm)].Properties as { Metrics: { MetricStat?: { Metric: unknown } }[] };
+    const metricsSummed = driftAlarm.Metrics.flatMap((query) => (query.MetricStat ? [JSON.stringify(query.MetricStat.Metric)] : []));
+
+    // Assess
+    expect(metricsSummed).toHaveLength(5);
+    for (const metric of metricsSummed) expect(metric).toContain('"MetricName":"Drift"');
+    expect(metricsSummed.join()).not.toMatch(/IN_PROGRESS|ChangesInProgress|AcknowledgedDrift/);
   });
 
   it('shows the drift counts and the audit’s alarms on the dashboard', () => {
@@ -102,6 +130,9 @@ describe('the scheduled drift audit in the stack', () => {
     expect(body).toContain('Drift found by the daily audit');
     expect(body).toContain('DISABLED_KEY');
     expect(body).toContain(logicalId(audit.alarm));
+    expect(body).toContain(logicalId(audit.notRunAlarm));
+    expect(body).toContain('ChangesInProgress');
+    expect(body).toContain('AcknowledgedDrift');
   });
 
   it('keeps a history table by app and time, expiring entries by TTL after the configured retention, retained with the stack', () => {
