@@ -167,7 +167,9 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
     target: {
       registryTableName: table,
       apiKeys: { deploymentId, ...(plans ? { linkableUsagePlanIds: plans } : {}) },
-      ...(userPoolId ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity } } : {}),
+      ...(userPoolId
+        ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity, deploymentId } }
+        : {}),
       leaseMs:
         positiveInteger(
           values['lease-seconds'] ?? outputs.ClaimLeaseSeconds ?? env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds),

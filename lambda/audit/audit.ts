@@ -101,7 +101,15 @@ export class Audit {
     const inventory = await readInventory({
       registry: this.registry,
       ...(target.apiKeys ? { apiKeys: { client: this.apiGateway, ...target.apiKeys } } : {}),
-      ...(target.appClients ? { appClients: { client: this.cognito, userPoolId: target.appClients.userPoolId } } : {}),
+      ...(target.appClients
+        ? {
+            appClients: {
+              client: this.cognito,
+              userPoolId: target.appClients.userPoolId,
+              ...(target.appClients.deploymentId ? { deploymentId: target.appClients.deploymentId } : {}),
+            },
+          }
+        : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.now ? { now: options.now } : {}),
     });

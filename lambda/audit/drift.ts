@@ -1,5 +1,5 @@
 import type { CredentialType } from '#contract/schemas';
-import { appKeyOfResourceName, resourceName } from '#provisioning/provisioner';
+import { appKeyOfResourceName, resourceName, withoutMark } from '#provisioning/provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
 import { type Acknowledgement, acknowledges, inForce } from './acknowledgements.ts';
 import { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
@@ -84,7 +84,9 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     recordsByName.set(`${record.credentialType}:${resourceName(record)}`, record);
   }
   const namedFor = (record: CredentialRecord) =>
-    inventory.credentials.filter((credential) => credential.credentialType === record.credentialType && credential.name === resourceName(record));
+    inventory.credentials.filter(
+      (credential) => credential.credentialType === record.credentialType && withoutMark(credential.name) === resourceName(record),
+    );
 
   const inProgress: ChangeInProgress[] = [];
   const unchecked: Partial<Record<CredentialType, number>> = {};
@@ -169,7 +171,7 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
   for (const credential of inventory.credentials) {
     const id = key(credential.credentialType, credential.credentialId);
     if (accounted.has(id)) continue;
-    const record = recordsById.get(id) ?? recordsByName.get(`${credential.credentialType}:${credential.name}`);
+    const record = recordsById.get(id) ?? recordsByName.get(`${credential.credentialType}:${withoutMark(credential.name)}`);
     const detail = !record
       ? 'made by the webhook, but no registry record holds it'
       : record.state === 'REVOKED'

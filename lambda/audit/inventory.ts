@@ -4,9 +4,11 @@ import {
   DescribeUserPoolClientCommand,
   paginateListUserPoolClients,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { functionDefaults } from '#commons/defaults';
 import type { CredentialType } from '#contract/schemas';
 import { isOwnKey } from '#provisioning/api-key-provisioner';
 import { isNotFound } from '#provisioning/aws-failures';
+import { isOwnAppClientName } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Acknowledgement, acknowledgementOf, isReservedItem } from './acknowledgements.ts';
 
@@ -65,13 +67,12 @@ export interface InventorySources {
   /** `deploymentId`: the stack whose keys are audited; another stack's keys are foreign. */
   apiKeys?: { client: APIGatewayClient; deploymentId: string; linkableUsagePlanIds?: readonly string[] };
   /** Present when the deployment issues client credentials. */
-  appClients?: { client: CognitoIdentityProviderClient; userPoolId: string };
+  /** `deploymentId`: whose app clients these are (their names' mark); another deployment's in a shared pool are foreign. */
+  appClients?: { client: CognitoIdentityProviderClient; userPoolId: string; deploymentId?: string };
   onProgress?: (progress: InventoryProgress) => void;
   now?: () => number;
 }
 
-/** Every name the webhook gives a credential starts so (see `resourceName`). */
-const webhookNamePrefix = 'portal-';
 /** Describes run a few at a time: the rate limiter, not this, sets the pace. */
 const describeConcurrency = 4;
 
@@ -154,14 +155,14 @@ const readAppClients = async (
   inventory: Inventory,
   progress: (progress: InventoryProgress) => void,
 ) => {
-  const { client, userPoolId } = source;
+  const { client, userPoolId, deploymentId = functionDefaults.deploymentId } = source;
   const candidates: { id: string; name: string }[] = [];
   let seen = 0;
   for await (const page of paginateListUserPoolClients({ client, pageSize: 60 }, { UserPoolId: userPoolId })) {
     for (const listed of page.UserPoolClients ?? []) {
       if (!listed.ClientId) continue;
       const name = listed.ClientName ?? '';
-      if (name.startsWith(webhookNamePrefix) || referenced.has(listed.ClientId)) candidates.push({ id: listed.ClientId, name });
+      if (isOwnAppClientName(name, deploymentId) || referenced.has(listed.ClientId)) candidates.push({ id: listed.ClientId, name });
       else inventory.foreign.push({ credentialType: 'CLIENT_CREDENTIALS', credentialId: listed.ClientId, name });
     }
     seen += page.UserPoolClients?.length ?? 0;

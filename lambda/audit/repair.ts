@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentTurn, inTurn, narrowTurn } from '#clients/turns';
 import { leaseMarginSeconds } from '#commons/defaults';
 import type { CredentialType } from '#contract/schemas';
-import { type Grant, LeftoversError, type Provisioner, resourceName } from '#provisioning/provisioner';
+import { type Grant, LeftoversError, type Provisioner, resourceName, withoutMark } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Drift, reportOnly } from './drift.ts';
 
@@ -137,7 +137,7 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const appKey = whereabouts.appKey ?? drift.appKey;
     const [byId, byApp] = await Promise.all([deps.registry.findByCredentialId(credentialId), appKey ? deps.registry.get(appKey) : undefined]);
     // An app client whose shortened name hides its app: any create in progress whose name it carries.
-    const claims = appKey ? [] : (await deps.registry.pendingClaims()).filter((claim) => resourceName(claim) === drift.name);
+    const claims = appKey ? [] : (await deps.registry.pendingClaims()).filter((claim) => resourceName(claim) === withoutMark(drift.name ?? ''));
     for (const record of [byId, byApp, ...claims]) {
       if (record?.state === 'ACTIVE' && record.credentialId === credentialId) throw new Skip('the registry now holds it: not an orphan any more');
       if (record?.state === 'PENDING' && record.credentialType === drift.credentialType)

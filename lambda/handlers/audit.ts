@@ -18,7 +18,7 @@ const audit = new Audit({
         },
       }
     : {}),
-  ...(settings.cognito ? { appClients: settings.cognito } : {}),
+  ...(settings.cognito ? { appClients: { ...settings.cognito, deploymentId: settings.deploymentId } } : {}),
   leaseMs: settings.claim.leaseMs,
 });
 

@@ -7,17 +7,19 @@ import {
   UpdateUserPoolClientCommand,
   type UserPoolClientType,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { functionDefaults } from '#commons/defaults';
 import { conflict, unprocessable } from '#contract/errors';
 import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isNotFound, requireAnswer } from './aws-failures.ts';
 import {
   type AppIdentity,
+  appClientName,
   appKeyOfResourceName,
   type Grant,
   type IssuedCredential,
   leftoversOnFailure,
   type Provisioner,
+  isOwnAppClientName,
   resourceName,
-  resourceNamePrefix,
   undoThenRethrow,
 } from './provisioner.ts';
 
@@ -26,6 +28,8 @@ export interface ClientCredentialsSettings {
   /** The user-pool domain's token endpoint, told to the developer. */
   tokenUrl: string;
   accessTokenValidityMinutes: number;
+  /** The stack's name, marked on every app client it makes: another deployment's clients in a shared pool are never its own. */
+  deploymentId?: string;
 }
 
 export const tokenEndpointAuthMethods = ['client_secret_basic', 'client_secret_post'] as const;
@@ -50,15 +54,21 @@ const sameScopes = (a: readonly string[] = [], b: readonly string[] = []) =>
 export class ClientCredentialsProvisioner implements Provisioner {
   readonly credentialType = 'CLIENT_CREDENTIALS' as const;
 
+  private readonly deploymentId: string;
+
   constructor(
     private readonly cognito: CognitoIdentityProviderClient,
     private readonly settings: ClientCredentialsSettings,
-  ) {}
+  ) {
+    this.deploymentId = settings.deploymentId ?? functionDefaults.deploymentId;
+  }
 
   async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
     expectScopesFit(grant.scopes);
     const created = await createOrLeftovers(
-      this.cognito.send(new CreateUserPoolClientCommand({ ...this.configuration(resourceName(app), grant.scopes), GenerateSecret: true })),
+      this.cognito.send(
+        new CreateUserPoolClientCommand({ ...this.configuration(appClientName(app, this.deploymentId), grant.scopes), GenerateSecret: true }),
+      ),
     );
     // AWS made a client: from here on a failure deletes it, or keeps the claim for the next call to.
     const client = created.UserPoolClient ?? {};
@@ -93,7 +103,7 @@ export class ClientCredentialsProvisioner implements Provisioner {
     if (!client) return undefined;
     const name = client.ClientName ?? '';
     const appKey = appKeyOfResourceName(name);
-    return { ours: name.startsWith(resourceNamePrefix), ...(appKey ? { appKey } : {}) };
+    return { ours: isOwnAppClientName(name, this.deploymentId), ...(appKey ? { appKey } : {}) };
   }
 
   async revoke(credentialId: string): Promise<void> {
@@ -105,11 +115,12 @@ export class ClientCredentialsProvisioner implements Provisioner {
   }
 
   async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {
-    const name = resourceName(app);
+    // Its name now, or as it was before names carried the deployment's mark: never another deployment's.
+    const names = [appClientName(app, this.deploymentId), resourceName(app)];
     const leftovers: string[] = [];
     for await (const page of paginateListUserPoolClients({ client: this.cognito, pageSize: 60 }, { UserPoolId: this.settings.userPoolId })) {
       for (const client of page.UserPoolClients ?? []) {
-        if (client.ClientName === name && client.ClientId && client.ClientId !== keep) leftovers.push(client.ClientId);
+        if (names.includes(client.ClientName ?? '') && client.ClientId && client.ClientId !== keep) leftovers.push(client.ClientId);
       }
     }
     await Promise.all(leftovers.map((clientId) => this.revoke(clientId)));

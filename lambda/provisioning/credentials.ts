@@ -23,7 +23,7 @@ export const credentials = new CredentialsService({
     ...(issuesCredentialType(credentialPolicy, 'API_KEY')
       ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds, settings.deploymentId)]
       : []),
-    ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, settings.cognito)] : []),
+    ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, { ...settings.cognito, deploymentId: settings.deploymentId })] : []),
   ],
   leaseMs: settings.claim.leaseMs,
   waitMs: settings.claim.waitMs,

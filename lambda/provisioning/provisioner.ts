@@ -97,17 +97,38 @@ const digestLength = 16;
  * The name every resource made for an app carries, so leftovers can be found again:
  * `portal-<app key>`, or, when that is over 128 characters, the key's start, `+` and a hash
  * of the whole key. No app key holds a `+`, so a shortened name never equals a plain one.
+ * `mark`, if any, ends the name and is kept whole when the name is shortened.
  */
-export const resourceName = (app: AppIdentity | { appKey: string }) => {
+export const resourceName = (app: AppIdentity | { appKey: string }, mark = '') => {
   const plain = `${resourceNamePrefix}${app.appKey.replace(/[^\w.@=,-]/g, '-')}`;
-  if (plain.length <= maxResourceNameLength) return plain;
+  if (plain.length + mark.length <= maxResourceNameLength) return `${plain}${mark}`;
   const digest = createHash('sha256').update(app.appKey).digest('hex').slice(0, digestLength);
-  return `${plain.slice(0, maxResourceNameLength - digestLength - 1)}+${digest}`;
+  return `${plain.slice(0, maxResourceNameLength - digestLength - 1 - mark.length)}+${digest}${mark}`;
 };
+
+/**
+ * App clients cannot be tagged, and two deployments may share an imported user pool: each client's
+ * name ends with its deployment's mark, `@` and 8 hex digits of the SHA-256 of the deployment id.
+ * No app key holds an `@`, so the mark is never part of one. A name without a mark was made before
+ * marks existed and, like an API key without a deployment tag, counts as any deployment's.
+ */
+export const deploymentMark = (deploymentId: string) => `@${createHash('sha256').update(deploymentId).digest('hex').slice(0, 8)}`;
+const markPattern = /@[0-9a-f]{8}$/;
+
+/** The name of an app client of `deploymentId` for this app. */
+export const appClientName = (app: AppIdentity | { appKey: string }, deploymentId: string) => resourceName(app, deploymentMark(deploymentId));
+
+/** A name without its deployment's mark: what `resourceName` gives for its app. */
+export const withoutMark = (name: string) => name.replace(markPattern, '');
+
+/** Whether an app client's name is one this deployment gives (or gave, before names carried marks). */
+export const isOwnAppClientName = (name: string, deploymentId: string) =>
+  name.startsWith(resourceNamePrefix) && (!markPattern.test(name) || name.endsWith(deploymentMark(deploymentId)));
 
 /** The app key a resource name stands for, when the name was not shortened and so still holds it whole. */
 export const appKeyOfResourceName = (name: string): string | undefined => {
-  if (!name.startsWith(resourceNamePrefix)) return undefined;
-  const appKey = name.slice(resourceNamePrefix.length);
-  return appKey !== '' && resourceName({ appKey }) === name ? appKey : undefined;
+  const unmarked = withoutMark(name);
+  if (!unmarked.startsWith(resourceNamePrefix)) return undefined;
+  const appKey = unmarked.slice(resourceNamePrefix.length);
+  return appKey !== '' && resourceName({ appKey }, name.slice(unmarked.length)) === name ? appKey : undefined;
 };

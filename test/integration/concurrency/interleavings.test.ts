@@ -19,7 +19,7 @@ import { ClientCredentialsProvisioner } from '#provisioning/client-credentials-p
 import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
 import { functionDefaults } from '#commons/defaults';
-import type { Provisioner } from '#provisioning/provisioner';
+import { appClientName, type Provisioner, resourceName } from '#provisioning/provisioner';
 import type { Registry } from '#provisioning/registry';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import { type ControlPlaneSeed, startAwsControlPlane } from '../../../local/stand-ins/aws-control-plane.ts';
@@ -203,8 +203,10 @@ const expectRegistryEqualsAws = async (registry: Registry, userPoolId: string, n
   const accountedFor = new Set<string>();
   for (const app of apps) {
     const record = await registry.get(app.appSlug);
-    const name = `portal-${app.appSlug}`;
-    const held = app.credentialType === 'API_KEY' ? keys.filter((key) => key.name === name) : clients.filter((client) => client.name === name);
+    const held =
+      app.credentialType === 'API_KEY'
+        ? keys.filter((key) => key.name === resourceName({ appKey: app.appSlug }))
+        : clients.filter((client) => client.name === appClientName({ appKey: app.appSlug }, functionDefaults.deploymentId));
     expect(record?.state, `${app.appSlug} is settled`).not.toBe('PENDING');
     if (now === undefined) expect(record?.claimToken, `${app.appSlug} is not held after every call ended`).toBeUndefined();
     else expect(record?.leaseExpiresAt ?? 0, `${app.appSlug} is not held after every call ended`).toBeLessThan(now);

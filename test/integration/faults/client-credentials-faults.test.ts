@@ -1,6 +1,7 @@
 import { CognitoIdentityProviderClient, ListUserPoolClientsCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { resourceName } from '#provisioning/provisioner';
+import { functionDefaults } from '#commons/defaults';
+import { appClientName } from '#provisioning/provisioner';
 import { leaseRunsOut } from '../../helpers/lease.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest } from '../../helpers/portal.ts';
@@ -19,7 +20,7 @@ const createClient = 'CreateUserPoolClient';
 const create = (appSlug: string) => post('/v1/createCredentials', createRequest({ appSlug, apis: [{ id: 'q8w2e4r6t1', usagePlans: [] }] }));
 const clientsOf = async (appSlug: string) => {
   const { UserPoolClients = [] } = await cognito.send(new ListUserPoolClientsCommand({ UserPoolId: webhook.cognito.userPoolId }));
-  return UserPoolClients.filter((client) => client.ClientName === resourceName({ appKey: appSlug, appName: '', developer: '' }));
+  return UserPoolClients.filter((client) => client.ClientName === appClientName({ appKey: appSlug }, functionDefaults.deploymentId));
 };
 
 /** How many calls of `operation` reached the proxy while `act` ran: other tests' calls do not count. */

@@ -76,7 +76,8 @@ describe('the portal flow for client credentials, over HTTP against the local st
 
     // Assess
     expect(UserPoolClient).toMatchObject({
-      ClientName: 'portal-cc-config',
+      // Marked with the local deployment's id: '@' and 8 hex digits of SHA-256('local').
+      ClientName: 'portal-cc-config@25bf8e1a',
       AllowedOAuthFlows: ['client_credentials'],
       AllowedOAuthFlowsUserPoolClient: true,
       ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],

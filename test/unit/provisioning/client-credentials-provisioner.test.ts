@@ -51,6 +51,8 @@ describe('ClientCredentialsProvisioner', () => {
     // Assess
     expect(cognito.commandCalls(CreateUserPoolClientCommand)[0]?.args[0].input).toEqual({
       ...fullConfiguration(['payments/read']),
+      // The deployment's mark: '@' and the first 8 hex digits of SHA-256('local'), the default deployment id.
+      ClientName: 'portal-shop@25bf8e1a',
       GenerateSecret: true,
     });
     expect(issued).toEqual({
