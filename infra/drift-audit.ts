@@ -52,8 +52,8 @@ export class DriftAudit extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Portal credentials webhook, drift audit: reads the registry and the credentials, changes nothing',
     });
-    // A consistent Scan of the registry; no write: the scheduled audit only reports.
-    role.addToPolicy(allow('ReadRegistry', ['dynamodb:Scan'], [props.registry.tableArn]));
+    // A consistent Scan of the registry, and one GetItem whose answer sets the registry's clock; no write: the scheduled audit only reports.
+    role.addToPolicy(allow('ReadRegistry', ['dynamodb:GetItem', 'dynamodb:Scan'], [props.registry.tableArn]));
     if (props.usagePlanIds) {
       const apigateway = (path: string) => `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
       role.addToPolicy(allow('ReadApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]));

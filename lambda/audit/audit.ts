@@ -1,6 +1,7 @@
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ServerClock } from '#clients/server-clock';
 import { fencedByTurns } from '#clients/turns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientSettings } from '#clients/retry-settings';
@@ -34,6 +35,8 @@ export interface AuditTarget {
   region?: string;
   /** Pace calls under AWS's rate limits (default); off only against local stand-ins. */
   rateLimited?: boolean;
+  /** The machine's own clock (default Date.now); leases are judged by the registry's, read off its answers. */
+  clock?: () => number;
 }
 
 export interface AuditOptions {
@@ -70,6 +73,9 @@ export interface AuditRun {
  * The audit both the operator command and the scheduled function run: read the registry
  * and AWS, report the drift, and optionally repair it, one action at a time.
  */
+/** A key no app can have (app keys never start with `#`): read only for the registry's clock. */
+const registryClockProbe = '#clock';
+
 export class Audit {
   private readonly apiGatewayCalls: RateLimitedCalls;
   private readonly cognitoCalls: RateLimitedCalls;
@@ -78,6 +84,7 @@ export class Audit {
   private readonly cognito: CognitoIdentityProviderClient;
   private readonly documents: DynamoDBDocumentClient;
   readonly registry: Registry;
+  private readonly registryClock: ServerClock;
 
   constructor(private readonly target: AuditTarget) {
     const limited = target.rateLimited ?? true;
@@ -92,12 +99,17 @@ export class Audit {
     this.dynamoDbCalls.attachTo(dynamodb);
     // Repairs obey their turn as portal calls do: a run that slept past a lease acts no more.
     for (const client of [this.apiGateway, this.cognito, dynamodb]) client.middlewareStack.use(fencedByTurns);
+    this.registryClock = new ServerClock(target.clock);
+    dynamodb.middlewareStack.use(this.registryClock.plugin);
     this.documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
     this.registry = new Registry(this.documents, target.registryTableName);
   }
 
   async run(options: AuditOptions = {}): Promise<AuditRun> {
     const { target } = this;
+    // Leases are judged by the registry's clock, not this machine's: one read sets it before the registry is judged.
+    const now = options.now ?? this.registryClock.now;
+    await this.registry.get(registryClockProbe);
     const inventory = await readInventory({
       registry: this.registry,
       ...(target.apiKeys ? { apiKeys: { client: this.apiGateway, ...target.apiKeys } } : {}),
@@ -111,7 +123,7 @@ export class Audit {
           }
         : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      ...(options.now ? { now: options.now } : {}),
+      now,
     });
     const linkableOnly = target.apiKeys?.linkableUsagePlanIds !== undefined;
     let report = findDrift(inventory, linkableOnly);
@@ -137,7 +149,7 @@ export class Audit {
         provisioners: this.provisioners(),
         exists: (type: CredentialType, id: string) => this.exists(type, id),
         leaseMs: target.leaseMs,
-        ...(options.now ? { now: options.now } : {}),
+        now,
       };
       for (const [index, drift] of repairable.entries()) {
         if (options.signal?.aborted) {

@@ -44,7 +44,10 @@ export const narrowTurn = (outer: Turn | undefined, deadline: number, now: () =>
 const raceTurn = async <T>(attempt: Promise<T>, turn: Turn): Promise<T> => {
   const remaining = turn.deadline - turn.now();
   if (!Number.isFinite(remaining) && !turn.signal) return attempt;
-  const signals = [...(turn.signal ? [turn.signal] : []), ...(Number.isFinite(remaining) ? [AbortSignal.timeout(Math.max(0, remaining))] : [])];
+  const signals = [
+    ...(turn.signal ? [turn.signal] : []),
+    ...(Number.isFinite(remaining) ? [AbortSignal.timeout(Math.max(0, Math.ceil(remaining)))] : []),
+  ];
   const ended = AbortSignal.any(signals);
   let onEnd: (() => void) | undefined;
   const turnEnds = new Promise<never>((_, reject) => {

@@ -21,6 +21,8 @@ export const resetAwsMocks = () => {
   clearCaches();
   aws.secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify([portalUser, rotatedUser]) });
   aws.apiGateway.on(GetUsagePlanCommand).callsFake(usagePlanFromSeed);
+  // An empty registry, as DynamoDB answers a read of a key it does not hold, until a test says otherwise.
+  aws.dynamodb.on(GetCommand).resolves({});
 };
 
 export { awsError, conditionFailed } from './aws-errors.ts';
