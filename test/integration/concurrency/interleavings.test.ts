@@ -94,6 +94,9 @@ afterAll(async () => {
   await Promise.all([database.close(), controlPlane.close(), cognitoLocal.close()]);
 });
 
+/** INTERLEAVING_SCALE multiplies every property's runs (CI runs 1; 10 for a deeper look). */
+const scale = Number(process.env.INTERLEAVING_SCALE ?? 1);
+
 const interleaver = new Interleaver();
 interleaver.attach(database.documents, 'DynamoDB');
 interleaver.attach(apiGateway, 'APIGateway');
@@ -327,9 +330,7 @@ describe('concurrent create, update and revoke calls, in any interleaving of the
         fc.array(operation, { minLength: 2, maxLength: 6 }),
         (scheduler, existing, operations) => race(scheduler, existing, operations),
       ),
-      {
-        numRuns: 40,
-      },
+      { numRuns: 40 * scale },
     );
   }, 120_000);
 
@@ -342,7 +343,7 @@ describe('concurrent create, update and revoke calls, in any interleaving of the
         lostAnswer,
         (scheduler, existing, operations, loss) => race(scheduler, existing, operations, loss),
       ),
-      { numRuns: 100 },
+      { numRuns: 100 * scale },
     );
     // Many a chosen call is never made in its run; enough runs must lose an answer for the property to say anything.
     expect(answersLost, 'runs in which an answer was lost').toBeGreaterThan(15);
@@ -513,7 +514,7 @@ const raceInTheRealWorld = async (
 };
 
 /** Every CI run repeats these seeds and tries one new one; each is printed, so a failure replays with INTERLEAVING_SEED. */
-const realWorldRuns = Number(process.env.INTERLEAVING_RUNS ?? 12);
+const realWorldRuns = 12 * scale;
 const realWorldSeeds = [20261206, 424242, ...(process.env.INTERLEAVING_SEED ? [] : [Math.floor(Math.random() * 2 ** 31)])].concat(
   process.env.INTERLEAVING_SEED ? [Number(process.env.INTERLEAVING_SEED)] : [],
 );
@@ -533,7 +534,8 @@ describe('in the real world: answers lost while another call takes the app, hold
           fc.option(frozenCall),
           (scheduler, existing, actors, loss, frozen) => raceInTheRealWorld(scheduler, existing, actors, loss, frozen),
         ),
-        { seed, numRuns: realWorldRuns },
+        // A failure reports its seed and path at once (replay it with INTERLEAVING_SEED to shrink it).
+        { seed, numRuns: realWorldRuns, endOnFailure: true },
       );
     },
     300_000,

@@ -204,6 +204,26 @@ describe('a holder frozen with a call pending, resumed after its lease', () => {
     expect(await registry.get(appSlug)).toMatchObject({ state: 'ACTIVE', credentialId: taker.apiKeyId });
   });
 
+  it('a create frozen before its activation leaves its key to the next create after the lease, which deletes it: no key recorded nowhere', async () => {
+    // Prepare
+    const gate = pauseBefore(database.documents, 'UpdateItemCommand');
+
+    // Act: frozen with its key made and linked, resumed past its lease; then the portal's retry
+    const first = answerOf(create());
+    await gate.reached;
+    const made = keyIds();
+    frozenPastTheLease();
+    gate.release();
+    const resumed = await first;
+    const retried = (await create()) as { apiKeyId: string };
+
+    // Assess
+    expect(made).toHaveLength(1);
+    expect(resumed).toMatchObject({ status: 503, code: 'TIMED_OUT' });
+    expect(keyIds()).toEqual([retried.apiKeyId]);
+    expect(await registry.get(appSlug)).toMatchObject({ state: 'ACTIVE', credentialId: retried.apiKeyId });
+  });
+
   it('a change whose invocation the time-out guard gave up does nothing more, even within its lease', async () => {
     // Prepare
     const { apiKeyId } = (await create()) as { apiKeyId: string };

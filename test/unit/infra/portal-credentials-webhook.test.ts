@@ -706,6 +706,12 @@ describe('settings', () => {
     ],
     ['an unknown credential type', { credentialPolicy: { defaultType: 'TOKEN' } }, /credentialPolicy\.defaultType/],
     ['a lease shorter than the timeout', { claim: { leaseSeconds: 20 } }, /claim\.leaseSeconds: must exceed the functions' timeout/],
+    // 25 s of timeout plus the 10 s a holder keeps before its lease ends: a running change would find its turn over.
+    [
+      'a lease within the margin of the timeout',
+      { claim: { leaseSeconds: 35 } },
+      /claim\.leaseSeconds: must exceed the functions' timeout \(25 s\) plus the margin/,
+    ],
     ['a retention CloudWatch does not offer', { logRetentionDays: 42 }, /logRetentionDays/],
     ['an invalid domain prefix', { clientCredentials: { domainPrefix: 'My_Domain' } }, /clientCredentials\.domainPrefix/],
     ['a payments scope no API has', { sampleApi: { enabled: true, paymentsScope: 'other/scope' } }, /sampleApi\.paymentsScope/],
