@@ -17,6 +17,16 @@ const imageOf = (image: Record<string, unknown> | undefined) =>
 
 const isStep = (action: LastChange['action']): action is RegistryStep => (registrySteps as readonly string[]).includes(action);
 
+/**
+ * When an unnamed change happened: the stream says so to the second only, which may read as before
+ * the change it replaced (named to the millisecond); it came after that one.
+ */
+const unnamedAt = (approximateSeconds: number | undefined, before: CredentialRecord | undefined) => {
+  const seen = (approximateSeconds ?? 0) * 1000;
+  const previous = Math.max(Date.parse(before?.lastChange?.at ?? '') || 0, Date.parse(before?.updatedAt ?? '') || 0);
+  return new Date(Math.max(seen, previous + 1)).toISOString();
+};
+
 /** Changes that issue a credential: what the record held before was a claim, not a grant. */
 const issuing = new Set<LastChange['action']>(['CREATE', 'FINISH_CLAIM']);
 
@@ -46,7 +56,7 @@ export const streamedEntry = (record: DynamoDBRecord): StreamedEntry | undefined
   const action = named?.action ?? 'UNNAMED_CHANGE';
   const grantBefore = named?.before ?? (before && !issuing.has(action) ? historyGrant(before) : undefined);
   const grantAfter = after?.state === 'ACTIVE' ? historyGrant(after) : undefined;
-  const at = named?.at ?? new Date((change.ApproximateCreationDateTime ?? 0) * 1000).toISOString();
+  const at = named?.at ?? unnamedAt(change.ApproximateCreationDateTime, before);
   const entry: HistoryEntry = {
     appKey: keys.appKey,
     at,
