@@ -29,7 +29,10 @@ const apigatewayArn = (path: string) => new RegExp(`^arn:${partition}:apigateway
 
 /** Why each wildcard resource the functions' roles hold cannot be narrowed. Anything else stays reported. */
 const wildcardReasons: [RegExp, string][] = [
-  [/^\*$/, 'Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.'],
+  [
+    /^\*$/,
+    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; the history's stream consumer: dynamodb:ListStreams, which the event source mapping grants, supports none either.",
+  ],
   [
     apigatewayArn('/apikeys/\\*'),
     'API key ids are made by CreateApiKey at runtime; GET (GetApiKey) and DELETE (DeleteApiKey) on /apikeys/<id> are allowed only on keys tagged managed-by=portal-credentials-webhook (aws:ResourceTag condition).',
@@ -75,7 +78,11 @@ const acknowledgeNoWaf = (api: apigateway.RestApi, what: string) =>
   );
 
 export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
-  for (const fn of [...Object.values(webhook.functions), ...(webhook.driftAudit ? [webhook.driftAudit.function] : [])]) {
+  for (const fn of [
+    ...Object.values(webhook.functions),
+    ...(webhook.driftAudit ? [webhook.driftAudit.function] : []),
+    webhook.historyStream.function,
+  ]) {
     acknowledgeWildcardResources(fn.role);
     acknowledge(
       fn,
@@ -96,6 +103,12 @@ export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
       "The Sensedia portal calls webhooks with HTTP Basic, and other callers with static tokens, API keys, another issuer's access tokens or AWS Signature Version 4 (the iam scheme): none of them presents Cognito tokens. The cognito scheme uses a Cognito authorizer.",
     );
   }
+  acknowledge(
+    webhook.historyStream.deadLetterQueue,
+    'AwsSolutions-SQS3',
+    'This queue is the dead-letter queue: it keeps the stream positions of registry changes the history could not record, and an alarm fires on its first message.',
+  );
+
   acknowledgeNoWaf(webhook.api, 'Only the portal calls the webhook, authenticated; requests without credentials are refused by API Gateway');
 
   acknowledge(

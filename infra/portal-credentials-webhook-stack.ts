@@ -29,7 +29,14 @@ export class PortalCredentialsWebhookStack extends Stack {
     this.webhook = new PortalCredentialsWebhook(this, 'Webhook', {
       credentialPolicy: settings.credentialPolicy,
       usagePlanIds: settings.usagePlanIds,
-      ...(settings.registry.tableName ? { registryTable: dynamodb.Table.fromTableName(this, 'ImportedRegistry', settings.registry.tableName) } : {}),
+      ...(settings.registry.tableName
+        ? {
+            registryTable: dynamodb.Table.fromTableAttributes(this, 'ImportedRegistry', {
+              tableName: settings.registry.tableName,
+              ...(settings.registry.streamArn ? { tableStreamArn: settings.registry.streamArn } : {}),
+            }),
+          }
+        : {}),
       ...(settings.history.tableName ? { historyTable: dynamodb.Table.fromTableName(this, 'ImportedHistory', settings.history.tableName) } : {}),
       sampleApi: settings.sampleApi.enabled,
       ...(settings.sampleApi.paymentsScope ? { samplePaymentsScope: settings.sampleApi.paymentsScope } : {}),

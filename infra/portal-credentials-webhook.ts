@@ -17,6 +17,7 @@ import { credentialIdIndex } from '#provisioning/registry';
 import { ChangeHistory } from './change-history.ts';
 import { addClientCredentialsPool, type ClientCredentialsOptions } from './client-credentials-pool.ts';
 import { DriftAudit } from './drift-audit.ts';
+import { HistoryStream } from './history-stream.ts';
 import { assertEnvironmentFits } from './function-environment.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
 import { addWebhookApi, configureApiGatewayAccount, type WebhookThrottling } from './webhook-api.ts';
@@ -41,7 +42,9 @@ export interface PortalCredentialsWebhookProps {
   /**
    * The registry table to use instead of creating one: the table a torn-down stack
    * retained, so that the webhook still knows the credentials it issued. It must have
-   * the `appKey` partition key and the `byCredentialId` index this construct creates.
+   * the `appKey` partition key and the `byCredentialId` index this construct creates, and its
+   * stream (NEW_AND_OLD_IMAGES), from which the history is made: import it with
+   * `Table.fromTableAttributes(scope, id, { tableName, tableStreamArn })`.
    *
    * @default - a new table, kept when the stack is deleted
    */
@@ -247,6 +250,9 @@ export class PortalCredentialsWebhook extends Construct {
   /** The scheduled drift audit, unless turned off. */
   public readonly driftAudit?: DriftAudit;
 
+  /** What turns every registry change into its history entry: the registry's stream and its consumer. */
+  public readonly historyStream: HistoryStream;
+
   constructor(scope: Construct, id: string, props: PortalCredentialsWebhookProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
@@ -273,6 +279,11 @@ export class PortalCredentialsWebhook extends Construct {
 
     // What the functions keep: the registry, the history, the accepted Basic pairs.
     this.table = props.registryTable ?? this.createRegistryTable();
+    if (!this.table.tableStreamArn) {
+      throw new Error(
+        'registryTable must come with its stream (NEW_AND_OLD_IMAGES), from which the history is made: import it with Table.fromTableAttributes(scope, id, { tableName, tableStreamArn })',
+      );
+    }
     this.history = new ChangeHistory(this, 'History', props.historyTable);
     this.basicAuthSecret = this.createBasicAuthSecret();
 
@@ -356,6 +367,13 @@ export class PortalCredentialsWebhook extends Construct {
       detailedMetrics,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
+    this.historyStream = new HistoryStream(this, 'HistoryStream', {
+      registry: this.table,
+      history: this.history,
+      retentionDays: historyRetentionDays(props),
+      logRetention,
+      ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
+    });
     if (props.driftAudit?.enabled ?? webhookDefaults.driftAudit) {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
@@ -388,7 +406,7 @@ export class PortalCredentialsWebhook extends Construct {
       CLAIM_LEASE_SECONDS: String(settings.claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(settings.claimWait.toSeconds()),
       HISTORY_TABLE_NAME: this.history.table.tableName,
-      HISTORY_RETENTION_DAYS: String((props.historyRetention ?? Duration.days(functionDefaults.historyRetentionDays)).toDays()),
+      HISTORY_RETENTION_DAYS: String(historyRetentionDays(props)),
       ...this.authentication.environment,
     };
     if (this.userPool && this.tokenUrl) {
@@ -405,6 +423,8 @@ export class PortalCredentialsWebhook extends Construct {
     const table = new dynamodb.Table(this, 'Registry', {
       partitionKey: { name: 'appKey', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      // Every change, with its writer's lastChange, for the history (HistoryStream).
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       // The proof of which credentials the webhook owns outlives the stack (a redeploy imports it),
@@ -433,6 +453,10 @@ export class PortalCredentialsWebhook extends Construct {
     });
   }
 }
+
+/** How long the history keeps each entry: the stack's one setting, for the routes and the stream's consumer alike. */
+const historyRetentionDays = (props: PortalCredentialsWebhookProps) =>
+  (props.historyRetention ?? Duration.days(functionDefaults.historyRetentionDays)).toDays();
 
 /** The policy as the functions will read it, validated by the same schema they validate CREDENTIAL_POLICY with at cold start. */
 const validatedPolicy = (raw: PortalCredentialsWebhookProps['credentialPolicy']): CredentialPolicySettings => {

@@ -53,13 +53,25 @@ const ClientCredentials = z.strictObject({
   accessTokenValidityMinutes: z.number().int().min(5).max(1440).default(functionDefaults.accessTokenValidityMinutes),
 });
 
-const Registry = z.strictObject({
-  /** Use this existing registry table (the one a torn-down stack kept) instead of creating one. */
-  tableName: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, "_", "-" or ".")')
-    .optional(),
-});
+const tableName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, "_", "-" or ".")')
+  .optional();
+
+const Registry = z
+  .strictObject({
+    /** Use this existing registry table (the one a torn-down stack kept) instead of creating one. */
+    tableName,
+    /** That table's stream (`LatestStreamArn`), kept with it: the history is made from it. */
+    streamArn: z
+      .string()
+      .regex(/^arn:[a-z-]+:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/stream\/.+$/, "must be a DynamoDB stream's ARN")
+      .optional(),
+  })
+  .refine((registry) => (registry.tableName === undefined) === (registry.streamArn === undefined), {
+    message:
+      'tableName and streamArn go together: the kept table keeps its stream, from which the history is made (aws dynamodb describe-table --query Table.LatestStreamArn)',
+  });
 
 const SampleApi = z.strictObject({
   /** Deploy the sample protected API (GET /orders with an API key, GET /payments with a token). */
@@ -176,7 +188,7 @@ export const Settings = z
       .strictObject({
         retentionDays: z.number().int().min(1).max(3650).default(functionDefaults.historyRetentionDays),
         /** Record into this existing history table (the one a torn-down stack kept) instead of creating one. */
-        tableName: Registry.shape.tableName,
+        tableName,
       })
       .prefault({}),
     /** The scheduled drift audit (report only); `enabled: false` leaves it out of the stack. */

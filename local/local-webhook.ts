@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { CredentialPolicySettings } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
 import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from './stand-ins/cognito-local.ts';
 import { type CognitoProxy, startCognitoProxy } from './stand-ins/cognito-proxy.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
+import { startDynamoDbStream } from './stand-ins/dynamodb-stream.ts';
 import { startHttpBridge } from './http-bridge.ts';
 import { createHistoryTable } from './history-table.ts';
 import { startLocalSampleApi } from './sample-api.ts';
@@ -36,9 +38,19 @@ export interface LocalWebhook {
   cognito: { url: string; userPoolId: string; tokenUrl: string; jwksUrl: string; issuer: string };
   /** The app client a caller fetches `webhook/invoke` tokens with at the local token endpoint. */
   caller: { clientId: string; clientSecret: string; scope: string };
+  /** DynamoDB as every client here reaches it: dynalite behind the registry's stream stand-in. */
   dynamoDbUrl: string;
   tableName: string;
   historyTableName: string;
+  /** The registry table's stream, delivered to the history's consumer as on AWS (local/stand-ins/dynamodb-stream.ts). */
+  historyStream: {
+    /** Settles once every registry change so far is in the history. */
+    drained(): Promise<void>;
+    /** The stream records delivered so far. */
+    delivered(): DynamoDBRecord[];
+    /** Hands records to the consumer again, as Lambda may. */
+    redeliver(records: DynamoDBRecord[]): Promise<DynamoDBBatchResponse>;
+  };
   /** The stack DescribeStacks answers for (the control-plane stand-in), as the operator commands' --stack reads it. */
   stackName: string;
   /** The sample API as deployed: GET /orders with a key for the Orders API, GET /payments with a token. */
@@ -110,6 +122,20 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   await createRegistryTable(dynamo.url, tableName);
   const cognitoProxy = await startCognitoProxy(cognitoLocal.url);
   await createHistoryTable(dynamo.url, historyTableName);
+  // The consumer loads with the functions, once the environment below is set; records wait for it.
+  let loadConsumer: (handler: (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>) => void = () => {};
+  const consumer = new Promise<(event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse>>((resolve) => {
+    loadConsumer = resolve;
+  });
+  const stream = await startDynamoDbStream({
+    dynamoDbUrl: dynamo.url,
+    tableNames: [tableName],
+    deliver: async (event) => (await consumer)(event),
+    onDiscarded: (record) =>
+      console.error(
+        `local stream: gave up recording the change of ${JSON.stringify(record.dynamodb?.Keys)} (sequence ${record.dynamodb?.SequenceNumber})`,
+      ),
+  });
   const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
   const { UserPool } = await cognitoAdmin.send(new CreateUserPoolCommand({ PoolName: 'portal-credentials-local' }));
   const userPoolId = UserPool?.Id as string;
@@ -140,7 +166,8 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_REGION: localAws.region,
     AWS_ACCESS_KEY_ID: localAws.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: localAws.credentials.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    // Through the stream stand-in: it sees every registry write, whoever makes it.
+    AWS_ENDPOINT_URL_DYNAMODB: stream.url,
     AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoProxy.url,
@@ -164,12 +191,14 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   if (process.env.AUTH_SCHEMES?.trim() === 'cognito') process.env.AUTH_SCHEMES = 'jwt';
 
   // Loaded only now, so that their cold start reads the environment above.
-  const [create, update, revoke, health] = await Promise.all([
+  const [create, update, revoke, health, recordHistory] = await Promise.all([
     import('../lambda/handlers/create-credentials.ts'),
     import('../lambda/handlers/update-credentials.ts'),
     import('../lambda/handlers/revoke-credentials.ts'),
     import('../lambda/handlers/health.ts'),
+    import('../lambda/handlers/record-history.ts'),
   ]);
+  loadConsumer(recordHistory.handler);
   const bridge = await startHttpBridge(
     {
       'POST /v1/createCredentials': create.handler,
@@ -224,12 +253,18 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     cognitoProxy,
     cognito: { url: cognitoLocal.url, userPoolId, tokenUrl: tokenEndpoint.tokenUrl, jwksUrl: tokenEndpoint.jwksUrl, issuer: tokenEndpoint.issuer },
     caller,
-    dynamoDbUrl: dynamo.url,
+    dynamoDbUrl: stream.url,
     tableName,
     historyTableName,
+    historyStream: {
+      drained: () => stream.drained(),
+      delivered: () => stream.delivered(),
+      redeliver: (records) => recordHistory.handler({ Records: records }),
+    },
     close: async () => {
       await Promise.all([bridge.close(), sampleApi.close()]);
       sampleApiGateway.destroy();
+      await stream.close();
       await Promise.all([controlPlane.close(), cognitoProxy.close(), dynamo.close(), tokenEndpoint.close(), cognitoLocal.close()]);
     },
   };

@@ -44,9 +44,12 @@ export interface AuditOptions {
   repair?: boolean;
   apply?: boolean;
   onProgress?: (progress: InventoryProgress) => void;
-  /** Called after each repair, in order; the history records them. */
+  /** Called after each repair, in order. */
   onRepair?: (result: RepairResult) => void | Promise<void>;
-  /** Where each applied repair is recorded. */
+  /**
+   * Where an orphan's deletion is recorded: it changes no registry record, so the registry's stream,
+   * which records every other repair, never sees it.
+   */
   history?: HistoryRecorder;
   /** Stops repairing between two actions (Ctrl-C): what is done stays done, a later run does the rest. */
   signal?: AbortSignal;
@@ -159,18 +162,10 @@ export class Audit {
         const result = await repair(drift, deps, options.apply ?? false);
         if (!result) continue;
         repairs.push(result);
-        if (result.outcome === 'APPLIED' && result.appKey) {
-          const { appKey, action, credentialType, credentialId, before, after } = result;
-          await options.history?.record(
-            historyEntry({
-              appKey,
-              action,
-              credentialType,
-              ...(credentialId ? { credentialId } : {}),
-              ...(before ? { before } : {}),
-              ...(after ? { after } : {}),
-            }),
-          );
+        // Repairs that change a record are recorded from the registry's stream; deleting an orphan changes none.
+        if (result.outcome === 'APPLIED' && result.action === 'DELETE_ORPHAN' && result.appKey && result.credentialId) {
+          const { appKey, action, credentialType, credentialId } = result;
+          await options.history?.record(historyEntry({ appKey, action, credentialType, credentialId, deletedCredentialIds: [credentialId] }));
         }
         await options.onRepair?.(result);
       }

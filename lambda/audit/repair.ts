@@ -151,7 +151,7 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const credentialId = drift.credentialId as string;
     if (await deps.exists(drift.credentialType, credentialId)) throw new Skip('it exists in AWS after all: not gone');
     const { record, claimToken } = await hold(drift, deps);
-    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps));
+    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), { action: 'MARK_REVOKED' });
     return { detail: 'marked revoked: the portal’s next create for this app issues a new credential', before: grantOf(record) };
   },
 
@@ -173,11 +173,12 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
       if (!(error instanceof LeftoversError)) await deps.registry.releaseHold(record.appKey, claimToken).catch(() => false);
       throw error;
     }
-    // Condition failed within the turn: only this write can have removed the hold (an answer lost and retried).
-    await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps));
     const actualGrant = { apiIds: record.apiIds ?? [], usagePlanIds: [] as string[], scopes: [] as string[] };
     if (drift.credentialType === 'API_KEY') actualGrant.usagePlanIds = drift.actual ?? [];
     else actualGrant.scopes = drift.actual ?? [];
+    // Condition failed within the turn: only this write can have removed the hold (an answer lost and retried).
+    // The history's `before` is what AWS held, not the record (which the repair leaves as it was).
+    await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps), { action: 'REGRANT', before: actualGrant });
     return { detail: plannedDetail('REGRANT', drift), before: actualGrant, after: grantOf(record) };
   },
 
@@ -188,7 +189,7 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     if (!(await deps.exists(record.credentialType, credentialId))) throw new Skip(`${credentialId} no longer exists: audit again`);
     // Granted while the claim is still ours, then recorded: the claim is given up only with AWS in line.
     await provisionerOf(deps, record.credentialType).regrant(credentialId, grantOf(record));
-    await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps));
+    await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps), 'FINISH_CLAIM');
     return { credentialId, detail: `recorded ${credentialId} as the app's credential, granted as the claim asked`, after: grantOf(record) };
   },
 
@@ -197,7 +198,10 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const provisioner = provisionerOf(deps, record.credentialType);
     // The claim is ours until its lease ends: if a delete fails, the next audit (or create) takes it over again.
     for (const credentialId of drift.leftovers ?? []) await provisioner.revoke(credentialId);
-    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps));
+    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), {
+      action: 'RELEASE_CLAIM',
+      deletedCredentialIds: [...(drift.leftovers ?? [])],
+    });
     const deleted = drift.leftovers?.length ? drift.leftovers.join(', ') : 'nothing';
     return { detail: `deleted ${deleted} and marked the claim revoked` };
   },

@@ -2,7 +2,10 @@ import type { CredentialType } from '#contract/schemas';
 import type { Grant } from '#provisioning/provisioner';
 import { currentCaller } from './caller.ts';
 
-/** What changed: the webhook's own operations, and the audit's repairs. */
+/**
+ * What changed: the webhook's own operations, and the audit's repairs. UNNAMED_CHANGE: a change to a
+ * registry record by a writer that did not say who it is (it wrote around the Registry class).
+ */
 export type HistoryAction =
   | 'CREATE'
   | 'UPDATE'
@@ -12,7 +15,8 @@ export type HistoryAction =
   | 'MARK_REVOKED'
   | 'REGRANT'
   | 'FINISH_CLAIM'
-  | 'RELEASE_CLAIM';
+  | 'RELEASE_CLAIM'
+  | 'UNNAMED_CHANGE';
 
 /** One change to one app's credential. Built from named fields only: never a secret. */
 export interface HistoryEntry {
@@ -27,6 +31,8 @@ export interface HistoryEntry {
   credentialId?: string;
   before?: Grant;
   after?: Grant;
+  /** Credentials the change deleted that the record did not hold (an orphan, what a dead create left). */
+  deletedCredentialIds?: string[];
   /** OK, or the error code the change ended with. */
   outcome: string;
 }
@@ -38,6 +44,7 @@ export interface HistoryChange {
   credentialId?: string;
   before?: Grant;
   after?: Grant;
+  deletedCredentialIds?: string[];
   outcome?: string;
 }
 
@@ -46,13 +53,15 @@ export interface HistoryRecorder {
   record(entry: HistoryEntry): Promise<void>;
 }
 
-const grant = (value: Grant | undefined) => value && { apiIds: [...value.apiIds], usagePlanIds: [...value.usagePlanIds], scopes: [...value.scopes] };
+/** A copy of a grant's three lists, and nothing else a record holds. */
+export const historyGrant = (value: Grant | undefined) =>
+  value && { apiIds: [...(value.apiIds ?? [])], usagePlanIds: [...(value.usagePlanIds ?? [])], scopes: [...(value.scopes ?? [])] };
 
 /** The entry for a change made now, on behalf of whoever the current request is for. */
 export const historyEntry = (change: HistoryChange, now: Date = new Date()): HistoryEntry => {
   const caller = currentCaller();
-  const before = grant(change.before);
-  const after = grant(change.after);
+  const before = historyGrant(change.before);
+  const after = historyGrant(change.after);
   return {
     appKey: change.appKey,
     at: now.toISOString(),
@@ -64,6 +73,7 @@ export const historyEntry = (change: HistoryChange, now: Date = new Date()): His
     ...(change.credentialId ? { credentialId: change.credentialId } : {}),
     ...(before ? { before } : {}),
     ...(after ? { after } : {}),
+    ...(change.deletedCredentialIds ? { deletedCredentialIds: [...change.deletedCredentialIds] } : {}),
     outcome: change.outcome ?? 'OK',
   };
 };

@@ -18,14 +18,22 @@ export class HistoryStore implements HistoryRecorder {
 
   /** Records the entry; a failure is reported to `onFailure`, never thrown: the change already happened. */
   async record(entry: HistoryEntry): Promise<void> {
-    // Unique even for two changes of one app in the same millisecond.
-    const sortKey = `${entry.at}#${randomBytes(4).toString('hex')}`;
-    const expiresAt = Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400;
     try {
-      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...entry, sortKey, expiresAt } }));
+      // Unique even for two changes of one app in the same millisecond.
+      await this.put(entry, randomBytes(4).toString('hex'));
     } catch (error) {
       this.onFailure(entry, error);
     }
+  }
+
+  /**
+   * Writes the entry under `${entry.at}#${discriminator}`, and throws when that fails. Writing the
+   * same entry with the same discriminator again overwrites it: a change delivered twice is one entry.
+   */
+  async put(entry: HistoryEntry, discriminator: string): Promise<void> {
+    const sortKey = `${entry.at}#${discriminator}`;
+    const expiresAt = Math.floor(Date.parse(entry.at) / 1000) + this.retentionDays * 86_400;
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...entry, sortKey, expiresAt } }));
   }
 
   /** An app's entries, newest first. */

@@ -28,7 +28,10 @@ export interface CredentialsServiceOptions {
   waitMs: number;
   pollMs?: number;
   now?: () => number;
-  /** Where every change is recorded; none: not recorded. */
+  /**
+   * Where a change that failed on AWS's side is recorded (it may have happened in part, and may have
+   * changed no record); none: not recorded. Changes that land are recorded from the registry's stream.
+   */
   history?: HistoryRecorder;
   /** How long before its lease ends a holder stops acting (default `leaseMarginSeconds`). */
   leaseMarginMs?: number;
@@ -137,9 +140,6 @@ export class CredentialsService {
       const outcome = await this.options.registry.claim(pending, this.now());
       if (outcome.claimed) {
         const issued = await this.holding(pending.leaseExpiresAt, () => this.issue(app, provisioner, grant, claimToken, outcome.previous));
-        await this.options.history?.record(
-          historyEntry({ appKey: app.appKey, action: 'CREATE', credentialType, credentialId: issued.credentialId, after: grant }),
-        );
         return this.respond(credentialType, issued);
       }
 
@@ -177,7 +177,6 @@ export class CredentialsService {
     const hold = await registry.hold(record.appKey, credentialId, lease, this.now());
     if (!hold.held) return undefined;
     this.noteTakeover(hold.tookOver, record.appKey);
-    const held = hold.record;
     const issued = await this.holding(lease.leaseExpiresAt, async () => {
       const current = await this.underHold(record.appKey, lease.claimToken, async () => {
         if (!(await provisioner.reveal(credentialId))) return undefined;
@@ -185,15 +184,13 @@ export class CredentialsService {
         return provisioner.reveal(credentialId);
       });
       if (current) await this.recordGrant(record.appKey, lease.claimToken, grant);
-      else await this.recordRevoked(record.appKey, lease.claimToken);
+      else await this.recordRevoked(record.appKey, lease.claimToken, 'MARK_GONE');
       return current;
     });
     if (!issued) {
       logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: record.appKey, credentialId });
-      await this.options.history?.record(historyEntry({ ...held, action: 'MARK_GONE', before: held }));
       return undefined;
     }
-    await this.options.history?.record(historyEntry({ ...held, action: 'UPDATE', before: held, after: grant }));
     logger.info('Credential brought in line with a repeated create', { appKey: record.appKey, credentialId, ...grant });
     return this.respond(record.credentialType, issued);
   }
@@ -229,7 +226,6 @@ export class CredentialsService {
         await this.underHold(record.appKey, hold.claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
         await this.recordGrant(record.appKey, hold.claimToken, grant);
       });
-      await this.options.history?.record(historyEntry({ ...hold.record, action: 'UPDATE', before: hold.record, after: grant }));
       logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
       return;
     }
@@ -274,9 +270,8 @@ export class CredentialsService {
       if (hold === undefined) continue;
       await this.holding(hold.leaseExpiresAt, async () => {
         await this.underHold(record.appKey, hold.claimToken, () => provisioner.revoke(credentialId));
-        await this.recordRevoked(record.appKey, hold.claimToken);
+        await this.recordRevoked(record.appKey, hold.claimToken, 'REVOKE');
       });
-      await this.options.history?.record(historyEntry({ ...hold.record, action: 'REVOKE', before: hold.record }));
       logger.info('Credential revoked', { appKey: record.appKey, credentialId });
       return;
     }
@@ -292,9 +287,9 @@ export class CredentialsService {
     if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
     await this.holding(lease.leaseExpiresAt, async () => {
       await provisioner.removeLeftovers(record);
-      this.expectOwnWrite(await this.options.registry.markRevoked(record.appKey, lease.claimToken, this.isoNow()), record.appKey);
+      const marked = await this.options.registry.markRevoked(record.appKey, lease.claimToken, this.isoNow(), { action: 'REVOKE' });
+      this.expectOwnWrite(marked, record.appKey);
     });
-    await this.options.history?.record(historyEntry({ ...record, action: 'REVOKE', before: record }));
   }
 
   private async issue(
@@ -322,7 +317,7 @@ export class CredentialsService {
 
     let activated: boolean;
     try {
-      activated = await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow());
+      activated = await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow(), 'CREATE');
     } catch (error) {
       // Past its turn the claim may be another's: what this call made is the next holder's to find and delete.
       if (turnEnded(error)) throw error;
@@ -488,7 +483,7 @@ export class CredentialsService {
   private async recordGrant(appKey: string, claimToken: string, grant: Grant) {
     let recorded: boolean;
     try {
-      recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow());
+      recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow(), { action: 'UPDATE' });
     } catch (error) {
       throw turnEnded(error) ? error : new LeftoversError(error);
     }
@@ -499,10 +494,10 @@ export class CredentialsService {
    * Records that the credential is gone from AWS, giving up the hold. If the registry fails, the
    * hold is given up anyway: whoever comes next finds the credential gone and records it.
    */
-  private async recordRevoked(appKey: string, claimToken: string) {
+  private async recordRevoked(appKey: string, claimToken: string, action: 'REVOKE' | 'MARK_GONE') {
     let recorded: boolean;
     try {
-      recorded = await this.options.registry.markRevoked(appKey, claimToken, this.isoNow());
+      recorded = await this.options.registry.markRevoked(appKey, claimToken, this.isoNow(), { action });
     } catch (error) {
       if (!turnEnded(error)) await this.releaseHoldQuietly(appKey, claimToken);
       throw error;

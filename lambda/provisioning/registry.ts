@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CredentialType } from '#contract/schemas';
+import { type ChangeDetails, type LastChange, lastChange } from '#history/last-change';
 import type { AppIdentity, Grant } from './provisioner.ts';
 
 /** PENDING: claimed, being created. ACTIVE: issued. REVOKED: deleted, kept for the record. */
@@ -20,7 +21,14 @@ export interface CredentialRecord extends AppIdentity, Grant {
   createdAt: string;
   updatedAt: string;
   revokedAt?: string;
+  /** Who made the record's last change, why and when: every write sets it, and the history is made from it. */
+  lastChange?: LastChange;
 }
+
+/** The changes a record's credential goes through, as its writer names them for the history. */
+export type IssueAction = 'CREATE' | 'FINISH_CLAIM';
+export type GrantAction = 'UPDATE' | 'REGRANT';
+export type RevokeAction = 'REVOKE' | 'MARK_GONE' | 'MARK_REVOKED' | 'RELEASE_CLAIM';
 
 /**
  * `previous`: the record the claim replaced, none when the app had none. When that is unknown (the
@@ -63,6 +71,10 @@ const sameVersion = (current: CredentialRecord | undefined, expected: Credential
  * record, and counts as done when the record shows that write's own effect (its claim token, the
  * credential id, grant or time it wrote). Should another call have changed the record since, the
  * write answers "not ours": cautious, never mistaken about what the record holds.
+ *
+ * Every write also sets `lastChange` (`#history/last-change`): who asked (`withCaller`), the action
+ * its caller names, and when. The table's stream turns each change into a history entry from it,
+ * so that a change made through this class always leaves its entry.
  */
 export class Registry {
   constructor(
@@ -106,7 +118,7 @@ export class Registry {
       const { Attributes } = await this.documents.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: pending,
+          Item: { ...pending, lastChange: lastChange('CLAIM', new Date(now).toISOString()) },
           ConditionExpression: 'attribute_not_exists(appKey) OR #state = :revoked OR (#state = :pending AND leaseExpiresAt < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':revoked': 'REVOKED', ':pending': 'PENDING', ':now': now },
@@ -123,29 +135,45 @@ export class Registry {
   }
 
   /** Turns our claim into the issued credential; false when the claim is no longer ours. */
-  async activate(appKey: string, claimToken: string, credentialId: string, now: string): Promise<boolean> {
+  async activate(appKey: string, claimToken: string, credentialId: string, now: string, action: IssueAction = 'CREATE'): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression: 'SET #state = :active, credentialId = :id, updatedAt = :now REMOVE claimToken, leaseExpiresAt',
+        UpdateExpression: 'SET #state = :active, credentialId = :id, updatedAt = :now, lastChange = :change REMOVE claimToken, leaseExpiresAt',
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':active': 'ACTIVE', ':id': credentialId, ':now': now, ':token': claimToken },
+        ExpressionAttributeValues: {
+          ':active': 'ACTIVE',
+          ':id': credentialId,
+          ':now': now,
+          ':token': claimToken,
+          ':change': lastChange(action, now),
+        },
       }),
       // AWS never reuses a credential id: only this call can have recorded it.
       { appKey, applied: (current) => current?.state === 'ACTIVE' && current.credentialId === credentialId },
     );
   }
 
-  /** Gives the claim up after a failed create: the previous record comes back, or none. */
+  /**
+   * Gives the claim up after a failed create: the previous record comes back, or none. A DeleteItem
+   * can write no `lastChange`: the history knows a removed PENDING record as a claim given up.
+   */
   async releaseClaim(appKey: string, claimToken: string, previous?: CredentialRecord): Promise<boolean> {
     const condition = { ConditionExpression: 'claimToken = :token', ExpressionAttributeValues: { ':token': claimToken } };
     return previous
-      ? this.conditionally(new PutCommand({ TableName: this.tableName, Item: previous, ...condition }), {
-          appKey,
-          applied: (current) => sameVersion(current, previous),
-        })
+      ? this.conditionally(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...previous, lastChange: lastChange('RELEASE', new Date().toISOString()) },
+            ...condition,
+          }),
+          {
+            appKey,
+            applied: (current) => sameVersion(current, previous),
+          },
+        )
       : this.conditionally(new DeleteCommand({ TableName: this.tableName, Key: { appKey }, ...condition }), {
           appKey,
           applied: (current) => current === undefined,
@@ -164,12 +192,13 @@ export class Registry {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { appKey },
-          UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease',
+          UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease, lastChange = :change',
           ConditionExpression: '#state = :active AND credentialId = :id AND (attribute_not_exists(claimToken) OR leaseExpiresAt < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':token': claim.claimToken,
             ':lease': claim.leaseExpiresAt,
+            ':change': lastChange('HOLD', new Date(now).toISOString()),
             ':active': 'ACTIVE',
             ':id': credentialId,
             ':now': now,
@@ -196,20 +225,27 @@ export class Registry {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression: 'REMOVE claimToken, leaseExpiresAt',
+        UpdateExpression: 'SET lastChange = :change REMOVE claimToken, leaseExpiresAt',
         ConditionExpression: 'claimToken = :token',
-        ExpressionAttributeValues: { ':token': claimToken },
+        ExpressionAttributeValues: { ':token': claimToken, ':change': lastChange('RELEASE', new Date().toISOString()) },
       }),
     );
   }
 
   /** Records the grant the holder brought the credential to, and gives up the hold. */
-  async recordGrant(appKey: string, claimToken: string, grant: Grant, now: string): Promise<boolean> {
+  async recordGrant(
+    appKey: string,
+    claimToken: string,
+    grant: Grant,
+    now: string,
+    change: { action: GrantAction; before?: Grant } = { action: 'UPDATE' },
+  ): Promise<boolean> {
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression: 'SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now REMOVE claimToken, leaseExpiresAt',
+        UpdateExpression:
+          'SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now, lastChange = :change REMOVE claimToken, leaseExpiresAt',
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeValues: {
           ':apis': grant.apiIds,
@@ -217,6 +253,7 @@ export class Registry {
           ':scopes': grant.scopes,
           ':now': now,
           ':token': claimToken,
+          ':change': lastChange(change.action, now, change.before ? { before: change.before } : {}),
         },
       }),
       {
@@ -233,15 +270,21 @@ export class Registry {
   }
 
   /** Marks the app's credential revoked, by the holder of the app (a hold or a create's claim). */
-  async markRevoked(appKey: string, claimToken: string, now: string): Promise<boolean> {
+  async markRevoked(
+    appKey: string,
+    claimToken: string,
+    now: string,
+    change: { action: RevokeAction } & Pick<ChangeDetails, 'deletedCredentialIds'> = { action: 'REVOKE' },
+  ): Promise<boolean> {
+    const { action, ...details } = change;
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression: 'SET #state = :revoked, updatedAt = :now, revokedAt = :now REMOVE claimToken, leaseExpiresAt',
+        UpdateExpression: 'SET #state = :revoked, updatedAt = :now, revokedAt = :now, lastChange = :change REMOVE claimToken, leaseExpiresAt',
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':revoked': 'REVOKED', ':now': now, ':token': claimToken },
+        ExpressionAttributeValues: { ':revoked': 'REVOKED', ':now': now, ':token': claimToken, ':change': lastChange(action, now, details) },
       }),
       { appKey, applied: (current) => current?.state === 'REVOKED' && current.claimToken === undefined && current.revokedAt === now },
     );
@@ -273,10 +316,17 @@ export class Registry {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey: stuck.appKey },
-        UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease',
+        UpdateExpression: 'SET claimToken = :token, leaseExpiresAt = :lease, lastChange = :change',
         ConditionExpression: '#state = :pending AND claimToken = :stuck AND leaseExpiresAt < :now',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':token': claimToken, ':lease': leaseExpiresAt, ':pending': 'PENDING', ':stuck': stuck.claimToken, ':now': now },
+        ExpressionAttributeValues: {
+          ':token': claimToken,
+          ':lease': leaseExpiresAt,
+          ':pending': 'PENDING',
+          ':stuck': stuck.claimToken,
+          ':now': now,
+          ':change': lastChange('TAKE_OVER', new Date(now).toISOString()),
+        },
       }),
       { appKey: stuck.appKey, applied: (current) => current?.claimToken === claimToken },
     );

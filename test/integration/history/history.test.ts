@@ -7,7 +7,9 @@ import { createRequest, portalUser, withPlans } from '../../helpers/portal.ts';
 const { webhook, post } = await startWebhookForTests();
 const aws = outOfBand(webhook);
 
+/** The history command, once the registry's stream has delivered every change so far (a second or so on AWS). */
 const history = async (...args: string[]) => {
+  await webhook.historyStream.drained();
   let stdout = '';
   let stderr = '';
   const exitCode = await main([...args, '--table', webhook.historyTableName], process.env, {

@@ -87,6 +87,7 @@ describe('portal-credentials: one executable, its subcommands alike', () => {
       developer: 'dev@example.com',
       apis: [{ id: '5aba4csvd4', usagePlans: [{ id: '1el57v' }] }],
     });
+    await webhook.historyStream.drained();
 
     // Act
     const viaNpm = await shell(`npm run --silent history -- json-app --stack ${webhook.stackName} --json`);

@@ -18,6 +18,12 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ChangeHistory } from '../../../infra/change-history.ts';
+import { HistoryStream } from '../../../infra/history-stream.ts';
 import { routePermissions, type WebhookRoute } from '../../../infra/route-permissions.ts';
 import { aws, awsError, conditionFailed, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
@@ -345,5 +351,61 @@ describe("each function's IAM role against the AWS calls its code makes", () => 
     // Assess: CreateApiKey with tags is also authorized as a tagging PUT, which no SDK call names.
     const grantedActions = granted('create').flatMap((statement) => [statement.Action].flat());
     expect(grantedActions.filter((action) => !actions.has(action) && action !== 'apigateway:PUT')).toEqual([]);
+  });
+});
+
+describe("the history stream consumer's IAM role against the AWS calls its code makes", () => {
+  const historyArn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/history';
+  const consumerStatements = () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Consumer', {
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const registry = Table.fromTableAttributes(stack, 'Registry', { tableArn, tableStreamArn: `${tableArn}/stream/2026-01-01T00:00:00.000` });
+    const history = new ChangeHistory(stack, 'History', Table.fromTableAttributes(stack, 'HistoryTable', { tableArn: historyArn }));
+    new HistoryStream(stack, 'HistoryStream', { registry, history, retentionDays: 30, logRetention: RetentionDays.ONE_MONTH });
+    return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    );
+  };
+
+  it('allows every call it makes recording a batch, and none on the registry’s items', async () => {
+    // Prepare: the consumer loads with its table named, as its function's environment does.
+    resetAwsMocks();
+    aws.dynamodb.onAnyCommand().resolves({});
+    process.env.HISTORY_TABLE_NAME = 'history';
+    const { handler } = await import('../../../lambda/handlers/record-history.ts');
+    const change = (action: string) => ({
+      appKey: { S: '590d83b5c05f' },
+      state: { S: 'ACTIVE' },
+      credentialType: { S: 'API_KEY' },
+      credentialId: { S: 'key1' },
+      lastChange: {
+        M: {
+          action: { S: action },
+          source: { S: 'POST /v1/updateCredentials' },
+          principal: { S: 'basic:portal' },
+          requestId: { S: 'r1' },
+          at: { S: '2026-01-01T00:00:00.000Z' },
+          changeId: { S: action },
+        },
+      },
+    });
+    const record = (sequence: string, action: string) => ({
+      eventName: 'MODIFY' as const,
+      dynamodb: { SequenceNumber: sequence, Keys: { appKey: { S: '590d83b5c05f' } }, OldImage: change('HOLD'), NewImage: change(action) },
+    });
+
+    // Act
+    const answer = await handler({ Records: [record('1', 'UPDATE'), record('2', 'REVOKE')] });
+    const calls = aws.dynamodb.calls().map((call) => call.args[0] as unknown as { constructor: { name: string }; input: { TableName?: string } });
+
+    // Assess
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(calls.map((call) => `${call.constructor.name} ${call.input.TableName}`)).toEqual(['PutCommand history', 'PutCommand history']);
+    const statements = consumerStatements();
+    expect(allows(statements, { action: 'dynamodb:PutItem', resource: historyArn })).toBe(true);
+    for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan']) {
+      expect(allows(statements, { action, resource: tableArn })).toBe(false);
+    }
   });
 });

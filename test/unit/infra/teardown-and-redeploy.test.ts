@@ -69,7 +69,10 @@ describe('what a teardown keeps', () => {
 describe('a redeploy onto the table and pool a teardown kept', () => {
   const redeploy = (settings: Record<string, unknown>) => ({
     ...settings,
-    registry: { tableName: 'PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ' },
+    registry: {
+      tableName: 'PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ',
+      streamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/PortalCredentialsWebhook-WebhookRegistry1A2B3C4D-XYZ/stream/2026-01-01T00:00:00.000',
+    },
     history: { tableName: 'PortalCredentialsWebhook-WebhookHistoryTable5E6F7A8B-XYZ' },
     clientCredentials: {
       userPoolId: 'eu-west-1_Kept123',
