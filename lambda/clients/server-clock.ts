@@ -3,8 +3,9 @@ import type { DeserializeHandlerOptions, DeserializeMiddleware, Pluggable } from
 /**
  * The clock of the service a client calls, as the `Date` header of its answers tells it (to the
  * second). A caller whose own clock may be off (a laptop that slept or drifted) judges the
- * registry's leases by it: each answer re-reads the offset, measured from the middle of the call.
- * Before the first answer, the caller's own clock.
+ * registry's leases by it: each answer corrects the caller's clock by the least that agrees with
+ * it (none when the clocks agree to within the header's second). Before the first answer, the
+ * caller's own clock.
  */
 export class ServerClock {
   private offsetMs = 0;
@@ -25,8 +26,12 @@ export class ServerClock {
     const sentAt = this.localClock();
     const settle = (response: unknown) => {
       const date = Date.parse(String((response as { headers?: Record<string, string> } | undefined)?.headers?.date));
-      // The header is cut to the second: its middle is half a second on.
-      if (!Number.isNaN(date)) this.offsetMs = Math.round(date + 500 - (sentAt + this.localClock()) / 2);
+      if (Number.isNaN(date)) return;
+      // The service read its clock during the call, in the second the header names: on receipt its time is at
+      // least `date` and at most a second plus the call's length later. Only a clock outside that window is corrected.
+      const receivedAt = this.localClock();
+      const latest = date + 1000 + (receivedAt - sentAt);
+      this.offsetMs = receivedAt < date ? date - receivedAt : receivedAt > latest ? latest - receivedAt : 0;
     };
     try {
       const result = await next(args);
