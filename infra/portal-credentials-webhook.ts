@@ -22,9 +22,9 @@ import { SampleProtectedApi } from './sample-protected-api.ts';
 import { addWebhookApi, configureApiGatewayAccount, type WebhookThrottling } from './webhook-api.ts';
 import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
+import { functionCode } from './function-code.ts';
 import {
   addWebhookFunctions,
-  bundlingWithPolicy,
   routes,
   WEBHOOK_FUNCTION_TIMEOUT_SECONDS,
   claimLeaseProblem,
@@ -359,7 +359,7 @@ export class PortalCredentialsWebhook extends Construct {
     if (props.driftAudit?.enabled ?? webhookDefaults.driftAudit) {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
-        bundling: bundlingWithPolicy(policy),
+        code: functionCode(this, 'audit', policy),
         registry: this.table,
         ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
@@ -371,7 +371,7 @@ export class PortalCredentialsWebhook extends Construct {
     }
   }
 
-  /** What every function reads at cold start (lambda/commons/config.ts), but the credential policy, which is in the bundle. */
+  /** What every function reads at cold start (lambda/commons/config.ts), but the credential policy, which is in a file beside the bundle. */
   private functionEnvironment(
     props: PortalCredentialsWebhookProps,
     settings: { realm: string; claimLease: Duration; claimWait: Duration; linkableUsagePlans: boolean },
