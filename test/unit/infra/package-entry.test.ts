@@ -2,23 +2,11 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { addWebhookOutputs, PortalCredentialsWebhook, parseSettings } from '../../../infra/index.ts';
+import { comparableTemplate } from '../../helpers/templates.ts';
 import { buildStack, cdkJson } from '../../helpers/webhook-stack.ts';
 
 const unbundled = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 const settings = cdkJson.context.portalCredentialsWebhook as Record<string, unknown>;
-
-/** The template without what differs by design: asset hashes (bundles are staged per app) and cdk-nag's acknowledgements. */
-const comparable = (template: Record<string, unknown>) => {
-  const copy = JSON.parse(JSON.stringify(template).replace(/[0-9a-f]{64}\.zip/g, 'ASSET.zip')) as {
-    Resources: Record<string, { Metadata?: Record<string, unknown> }>;
-    Outputs: Record<string, unknown>;
-  };
-  for (const resource of Object.values(copy.Resources)) {
-    delete resource.Metadata?.cdk_nag;
-    if (resource.Metadata && Object.keys(resource.Metadata).length === 0) delete resource.Metadata;
-  }
-  return copy;
-};
 
 describe('the package entry point', () => {
   it("validates fromSettings the way cdk.json's settings are validated, with the same messages naming each field", () => {
@@ -51,8 +39,8 @@ describe('the package entry point', () => {
     addWebhookOutputs(consumer, webhook);
 
     // Assess
-    const ours = comparable(Template.fromStack(buildStack({ bundle: false, stackName: 'Webhook' }).stack).toJSON());
-    const theirs = comparable(Template.fromStack(consumer).toJSON());
+    const ours = comparableTemplate(Template.fromStack(buildStack({ bundle: false, stackName: 'Webhook' }).stack).toJSON());
+    const theirs = comparableTemplate(Template.fromStack(consumer).toJSON());
     expect(Object.keys(theirs.Resources).sort()).toEqual(Object.keys(ours.Resources).sort());
     expect(theirs.Resources).toEqual(ours.Resources);
     expect(theirs.Outputs).toEqual(ours.Outputs);
