@@ -28,7 +28,9 @@ export const buildPackage = () => {
   const common = { bundle: true, platform: 'node', format: 'esm', target: consumerNode, banner: { js: requireBanner }, logLevel: 'warning' } as const;
   esbuild.buildSync({ ...common, entryPoints: [join(root, 'infra/index.ts')], outfile: join(dist, 'index.js'), external: peers });
   esbuild.buildSync({ ...common, entryPoints: [join(root, 'tools/portal-credentials.ts')], outfile: join(dist, 'cli.js') });
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'infra/tsconfig.package.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'infra/tsconfig.package.json')], {
+    stdio: 'inherit',
+  });
   rewriteDeclarationImports(join(dist, 'types'));
 };
 

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { dirname, posix } from 'node:path';
 
 interface LockEntry {
   version?: string;
@@ -67,5 +66,3 @@ export const consumerLockfile = (repoLockPath: string, tarball: { name: string; 
   };
   return { packageJson, lockfile: { name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages } };
 };
-
-export const posixDirname = (path: string) => posix.normalize(dirname(path));
