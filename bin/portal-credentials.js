@@ -1,8 +1,16 @@
 #!/usr/bin/env node
-// The package's executable: registers tsx so Node runs the TypeScript sources in tools/ as they are.
-// (Shipping them prebuilt, so no loader is needed, is part of packaging the project.)
-import { register } from 'tsx/esm/api';
+// The package's executable. Installed from the package it runs the prebuilt dist/cli.js (npm pack's
+// prepack bundles tools/portal-credentials.ts with every dependency); in a checkout, which has the
+// sources (the package ships none), it registers tsx so that Node runs tools/ as they are.
+import { existsSync } from 'node:fs';
 
-register();
-const { runAsProgram } = await import('../tools/portal-credentials.ts');
-await runAsProgram();
+const sources = new URL('../tools/portal-credentials.ts', import.meta.url);
+let program;
+if (!existsSync(sources)) {
+  program = await import(new URL('../dist/cli.js', import.meta.url).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  program = await import(sources.href);
+}
+await program.runAsProgram();

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -6,18 +5,18 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { driftKinds } from '#audit/drift';
 import { metricsNamespace, serviceName } from '#commons/service';
+import { FUNCTION_HANDLER } from './function-code.ts';
 import { usagePlanArns } from './route-permissions.ts';
 
 export interface DriftAuditProps {
   /** The functions' environment: the audit reads the same settings. */
   readonly environment: Record<string, string>;
-  /** The route functions' bundling, which builds the credential policy in: the audit checks what that policy issues. */
-  readonly bundling: BundlingOptions;
+  /** The audit's bundle with the route functions' credential policy beside it: the audit checks what that policy issues. */
+  readonly code: lambda.Code;
   readonly registry: dynamodb.ITable;
   /** Set when the deployment issues API keys: the plans whose links are read. */
   readonly usagePlanIds?: readonly string[];
@@ -39,7 +38,7 @@ const allow = (sid: string, actions: string[], resources: string[]) => new iam.P
  * and graphs it.
  */
 export class DriftAudit extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly alarm: cloudwatch.Alarm;
   /** Fires when no audit completed for two days: rule disabled, function failing or incomplete, no data. */
   public readonly notRunAlarm: cloudwatch.Alarm;
@@ -65,12 +64,10 @@ export class DriftAudit extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     logGroup.grantWrite(role);
 
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       description: 'Portal credentials webhook: daily drift audit (report only)',
-      entry: fileURLToPath(new URL('../lambda/handlers/audit.ts', import.meta.url)),
-      handler: 'handler',
-      projectRoot: fileURLToPath(new URL('..', import.meta.url)),
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      code: props.code,
+      handler: FUNCTION_HANDLER,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
@@ -80,7 +77,6 @@ export class DriftAudit extends Construct {
       role,
       logGroup,
       environment: props.environment,
-      bundling: props.bundling,
     });
 
     this.rule = new events.Rule(this, 'Schedule', {

@@ -1,18 +1,18 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ChangeHistory } from './change-history.ts';
-import { functionBundling } from './function-bundling.ts';
+import { FUNCTION_HANDLER } from './function-code.ts';
 
 export interface HistoryStreamProps {
+  /** The consumer's code: its prebuilt bundle (`functionCode(scope, 'record-history', …)`). */
+  readonly code: lambda.Code;
   /** The registry, with its stream (NEW_AND_OLD_IMAGES): every change to it becomes a history entry. */
   readonly registry: dynamodb.ITable;
   readonly history: ChangeHistory;
@@ -33,7 +33,7 @@ export const HISTORY_STREAM_RETRY_ATTEMPTS = 10;
  * position and keys, for 14 days), and an alarm says so.
  */
 export class HistoryStream extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: lambda.Function;
   /** Where the stream positions of changes that could not be recorded go. */
   public readonly deadLetterQueue: sqs.Queue;
   /** Fires when a change could not be recorded (a message in the dead-letter queue). */
@@ -56,12 +56,10 @@ export class HistoryStream extends Construct {
       enforceSSL: true,
     });
 
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       description: "Portal credentials webhook: records each registry change in the history, from the registry's stream",
-      entry: fileURLToPath(new URL('../lambda/handlers/record-history.ts', import.meta.url)),
-      handler: 'handler',
-      projectRoot: fileURLToPath(new URL('..', import.meta.url)),
-      depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
+      code: props.code,
+      handler: FUNCTION_HANDLER,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -70,7 +68,6 @@ export class HistoryStream extends Construct {
       role,
       logGroup,
       environment: { HISTORY_TABLE_NAME: props.history.table.tableName, HISTORY_RETENTION_DAYS: String(props.retentionDays) },
-      bundling: functionBundling,
     });
     this.function.addEventSource(
       new DynamoEventSource(props.registry, {

@@ -20,12 +20,14 @@ import { DriftAudit } from './drift-audit.ts';
 import { HistoryStream } from './history-stream.ts';
 import { assertEnvironmentFits } from './function-environment.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
+import { parseSettings, type SettingsInput } from './settings.ts';
+import { webhookPropsFromSettings } from './settings-props.ts';
 import { addWebhookApi, configureApiGatewayAccount, type WebhookThrottling } from './webhook-api.ts';
 import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
+import { functionCode } from './function-code.ts';
 import {
   addWebhookFunctions,
-  bundlingWithPolicy,
   routes,
   WEBHOOK_FUNCTION_TIMEOUT_SECONDS,
   claimLeaseProblem,
@@ -253,10 +255,37 @@ export class PortalCredentialsWebhook extends Construct {
   /** What turns every registry change into its history entry: the registry's stream and its consumer. */
   public readonly historyStream: HistoryStream;
 
+  /** The tag `portal-deployment` of the API keys it makes: its stack's name, which tells them from another stack's. */
+  public readonly deploymentId: string;
+
+  /** How long a create holds its claim on an app (what `portal-credentials audit` must know). */
+  public readonly claimLease: Duration;
+
+  /** How long the history keeps each entry. */
+  public readonly historyRetention: Duration;
+
+  /** Whether some API gets API keys (then `usagePlanIds` are linked). */
+  public readonly issuesApiKeys: boolean;
+
+  /** Lifetime of issued client credentials' access tokens, when the policy issues them. */
+  public readonly accessTokenValidity?: Duration;
+
+  /**
+   * The webhook from settings shaped as cdk.json's `portalCredentialsWebhook` (the README's Configure section), validated by
+   * the same schema with the same messages naming each bad field; tables and a user pool they name are imported into `scope`.
+   */
+  public static fromSettings(scope: Construct, id: string, settings: SettingsInput = {}): PortalCredentialsWebhook {
+    const parsed = parseSettings(settings, `the settings of PortalCredentialsWebhook "${id}"`);
+    return new PortalCredentialsWebhook(scope, id, webhookPropsFromSettings(scope, parsed));
+  }
+
   constructor(scope: Construct, id: string, props: PortalCredentialsWebhookProps = {}) {
     super(scope, id);
     const stack = Stack.of(this);
     const claimLease = props.claimLease ?? Duration.seconds(functionDefaults.claimLeaseSeconds);
+    this.claimLease = claimLease;
+    this.deploymentId = stack.stackName;
+    this.historyRetention = props.historyRetention ?? Duration.days(functionDefaults.historyRetentionDays);
     const claimWait = props.claimWait ?? Duration.seconds(functionDefaults.claimWaitSeconds);
     const realm = props.basicAuthRealm ?? functionDefaults.basicAuthRealm;
     const stageName = props.stageName ?? webhookDefaults.stageName;
@@ -275,6 +304,7 @@ export class PortalCredentialsWebhook extends Construct {
     if (!/^[\w .-]+$/.test(realm)) throw new Error('basicAuthRealm may hold only letters, digits, spaces, ".", "-" and "_"');
     const policy = validatedPolicy(props.credentialPolicy);
     const issues = (type: CredentialType) => issuesCredentialType(policy, type);
+    this.issuesApiKeys = issues('API_KEY');
     const scopes = [...new Set(Object.values(policy.apis).flatMap((api) => api.scopes ?? []))].sort();
 
     // What the functions keep: the registry, the history, the accepted Basic pairs.
@@ -292,6 +322,7 @@ export class PortalCredentialsWebhook extends Construct {
       const pool = addClientCredentialsPool(this, props.clientCredentials ?? {}, scopes);
       this.tokenUrl = pool.tokenUrl;
       this.userPool = pool.userPool;
+      this.accessTokenValidity = props.clientCredentials?.accessTokenValidity ?? Duration.minutes(functionDefaults.accessTokenValidityMinutes);
     }
 
     if (props.sampleApi ?? webhookDefaults.sampleApi) {
@@ -368,16 +399,17 @@ export class PortalCredentialsWebhook extends Construct {
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
     this.historyStream = new HistoryStream(this, 'HistoryStream', {
+      code: functionCode(this, 'record-history', policy),
       registry: this.table,
       history: this.history,
-      retentionDays: historyRetentionDays(props),
+      retentionDays: this.historyRetention.toDays(),
       logRetention,
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
     if (props.driftAudit?.enabled ?? webhookDefaults.driftAudit) {
       this.driftAudit = new DriftAudit(this, 'DriftAudit', {
         environment,
-        bundling: bundlingWithPolicy(policy),
+        code: functionCode(this, 'audit', policy),
         registry: this.table,
         ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
@@ -389,14 +421,14 @@ export class PortalCredentialsWebhook extends Construct {
     }
   }
 
-  /** What every function reads at cold start (lambda/commons/config.ts), but the credential policy, which is in the bundle. */
+  /** What every function reads at cold start (lambda/commons/config.ts), but the credential policy, which is in a file beside the bundle. */
   private functionEnvironment(
     props: PortalCredentialsWebhookProps,
     settings: { realm: string; claimLease: Duration; claimWait: Duration; linkableUsagePlans: boolean },
   ): Record<string, string> {
     const environment: Record<string, string> = {
       // API keys carry it: another stack in the account and Region never takes them for its own.
-      DEPLOYMENT_ID: Stack.of(this).stackName,
+      DEPLOYMENT_ID: this.deploymentId,
       REGISTRY_TABLE_NAME: this.table.tableName,
       BASIC_AUTH_SECRET_ID: this.basicAuthSecret.secretArn,
       BASIC_AUTH_REALM: settings.realm,
@@ -406,15 +438,13 @@ export class PortalCredentialsWebhook extends Construct {
       CLAIM_LEASE_SECONDS: String(settings.claimLease.toSeconds()),
       CLAIM_WAIT_SECONDS: String(settings.claimWait.toSeconds()),
       HISTORY_TABLE_NAME: this.history.table.tableName,
-      HISTORY_RETENTION_DAYS: String(historyRetentionDays(props)),
+      HISTORY_RETENTION_DAYS: String(this.historyRetention.toDays()),
       ...this.authentication.environment,
     };
-    if (this.userPool && this.tokenUrl) {
+    if (this.userPool && this.tokenUrl && this.accessTokenValidity) {
       environment.USER_POOL_ID = this.userPool.userPoolId;
       environment.TOKEN_URL = this.tokenUrl;
-      environment.ACCESS_TOKEN_VALIDITY_MINUTES = String(
-        (props.clientCredentials?.accessTokenValidity ?? Duration.minutes(functionDefaults.accessTokenValidityMinutes)).toMinutes(),
-      );
+      environment.ACCESS_TOKEN_VALIDITY_MINUTES = String(this.accessTokenValidity.toMinutes());
     }
     return environment;
   }
@@ -453,10 +483,6 @@ export class PortalCredentialsWebhook extends Construct {
     });
   }
 }
-
-/** How long the history keeps each entry: the stack's one setting, for the routes and the stream's consumer alike. */
-const historyRetentionDays = (props: PortalCredentialsWebhookProps) =>
-  (props.historyRetention ?? Duration.days(functionDefaults.historyRetentionDays)).toDays();
 
 /** The policy as the functions will read it, validated by the same schema they validate CREDENTIAL_POLICY with at cold start. */
 const validatedPolicy = (raw: PortalCredentialsWebhookProps['credentialPolicy']): CredentialPolicySettings => {

@@ -304,15 +304,19 @@ export const Settings = z
     }
   });
 
+/** The validated settings, every default filled in. */
 export type Settings = z.infer<typeof Settings>;
+/** The settings as written (in cdk.json, or in a consumer's code): every field optional where it has a default. */
+export type SettingsInput = z.input<typeof Settings>;
 
 /**
- * Parses the raw cdk.json context value. Throws an Error whose message names every
- * bad field by its path (for example `throttling.rateLimit: ...`).
+ * Parses raw settings: the cdk.json context value, or a consumer's `PortalCredentialsWebhook.fromSettings`.
+ * Throws an Error whose message names every bad field by its path (for example `throttling.rateLimit: ...`);
+ * `source` says where the settings came from.
  */
-export const parseSettings = (raw: unknown): Settings => {
+export const parseSettings = (raw: unknown, source = `cdk.json context "${SETTINGS_CONTEXT_KEY}"`): Settings => {
   const parsed = Settings.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
-  throw new Error(`Invalid settings in cdk.json context "${SETTINGS_CONTEXT_KEY}":\n${problems}`);
+  throw new Error(`Invalid settings in ${source}:\n${problems}`);
 };

@@ -1,13 +1,11 @@
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { CredentialPolicySettings } from '#commons/config';
 import { leaseMarginSeconds } from '#commons/defaults';
-import { functionBundling } from './function-bundling.ts';
+import { FUNCTION_HANDLER, type FunctionBundle, functionCode } from './function-code.ts';
 import { type RouteResources, routePermissions, type WebhookRoute } from './route-permissions.ts';
 
 /**
@@ -29,17 +27,18 @@ export const claimLeaseProblem = (leaseSeconds: number): string | undefined =>
 
 /** The four functions, one per route. */
 export interface WebhookFunctions {
-  readonly create: NodejsFunction;
-  readonly update: NodejsFunction;
-  readonly revoke: NodejsFunction;
-  readonly health: NodejsFunction;
+  readonly create: lambda.Function;
+  readonly update: lambda.Function;
+  readonly revoke: lambda.Function;
+  readonly health: lambda.Function;
 }
 
 interface RouteDefinition {
   readonly name: string;
   readonly method: 'GET' | 'POST';
   readonly path: string;
-  readonly entry: string;
+  /** The bundle serving it (infra/function-code.ts). */
+  readonly bundle: FunctionBundle;
   readonly description: string;
 }
 
@@ -49,34 +48,32 @@ export const routes: Record<WebhookRoute, RouteDefinition> = {
     name: 'CreateCredentials',
     method: 'POST',
     path: 'createCredentials',
-    entry: 'create-credentials.ts',
+    bundle: 'create-credentials',
     description: 'creates an app credential',
   },
   update: {
     name: 'UpdateCredentials',
     method: 'POST',
     path: 'updateCredentials',
-    entry: 'update-credentials.ts',
+    bundle: 'update-credentials',
     description: 'regrants an app credential',
   },
   revoke: {
     name: 'RevokeCredentials',
     method: 'POST',
     path: 'revokeCredentials',
-    entry: 'revoke-credentials.ts',
+    bundle: 'revoke-credentials',
     description: 'revokes an app credential',
   },
-  health: { name: 'Health', method: 'GET', path: 'health', entry: 'health.ts', description: 'checks the webhook can authenticate the portal' },
+  health: { name: 'Health', method: 'GET', path: 'health', bundle: 'health', description: 'checks the webhook can authenticate the portal' },
 };
 
 export const webhookRoutes = Object.keys(routes) as WebhookRoute[];
 
-const repoFile = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
-
 export interface WebhookFunctionsProps {
   /** Every function's environment, already checked against Lambda's 4 KB. */
   readonly environment: Record<string, string>;
-  /** The validated credential policy, built into each bundle. */
+  /** The validated credential policy, in a file beside each bundle. */
   readonly policy: CredentialPolicySettings;
   /** What each role may reach. */
   readonly resources: RouteResources;
@@ -88,17 +85,7 @@ export interface WebhookFunctionsProps {
  * One bundled function per route, each with its own role holding only the calls its code
  * makes, and its own log group. Created in `scope` (the webhook), where their ids have always been.
  */
-/**
- * The functions' bundling with the credential policy built in: the policy grows with the portal's APIs (about
- * 80 bytes each), so it is read by lambda/commons/settings.ts from the bundle rather than the 4 KB environment.
- */
-export const bundlingWithPolicy = (policy: WebhookFunctionsProps['policy']) => ({
-  ...functionBundling,
-  define: { BUNDLED_CREDENTIAL_POLICY: JSON.stringify(JSON.stringify(policy)) },
-});
-
 export const addWebhookFunctions = (scope: Construct, props: WebhookFunctionsProps): WebhookFunctions => {
-  const bundling = bundlingWithPolicy(props.policy);
   const makeFunction = (route: WebhookRoute) => {
     const definition = routes[route];
     const role = new iam.Role(scope, `${definition.name}Role`, {
@@ -109,12 +96,10 @@ export const addWebhookFunctions = (scope: Construct, props: WebhookFunctionsPro
     const logGroup = new logs.LogGroup(scope, `${definition.name}Logs`, { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     // Instead of AWSLambdaBasicExecutionRole (any log group): write to this one only.
     logGroup.grantWrite(role);
-    return new NodejsFunction(scope, `${definition.name}Function`, {
+    return new lambda.Function(scope, `${definition.name}Function`, {
       description: `Portal credentials webhook: ${definition.description}`,
-      entry: repoFile(`lambda/handlers/${definition.entry}`),
-      handler: 'handler',
-      projectRoot: repoFile(''),
-      depsLockFilePath: repoFile('package-lock.json'),
+      code: functionCode(scope, definition.bundle, props.policy),
+      handler: FUNCTION_HANDLER,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -123,7 +108,6 @@ export const addWebhookFunctions = (scope: Construct, props: WebhookFunctionsPro
       role,
       logGroup,
       environment: props.environment,
-      bundling,
     });
   };
   return { create: makeFunction('create'), update: makeFunction('update'), revoke: makeFunction('revoke'), health: makeFunction('health') };

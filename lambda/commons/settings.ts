@@ -1,7 +1,8 @@
 import { loadConfig } from './config.ts';
 
 /**
- * The credential policy the stack builds into the bundle (esbuild `define`): it grows with
+ * The credential policy the stack ships beside the prebuilt bundle (credential-policy.json, read once at
+ * cold start through an esbuild `inject`; infra/function-code.ts): it grows with
  * the portal's APIs, and Lambda allows 4 KB of environment in total. Undefined when the
  * code runs unbundled (tests, local runs): CREDENTIAL_POLICY from the environment applies.
  */

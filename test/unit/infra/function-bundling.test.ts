@@ -1,36 +1,26 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { App, Stack } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
+import type { Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionBundling } from '../../../infra/function-bundling.ts';
+import { buildFunctionBundles } from '../../../infra/function-code.ts';
 import { portalUser, proxyEvent } from '../../helpers/portal.ts';
 
 const repoRoot = new URL('../../../', import.meta.url).pathname;
 const run = promisify(execFile);
 
-/** The health function as the construct bundles it (same settings), with esbuild's record of what went in. */
+/** The health function as the construct bundles it (the package's prebuilt bundle), its policy beside it, with esbuild's record of what went in. */
 let assetDir: string;
+let metafile: Metafile;
 beforeAll(() => {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'function-bundling-')) });
-  const fn = new NodejsFunction(new Stack(app, 'Bundling'), 'Health', {
-    entry: join(repoRoot, 'lambda/handlers/health.ts'),
-    handler: 'handler',
-    projectRoot: repoRoot,
-    depsLockFilePath: join(repoRoot, 'package-lock.json'),
-    runtime: Runtime.NODEJS_24_X,
-    architecture: Architecture.ARM_64,
-    bundling: { ...functionBundling, metafile: true },
-  });
-  app.synth();
-  assetDir = join(app.outdir, (fn.node.findChild('Code') as Asset).assetPath);
+  const outdir = mkdtempSync(join(tmpdir(), 'function-bundling-'));
+  metafile = buildFunctionBundles(outdir, ['health']).metafile;
+  assetDir = join(outdir, 'health');
+  writeFileSync(join(assetDir, 'credential-policy.json'), JSON.stringify({ defaultType: 'API_KEY', apis: {} }));
 }, 60_000);
 
 /** Secrets Manager's GetSecretValue (awsJson1_1), answering the Basic-auth pair and keeping each request's headers. */
@@ -100,7 +90,6 @@ const signedBy = (headers: IncomingHttpHeaders | undefined) => /Credential=([A-Z
 describe('the deployed bundles', () => {
   it('leave out the default credential chain and keep the environment provider', () => {
     // Act
-    const metafile = JSON.parse(readFileSync(join(assetDir, 'index.meta.json'), 'utf8')) as { inputs: Record<string, unknown> };
     const packages = new Set(Object.keys(metafile.inputs).map((input) => /node_modules\/(@[^/]+\/[^/]+|[^/]+)/.exec(input)?.[1]));
 
     // Assess: neither the chain nor the links and clients (STS, SSO, …) only it imports.

@@ -20,6 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Code } from 'aws-cdk-lib/aws-lambda';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ChangeHistory } from '../../../infra/change-history.ts';
@@ -362,7 +363,8 @@ describe("the history stream consumer's IAM role against the AWS calls its code 
     });
     const registry = Table.fromTableAttributes(stack, 'Registry', { tableArn, tableStreamArn: `${tableArn}/stream/2026-01-01T00:00:00.000` });
     const history = new ChangeHistory(stack, 'History', Table.fromTableAttributes(stack, 'HistoryTable', { tableArn: historyArn }));
-    new HistoryStream(stack, 'HistoryStream', { registry, history, retentionDays: 30, logRetention: RetentionDays.ONE_MONTH });
+    const code = Code.fromInline('export const handler = () => {};');
+    new HistoryStream(stack, 'HistoryStream', { code, registry, history, retentionDays: 30, logRetention: RetentionDays.ONE_MONTH });
     return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
     );
