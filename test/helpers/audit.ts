@@ -14,9 +14,11 @@ import {
   DescribeUserPoolClientCommand,
   UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { functionDefaults } from '#commons/defaults';
 import { appKeyTag, deploymentTag, managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
+import type { CredentialRecord } from '#provisioning/registry';
+import { Audit, type AuditTarget } from '../../lambda/audit/audit.ts';
 import type { LocalWebhook } from '../../local/local-webhook.ts';
 import { main } from '../../tools/audit.ts';
 
@@ -109,4 +111,29 @@ export const runAuditCommandWith = async (webhook: LocalWebhook, options: { user
     rateLimited: false,
   });
   return { exitCode, stdout, stderr, json: args.includes('--json') ? JSON.parse(stdout) : undefined };
+};
+
+/**
+ * A create's claim on `appKey`, asking for plan 1el57v of the contract's example API: made two minutes ago and
+ * dead a minute ago, unless told otherwise (a running create's lease ends in the future).
+ */
+export const pendingClaim = (
+  appKey: string,
+  { leaseExpiresAt = Date.now() - 60_000, claimToken = `token-${appKey}`, at = new Date(Date.now() - 120_000).toISOString() } = {},
+): CredentialRecord & { claimToken: string; leaseExpiresAt: number } => ({
+  ...{ appKey, appSlug: appKey, appName: appKey, developer: 'email@mycompany.com', credentialType: 'API_KEY', state: 'PENDING' },
+  ...{ apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [], claimToken, leaseExpiresAt, createdAt: at, updatedAt: at },
+});
+
+/** The audit of the local webhook's API keys, in-process and unpaced, destroyed when the test ends. */
+export const localAudit = (webhook: LocalWebhook, target: Partial<AuditTarget> = {}) => {
+  const audit = new Audit({
+    registryTableName: webhook.tableName,
+    apiKeys: { deploymentId: functionDefaults.deploymentId },
+    leaseMs: 60_000,
+    rateLimited: false,
+    ...target,
+  });
+  onTestFinished(() => audit.destroy());
+  return audit;
 };

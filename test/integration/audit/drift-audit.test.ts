@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { functionDefaults } from '#commons/defaults';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
-import type { CredentialRecord } from '#provisioning/registry';
 import { LeftoversError } from '#provisioning/provisioner';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
-import { Audit } from '../../../lambda/audit/audit.ts';
 import type { Drift } from '../../../lambda/audit/drift.ts';
 import { repair } from '../../../lambda/audit/repair.ts';
-import { outOfBand, runAuditCommand } from '../../helpers/audit.ts';
+import { localAudit, outOfBand, pendingClaim, runAuditCommand } from '../../helpers/audit.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 
@@ -26,23 +23,7 @@ const createClient = async (appSlug: string) =>
 
 /** A create that claimed the app and died; its lease ran out a minute ago unless told otherwise. */
 const deadClaim = async (appKey: string, leaseExpiresAt = Date.now() - 60_000) => {
-  const at = new Date(Date.now() - 120_000).toISOString();
-  const record: CredentialRecord & { claimToken: string; leaseExpiresAt: number } = {
-    appKey,
-    appSlug: appKey,
-    appName: appKey,
-    developer: 'email@mycompany.com',
-    credentialType: 'API_KEY',
-    state: 'PENDING',
-    apiIds: ['5aba4csvd4'],
-    usagePlanIds: ['1el57v'],
-    scopes: [],
-    claimToken: `token-${appKey}`,
-    leaseExpiresAt,
-    createdAt: at,
-    updatedAt: at,
-  };
-  expect((await registry.claim(record, Date.now())).claimed).toBe(true);
+  expect((await registry.claim(pendingClaim(appKey, { leaseExpiresAt }), Date.now())).claimed).toBe(true);
 };
 
 /** The registry says revoked while the key lives on, as a registry restored from an old backup would. */
@@ -182,12 +163,7 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     // Prepare: a grant mismatch, audited; then the portal updates the same credential.
     const keyId = await createKey('raced-app', '1el57v');
     await aws.link(keyId, '5ip91z');
-    const audit = new Audit({
-      registryTableName: webhook.tableName,
-      apiKeys: { deploymentId: functionDefaults.deploymentId },
-      leaseMs: 60_000,
-      rateLimited: false,
-    });
+    const audit = localAudit(webhook);
     const { report } = await audit.run();
     const stale = report.drift.find((d) => d.appKey === 'raced-app' && d.kind === 'GRANT_MISMATCH');
     expect(stale).toMatchObject({ recorded: ['1el57v'], actual: ['1el57v', '5ip91z'] });
@@ -217,13 +193,7 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
 
   /** The app's grant mismatch as the audit reads it, and the registry it read from. */
   const auditedMismatch = async (appKey: string) => {
-    const audit = new Audit({
-      registryTableName: webhook.tableName,
-      apiKeys: { deploymentId: functionDefaults.deploymentId },
-      leaseMs: 60_000,
-      rateLimited: false,
-    });
-    onTestFinished(() => audit.destroy());
+    const audit = localAudit(webhook);
     const { report } = await audit.run();
     const drift = report.drift.find((d) => d.appKey === appKey && d.kind === 'GRANT_MISMATCH') as Drift;
     expect(drift).toBeDefined();

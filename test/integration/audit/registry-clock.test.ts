@@ -1,19 +1,12 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { functionDefaults } from '#commons/defaults';
-import type { CredentialRecord } from '#provisioning/registry';
-import { Audit } from '../../../lambda/audit/audit.ts';
+import { describe, expect, it } from 'vitest';
+import { localAudit, pendingClaim } from '../../helpers/audit.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 
 const { webhook, registry } = await startWebhookForTests();
 
 /** A create that claimed the app a moment ago and is still running: its lease ends in a minute, by the registry's clock. */
 const runningCreate = async (appKey: string) => {
-  const at = new Date().toISOString();
-  const claim: CredentialRecord & { claimToken: string; leaseExpiresAt: number } = {
-    ...{ appKey, appSlug: appKey, appName: appKey, developer: 'email@mycompany.com', credentialType: 'API_KEY', state: 'PENDING' },
-    ...{ apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [], claimToken: 'running', leaseExpiresAt: Date.now() + 60_000 },
-    ...{ createdAt: at, updatedAt: at },
-  };
+  const claim = pendingClaim(appKey, { leaseExpiresAt: Date.now() + 60_000, claimToken: 'running', at: new Date().toISOString() });
   expect((await registry.claim(claim, Date.now())).claimed).toBe(true);
 };
 
@@ -21,14 +14,7 @@ describe("the audit judges leases by the registry's clock, not the machine's", (
   it('takes a running create for one in progress on a laptop whose clock runs five minutes ahead', async () => {
     // Prepare
     await runningCreate('clock-ahead');
-    const audit = new Audit({
-      registryTableName: webhook.tableName,
-      apiKeys: { deploymentId: functionDefaults.deploymentId },
-      leaseMs: 60_000,
-      rateLimited: false,
-      clock: () => Date.now() + 5 * 60_000,
-    });
-    onTestFinished(() => audit.destroy());
+    const audit = localAudit(webhook, { clock: () => Date.now() + 5 * 60_000 });
 
     // Act
     const { report, repairs } = await audit.run({ repair: true, apply: true });

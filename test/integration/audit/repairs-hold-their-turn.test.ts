@@ -2,18 +2,17 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fencedByTurns } from '#clients/turns';
 import { functionDefaults } from '#commons/defaults';
 import type { CredentialType } from '#contract/schemas';
 import { ApiKeyProvisioner, appKeyTag, deploymentTag, managedByTag, managedByValue } from '#provisioning/api-key-provisioner';
 import { type Provisioner, resourceName } from '#provisioning/provisioner';
-import { type CredentialRecord, Registry } from '#provisioning/registry';
+import { Registry } from '#provisioning/registry';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
-import { Audit } from '../../../lambda/audit/audit.ts';
 import type { Drift } from '../../../lambda/audit/drift.ts';
 import { type RepairDependencies, repair } from '../../../lambda/audit/repair.ts';
-import { outOfBand } from '../../helpers/audit.ts';
+import { localAudit, outOfBand, pendingClaim } from '../../helpers/audit.ts';
 import { pauseBefore } from '../../helpers/gates.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
@@ -48,26 +47,14 @@ const plansOf = (keyId: string) => ['1el57v', '5ip91z'].filter((plan) => control
 
 /** The finding the audit reports now for `appKey`. */
 const audited = async (appKey: string, kind: Drift['kind']) => {
-  const audit = new Audit({
-    registryTableName: webhook.tableName,
-    apiKeys: { deploymentId: functionDefaults.deploymentId },
-    leaseMs: 60_000,
-    rateLimited: false,
-  });
-  onTestFinished(() => audit.destroy());
-  const drift = (await audit.run()).report.drift.find((found) => found.appKey === appKey && found.kind === kind);
+  const drift = (await localAudit(webhook).run()).report.drift.find((found) => found.appKey === appKey && found.kind === kind);
   expect(drift, `${kind} of ${appKey}`).toBeDefined();
   return drift as Drift;
 };
 
 /** A create that claimed the app and died a minute ago, asking for plan 1el57v; and the key it made, linked to nothing. */
 const deadCreateWithItsKey = async (appKey: string) => {
-  const at = new Date(Date.now() - 120_000).toISOString();
-  const claim: CredentialRecord & { claimToken: string; leaseExpiresAt: number } = {
-    ...{ appKey, appSlug: appKey, appName: appKey, developer: 'email@mycompany.com' },
-    ...{ credentialType: 'API_KEY', state: 'PENDING', apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [] },
-    ...{ claimToken: `dead-${appKey}`, leaseExpiresAt: Date.now() - 60_000, createdAt: at, updatedAt: at },
-  };
+  const claim = pendingClaim(appKey, { claimToken: `dead-${appKey}` });
   expect((await registry.claim(claim, Date.now())).claimed).toBe(true);
   return aws.createKey(resourceName({ appKey }), {
     [managedByTag]: managedByValue,
@@ -142,15 +129,7 @@ describe('audit repairs act on what their hold found, and keep it until AWS and 
     // Prepare: a create of a long slug has claimed and made its key (shortened name), not yet recorded;
     // the finding is as an audit that read the registry before the claim reports it, the app read off the name.
     const appKey = `${'long-slug-'.repeat(12)}12345`;
-    const at = new Date().toISOString();
-    await registry.claim(
-      {
-        ...{ appKey, appSlug: appKey, appName: 'Long', developer: 'email@mycompany.com', credentialType: 'API_KEY', state: 'PENDING' },
-        ...{ apiIds: ['5aba4csvd4'], usagePlanIds: ['1el57v'], scopes: [], claimToken: 'running', leaseExpiresAt: Date.now() + 60_000 },
-        ...{ createdAt: at, updatedAt: at },
-      },
-      Date.now(),
-    );
+    await registry.claim({ ...pendingClaim(appKey, { leaseExpiresAt: Date.now() + 60_000, claimToken: 'running' }), appName: 'Long' }, Date.now());
     const name = resourceName({ appKey });
     const keyId = await aws.createKey(name, { [managedByTag]: managedByValue, [deploymentTag]: functionDefaults.deploymentId, [appKeyTag]: appKey });
     const drift: Drift = {

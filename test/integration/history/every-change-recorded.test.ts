@@ -4,8 +4,7 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withCaller } from '#history/caller';
 import { HistoryStore } from '#history/history-store';
-import type { CredentialRecord } from '#provisioning/registry';
-import { outOfBand, runAuditCommand } from '../../helpers/audit.ts';
+import { outOfBand, pendingClaim, runAuditCommand } from '../../helpers/audit.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
 
@@ -26,23 +25,7 @@ const createKey = async (appSlug: string, ...plans: string[]) =>
 
 /** A create that claimed the app and died a minute ago. */
 const deadClaim = async (appKey: string) => {
-  const at = new Date(Date.now() - 120_000).toISOString();
-  const record: CredentialRecord & { claimToken: string; leaseExpiresAt: number } = {
-    appKey,
-    appSlug: appKey,
-    appName: appKey,
-    developer: 'email@mycompany.com',
-    credentialType: 'API_KEY',
-    state: 'PENDING',
-    apiIds: ['5aba4csvd4'],
-    usagePlanIds: ['1el57v'],
-    scopes: [],
-    claimToken: `token-${appKey}`,
-    leaseExpiresAt: Date.now() - 60_000,
-    createdAt: at,
-    updatedAt: at,
-  };
-  expect((await registry.claim(record, Date.now())).claimed).toBe(true);
+  expect((await registry.claim(pendingClaim(appKey), Date.now())).claimed).toBe(true);
 };
 
 describe('every registry change is recorded, whoever makes it', () => {

@@ -112,8 +112,8 @@ describe('the packed package, installed offline in a fresh CDK app', () => {
       },
     );
 
-    // Assess: five functions (four routes and the audit), each with cdk.json's policy beside its bundle.
-    expect(functionAssets).toHaveLength(5);
+    // Assess: six functions (four routes, the audit and the history's stream consumer), each with cdk.json's policy beside its bundle.
+    expect(functionAssets).toHaveLength(6);
     for (const dir of functionAssets) {
       expect(readdirSync(dir).sort()).toEqual(['credential-policy.json', 'index.mjs', 'index.mjs.map']);
       expect(JSON.parse(readFileSync(join(dir, 'credential-policy.json'), 'utf8'))).toMatchObject(settings.credentialPolicy);
