@@ -114,7 +114,7 @@ export const suppressAcceptedFindings = (webhook: PortalCredentialsWebhook) => {
   acknowledge(
     webhook.basicAuthSecret,
     'AwsSolutions-SMG4',
-    'The pair must also be typed into the portal, so it is rotated by hand: add a second pair, update the portal, retire the first (README, "Changing the password without downtime").',
+    'The pair must also be typed into the portal, so it is rotated by hand: add a second pair, update the portal, retire the first (docs/portal-administrators.md, "Changing the password without downtime").',
   );
 
   if (webhook.userPool instanceof cognito.UserPool) {

@@ -271,7 +271,7 @@ export class PortalCredentialsWebhook extends Construct {
   public readonly accessTokenValidity?: Duration;
 
   /**
-   * The webhook from settings shaped as cdk.json's `portalCredentialsWebhook` (the README's Configure section), validated by
+   * The webhook from settings shaped as cdk.json's `portalCredentialsWebhook` (docs/platform-teams.md, Configure), validated by
    * the same schema with the same messages naming each bad field; tables and a user pool they name are imported into `scope`.
    */
   public static fromSettings(scope: Construct, id: string, settings: SettingsInput = {}): PortalCredentialsWebhook {

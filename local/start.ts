@@ -55,7 +55,7 @@ console.log(`portal-credentials-webhook listening on ${webhook.url}
 Authentication: ${schemes.join(', ')} (AUTH_SCHEMES)
 
 Try it:
-${schemes.map((scheme) => ways[scheme] ?? `${scheme}: see the README`).join('\n\n')}
+${schemes.map((scheme) => ways[scheme] ?? `${scheme}: see docs/portal-administrators.md, Authentication`).join('\n\n')}
 
 Client credentials for the Payments API (q8w2e4r6t1) come from a local Cognito stand-in;
 fetch a token at ${webhook.cognito.tokenUrl}

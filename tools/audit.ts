@@ -187,7 +187,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
 
 /**
  * Where applied repairs are recorded, and for how long: the deployment's own table and retention.
- * Without a table the repairs would leave no history, which the README promises they do: refused
+ * Without a table the repairs would leave no history, which docs/operators.md promises they do: refused
  * unless --no-history acknowledges it. A retention guessed here would outlive or cut short the
  * deployment's own entries: refused too.
  */

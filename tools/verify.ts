@@ -1,5 +1,5 @@
 /**
- * Proves a deployment works end to end, as the README's walk-through does by hand: health with
+ * Proves a deployment works end to end, as the walk-through in docs/platform-teams.md does by hand: health with
  * the Basic pair, demo credentials of each type, calls to the sample API with the key and with a
  * token, updates whose effect the sample API shows, revoke, and the revoked credentials refused.
  * Cleans up whatever it asked for, and says what each clean-up step really answered.

@@ -329,7 +329,7 @@ function createUsagePlanKey({ state, params, body }: RestRequest): unknown {
   }
   const linkedPlans = [...state.usagePlans.values()].filter((p) => p.keyIds.has(key.id));
   // "A given API key can be associated with only one usage plan for each stage of your API" (developer guide).
-  // AWS documents the rule, not its error: ConflictException is our best reading (see the README).
+  // AWS documents the rule, not its error: ConflictException is our best reading (see docs/contributors.md, Local stand-ins).
   const sharedStage = plan.apiStages.find((stage) =>
     linkedPlans.some((p) => p.apiStages.some((s) => s.apiId === stage.apiId && s.stage === stage.stage)),
   );

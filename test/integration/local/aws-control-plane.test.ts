@@ -88,7 +88,7 @@ describe('seed file', () => {
     expect(seed.secrets).toBeUndefined();
   });
 
-  it('gives every plan the API stages it serves: the README example moves a key between two plans of one stage', async () => {
+  it('gives every plan the API stages it serves: the example of docs/portal-administrators.md moves a key between two plans of one stage', async () => {
     // Act
     const stagesOf = async (usagePlanId: string) => (await apiGateway.send(new GetUsagePlanCommand({ usagePlanId }))).apiStages;
     const listed = await apiGateway.send(new GetUsagePlansCommand({}));

@@ -14,7 +14,7 @@ const update = (appSlug: string, apiKeyId: string, apis: ReturnType<typeof withP
   post('/v1/updateCredentials', { ...createRequest({ appSlug, apis }), credentialType: 'API_KEY', apiKeyId });
 
 describe('usage plans that know their APIs, over HTTP against the local stand-ins', () => {
-  it('moves a key between two plans of one API stage (the README example) and answers 204', async () => {
+  it('moves a key between two plans of one API stage (the example of docs/portal-administrators.md, "Try it by hand") and answers 204', async () => {
     // Prepare
     const { json } = await post('/v1/createCredentials', createRequest({ appSlug: 'mover', apis: withPlans('1el57v') }));
 

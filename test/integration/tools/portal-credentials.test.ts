@@ -13,7 +13,7 @@ const operatorEnvironment = {
   ...Object.fromEntries(Object.entries(process.env).filter(([name]) => /^AWS_(REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY|ENDPOINT_URL\w*)$/.test(name))),
 };
 
-/** Runs a command line as the README shows it, in a shell from the checkout, with the project's bins first on the PATH. */
+/** Runs a command line as docs/operators.md shows it, in a shell from the checkout, with the project's bins first on the PATH. */
 const shell = (line: string) =>
   new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve) => {
     const child = spawn('sh', ['-c', line], { cwd: root, env: operatorEnvironment });
@@ -77,7 +77,7 @@ describe('portal-credentials: one executable, its subcommands alike', () => {
     expect(streams.stderr).toContain('error: could not read stack NoSuchStack: no stack NoSuchStack in us-east-1: check --stack and --region');
   });
 
-  it('prints exactly one JSON document on stdout as the README runs it, through npm run --silent and through the bin', {
+  it('prints exactly one JSON document on stdout as docs/operators.md runs it, through npm run --silent and through the bin', {
     timeout: 60_000,
   }, async () => {
     // Prepare

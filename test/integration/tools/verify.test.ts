@@ -6,7 +6,7 @@ import { portalUser } from '../../helpers/portal.ts';
 const { webhook, registry } = await startWebhookForTests();
 const { sampleApi } = webhook;
 
-/** The flags every run shares (as the README's walk-through gives them); `narrow` adds the client's narrowing. */
+/** The flags every run shares (as the walk-through in docs/platform-teams.md gives them); `narrow` adds the client's narrowing. */
 const sampleFlags = [
   '--url',
   webhook.url,
