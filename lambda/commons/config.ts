@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { CredentialType } from '#contract/schemas';
+import { accountIdPattern, placementProblems, regionPattern } from './places.ts';
 import { functionDefaults as defaults, deploymentIdPattern, leaseMarginSeconds, maxClaimWaitSeconds } from './defaults.ts';
 
 /**
@@ -11,9 +12,25 @@ import { functionDefaults as defaults, deploymentIdPattern, leaseMarginSeconds, 
 const positiveInteger = z.coerce.number().check(z.int(), z.positive());
 const withDefault = <T extends z.ZodMiniType>(schema: T, fallback: z.output<T>) => z._default(schema, fallback as never);
 
+const accountId = z.string().check(z.regex(accountIdPattern, 'must be a 12-digit AWS account id'));
+const regionName = z.string().check(z.regex(regionPattern, 'must be an AWS Region name such as "eu-west-1"'));
+
 const ApiCredentialSettings = z.strictObject({
   type: z.optional(CredentialType),
   scopes: z.optional(z.array(z.string().check(z.regex(/^[\w.-]+\/[\w.:/-]+$/, 'a scope is "resource-server-id/scope-name"'))).check(z.maxLength(50))),
+  /** The account the API (and the usage plans of its API keys) lives in; absent: the webhook's own. */
+  account: z.optional(accountId),
+  /** The Region the API lives in; absent: the webhook's own. */
+  region: z.optional(regionName),
+});
+
+/** The accounts and Regions beyond the webhook's own place that it provisions API keys in (`#provisioning/places`). */
+const ProvisioningTarget = z.strictObject({
+  account: z.optional(accountId),
+  regions: z.array(regionName).check(z.minLength(1)),
+  roleArn: z.optional(z.string().check(z.regex(/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, "must be an IAM role's ARN"))),
+  /** STS's ExternalId: 2-1224 characters of letters, digits and `+=,.@:/-`. */
+  externalId: z.optional(z.string().check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2-1224 letters, digits or +=,.@:/-'))),
 });
 
 export const CredentialPolicySettings = z.strictObject({
@@ -23,6 +40,8 @@ export const CredentialPolicySettings = z.strictObject({
   apis: z._default(z.record(z.string().check(z.minLength(1)), ApiCredentialSettings), {}),
   /** The usage plans API keys may join (the ones the functions' IAM role allows); absent: any. Deployed: `USAGE_PLAN_IDS`. */
   usagePlanIds: z.optional(z.array(z.string().check(z.minLength(1)))),
+  /** Where, beyond the webhook's own account and Region, the APIs of `apis` live and how they are reached. */
+  targets: z.optional(z.array(ProvisioningTarget)),
 });
 export type CredentialPolicySettings = z.infer<typeof CredentialPolicySettings>;
 
@@ -116,6 +135,9 @@ export const userPoolIdPattern = /^[\w-]+_[0-9a-zA-Z]+$/;
 
 const Environment = z.object({
   /** The stack's name: API keys are tagged with it, so that two stacks in one account and Region never take each other's. */
+  /** The webhook's own account, which Lambda does not tell a function: the stack sets it. */
+  DEPLOYMENT_ACCOUNT_ID: withDefault(accountId, defaults.accountId),
+  AWS_REGION: withDefault(regionName, defaults.region),
   DEPLOYMENT_ID: withDefault(z.string().check(z.regex(deploymentIdPattern, 'must be a CloudFormation stack name')), defaults.deploymentId),
   REGISTRY_TABLE_NAME: z.string().check(z.minLength(1)),
   BASIC_AUTH_SECRET_ID: z.string().check(z.minLength(1)),
@@ -150,6 +172,8 @@ const Environment = z.object({
 export type Config = {
   /** Which deployment (stack) this is: the API keys it tagged with this id are its own. */
   deploymentId: string;
+  /** The webhook's own account and Region: APIs the policy places nowhere else live there. */
+  home: { account: string; region: string };
   registryTableName: string;
   basicAuth: { secretId: string; realm: string; cacheSeconds: number };
   credentialPolicy: CredentialPolicySettings;
@@ -200,8 +224,12 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
   if (e.USAGE_PLAN_IDS && e.CREDENTIAL_POLICY.usagePlanIds) {
     throw new Error('Invalid webhook configuration: name the usage plans in USAGE_PLAN_IDS or in CREDENTIAL_POLICY.usagePlanIds, not both');
   }
+  const home = { account: e.DEPLOYMENT_ACCOUNT_ID, region: e.AWS_REGION };
+  const placement = placementProblems(e.CREDENTIAL_POLICY.apis, e.CREDENTIAL_POLICY.targets ?? [], home);
+  if (placement.length > 0) throw new Error(`Invalid webhook configuration: CREDENTIAL_POLICY: ${placement.join('; ')}`);
   const config: Config = {
     deploymentId: e.DEPLOYMENT_ID,
+    home,
     registryTableName: e.REGISTRY_TABLE_NAME,
     basicAuth: { secretId: e.BASIC_AUTH_SECRET_ID, realm: e.BASIC_AUTH_REALM, cacheSeconds: e.BASIC_AUTH_CACHE_SECONDS },
     credentialPolicy: e.USAGE_PLAN_IDS ? { ...e.CREDENTIAL_POLICY, usagePlanIds: e.USAGE_PLAN_IDS } : e.CREDENTIAL_POLICY,

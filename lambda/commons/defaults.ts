@@ -30,6 +30,10 @@ export const functionDefaults = {
   historyRetentionDays: 365,
   /** DEPLOYMENT_ID: whose API keys these are when no stack set it (tests, local runs). */
   deploymentId: 'local',
+  /** DEPLOYMENT_ACCOUNT_ID: the account local runs and tests stand in for (the stand-ins' own). */
+  accountId: '000000000000',
+  /** AWS_REGION, which Lambda always sets: the Region local runs and tests stand in for. */
+  region: 'us-east-1',
 } as const;
 
 /** The stack's name when cdk.json names none: the id its functions tag their API keys with (DEPLOYMENT_ID). */

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
     // Assess
     expect(config).toEqual({
       deploymentId: 'local',
+      home: { account: '000000000000', region: 'us-east-1' },
       registryTableName: 'registry',
       basicAuth: { secretId: 'secret', realm: 'portal-credentials-webhook', cacheSeconds: 300 },
       credentialPolicy: { defaultType: 'API_KEY', apis: {} },
@@ -103,6 +104,54 @@ describe('loadConfig', () => {
         jwksCacheSeconds: 600,
         maxTokenAgeSeconds: 86_400,
       },
+    });
+  });
+
+  describe('places', () => {
+    const policy = (value: unknown) => ({
+      ...minimal,
+      DEPLOYMENT_ACCOUNT_ID: '111111111111',
+      AWS_REGION: 'us-east-1',
+      CREDENTIAL_POLICY: JSON.stringify(value),
+    });
+    const role = 'arn:aws:iam::222222222222:role/portal-credentials-target';
+
+    it('reads APIs placed in another Region of its account and in another account reached through its role', () => {
+      // Prepare
+      const env = policy({
+        apis: { euapi00001: { region: 'eu-west-1' }, otherac001: { account: '222222222222', region: 'us-east-1' } },
+        targets: [{ regions: ['eu-west-1'] }, { account: '222222222222', regions: ['us-east-1'], roleArn: role, externalId: 'portal-webhook-1' }],
+      });
+
+      // Act
+      const config = loadConfig(env);
+
+      // Assess
+      expect(config.home).toEqual({ account: '111111111111', region: 'us-east-1' });
+      expect(config.credentialPolicy.targets).toHaveLength(2);
+    });
+
+    it.each([
+      [
+        'an API in a Region no target covers',
+        { apis: { euapi00001: { region: 'eu-west-1' } } },
+        /API euapi00001 lives in the stack's own account, Region eu-west-1/,
+      ],
+      [
+        'an API in an account no target covers',
+        { apis: { otherac001: { account: '222222222222' } }, targets: [{ regions: ['eu-west-1'] }] },
+        /API otherac001 lives in account 222222222222/,
+      ],
+      ['another account without a role', { targets: [{ account: '222222222222', regions: ['us-east-1'] }] }, /names no roleArn/],
+      ['a role without an external id', { targets: [{ account: '222222222222', regions: ['us-east-1'], roleArn: role }] }, /no externalId/],
+      [
+        "a role of another account than the target's",
+        { targets: [{ account: '333333333333', regions: ['us-east-1'], roleArn: role, externalId: 'portal-webhook-1' }] },
+        /not a role of that account/,
+      ],
+    ])('refuses %s at cold start', (_, value, message) => {
+      // Act & Assess
+      expect(() => loadConfig(policy(value))).toThrow(message);
     });
   });
 });
