@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { currentTurn, inTurn, narrowTurn } from '#clients/turns';
 import { leaseMarginSeconds } from '#commons/defaults';
 import type { CredentialType } from '#contract/schemas';
-import { type Grant, LeftoversError, type Provisioner, resourceName, withoutMark } from '#provisioning/provisioner';
+import { credentialRef, type Grant, LeftoversError, type Placement, type Provisioner, resourceName, withoutMark } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Drift, reportOnly } from './drift.ts';
 
@@ -143,7 +143,7 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
       if (record?.state === 'PENDING' && record.credentialType === drift.credentialType)
         throw new Skip('a create for this app is in progress: audit again later');
     }
-    await provisioner.revoke(credentialId);
+    await provisioner.revoke({ credentialId });
     return { ...(appKey ? { appKey } : {}), detail: `deleted ${credentialId}` };
   },
 
@@ -156,7 +156,6 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
   },
 
   async REGRANT(drift, deps) {
-    const credentialId = drift.credentialId as string;
     const provisioner = provisionerOf(deps, drift.credentialType);
     const { record, claimToken } = await hold(drift, deps);
     // The record as the hold found it: a portal update that landed after the audit read it wins.
@@ -165,8 +164,9 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
       throw new Skip('the credential was updated since the audit');
     }
     // Held like a portal change: no update or revoke of this app runs until the grant is recorded again.
+    let placement: Placement;
     try {
-      await provisioner.regrant(credentialId, grantOf(record));
+      placement = await provisioner.regrant(credentialRef(record), grantOf(record));
     } catch (error) {
       // A regrant that failed was undone: the hold goes, or the portal would wait out its lease. One that
       // could not be undone keeps it, as a portal change would, until the lease ends.
@@ -178,7 +178,7 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     else actualGrant.scopes = drift.actual ?? [];
     // Condition failed within the turn: only this write can have removed the hold (an answer lost and retried).
     // The history's `before` is what AWS held, not the record (which the repair leaves as it was).
-    await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps), { action: 'REGRANT', before: actualGrant });
+    await deps.registry.recordGrant(record.appKey, claimToken, grantOf(record), iso(deps), { action: 'REGRANT', before: actualGrant }, placement);
     return { detail: plannedDetail('REGRANT', drift), before: actualGrant, after: grantOf(record) };
   },
 
@@ -188,8 +188,8 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     // A create that took the claim over since the audit may have deleted it; under our claim nobody else can now.
     if (!(await deps.exists(record.credentialType, credentialId))) throw new Skip(`${credentialId} no longer exists: audit again`);
     // Granted while the claim is still ours, then recorded: the claim is given up only with AWS in line.
-    await provisionerOf(deps, record.credentialType).regrant(credentialId, grantOf(record));
-    await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps), 'FINISH_CLAIM');
+    const placement = await provisionerOf(deps, record.credentialType).regrant({ credentialId, app: record }, grantOf(record));
+    await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps), 'FINISH_CLAIM', placement);
     return { credentialId, detail: `recorded ${credentialId} as the app's credential, granted as the claim asked`, after: grantOf(record) };
   },
 
@@ -197,7 +197,7 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const { record, claimToken } = await takeOver(drift, deps);
     const provisioner = provisionerOf(deps, record.credentialType);
     // The claim is ours until its lease ends: if a delete fails, the next audit (or create) takes it over again.
-    for (const credentialId of drift.leftovers ?? []) await provisioner.revoke(credentialId);
+    for (const credentialId of drift.leftovers ?? []) await provisioner.revoke({ credentialId });
     await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), {
       action: 'RELEASE_CLAIM',
       deletedCredentialIds: [...(drift.leftovers ?? [])],

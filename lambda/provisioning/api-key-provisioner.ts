@@ -1,290 +1,225 @@
-import {
-  type APIGatewayClient,
-  CreateApiKeyCommand,
-  CreateUsagePlanKeyCommand,
-  DeleteApiKeyCommand,
-  DeleteUsagePlanKeyCommand,
-  GetApiKeyCommand,
-  GetUsagePlanKeyCommand,
-  paginateGetApiKeys,
-  paginateGetUsagePlans,
-} from '@aws-sdk/client-api-gateway';
+import { randomBytes } from 'node:crypto';
+import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { functionDefaults } from '#commons/defaults';
-import { serviceName } from '#commons/service';
-import { conflict, unprocessable } from '#contract/errors';
-import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isAccessDenied, isNotFound, requireAnswer } from './aws-failures.ts';
+import { type Place, type PlaceId, parsePlaceId, placeId, planPlace } from '#commons/places';
+import { conflict } from '#contract/errors';
+import { ApiKeysInPlace } from './api-keys-in-place.ts';
 import {
   type AppIdentity,
+  type CredentialRef,
   type Grant,
   type IssuedCredential,
-  leftoversOnFailure,
+  LeftoversError,
+  type Placement,
   type Provisioner,
-  resourceName,
-  resourceNamePrefix,
   undoThenRethrow,
 } from './provisioner.ts';
-import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
+import type { UsagePlanCatalog } from './usage-plan-catalog.ts';
 
-export const managedByTag = 'managed-by';
-export const managedByValue = serviceName;
-export const appKeyTag = 'portal-app-key';
-export const deploymentTag = 'portal-deployment';
+export { appKeyTag, deploymentTag, isOwnKey, managedByTag, managedByValue } from './api-keys-in-place.ts';
 
-/**
- * Whether the tags mark a key as this deployment's: the webhook's, and tagged with this deployment
- * (a stack beside it in the account and Region tags its own), or untagged, made before keys carried it.
- */
-export const isOwnKey = (tags: Record<string, string> | undefined, deploymentId: string) =>
-  tags?.[managedByTag] === managedByValue && (tags[deploymentTag] === undefined || tags[deploymentTag] === deploymentId);
-
-// AWS's tag characters (its tagging conventions; API Gateway's model sets no pattern): letters, digits, Unicode spaces (not tabs or line breaks) and _ . : / = + - @.
-const tagValue = (text: string) => text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
-
-/** Runs every step at once; if any fails, undoes the ones that succeeded and rethrows the first failure. */
-const allOrNothing = async <T>(items: readonly T[], step: (item: T) => Promise<unknown>, undo: (item: T) => Promise<unknown>) => {
-  const results = await Promise.allSettled(items.map(step));
-  const failure = results.find((result) => result.status === 'rejected');
-  if (!failure) return;
-  const succeeded = items.filter((_, index) => results[index]?.status === 'fulfilled');
-  await undoThenRethrow(failure.reason, () => Promise.all(succeeded.map(undo)));
-};
-
-/** One step of a change: what it does, and how to take it back once it is done. */
-interface Step {
-  run(): Promise<unknown>;
-  undo(): Promise<unknown>;
+/** The API Gateway of one place beyond the webhook's own, and the usage plans there. */
+export interface ApiGatewayPlace {
+  place: Place;
+  apiGateway: APIGatewayClient;
+  usagePlans: UsagePlanCatalog;
 }
 
-/** Runs the steps one after another; when one fails, undoes those done, the last first, and rethrows. */
-const inOrder = async (steps: readonly Step[]) => {
-  for (const [index, step] of steps.entries()) {
-    try {
-      await step.run();
-    } catch (failure) {
-      await undoThenRethrow(failure, async () => {
-        for (const done of steps.slice(0, index).reverse()) await done.undo();
-      });
-    }
-  }
-};
+export interface ApiKeyPlaces {
+  /** The webhook's own place: bare plan ids and records without `placedIds` are there. */
+  home: Place;
+  /** Every other place a provisioning target covers. */
+  elsewhere: readonly ApiGatewayPlace[];
+}
 
-const stageTaken = (holder: string, usagePlanId: string, next: string) =>
-  conflict(
-    'USAGE_PLAN_STAGE_TAKEN',
-    `The API key is in usage plan ${holder}, which serves an API stage of usage plan ${usagePlanId}, and an API key can be in only one usage plan per API stage; ${next}`,
-  );
+/**
+ * A value for keys made in several places at once: AWS accepts a caller's value of 20 to 128
+ * characters. 30 random bytes in base64url are 40 characters, as long as the ones AWS generates.
+ */
+const newKeyValue = () => randomBytes(30).toString('base64url');
 
-/** API Gateway API keys, reaching APIs through usage plans. */
+/**
+ * API Gateway API keys, reaching APIs through usage plans. A key and its plans belong to one account
+ * and Region, so a developer whose APIs live in several places holds one key in each, all with one
+ * value: the portal is answered one id (the first place's key) and that value. The registry records
+ * each place's key id (`placedIds`); a record without them holds one key, in the webhook's own place.
+ */
 export class ApiKeyProvisioner implements Provisioner {
   readonly credentialType = 'API_KEY' as const;
+  private readonly home: Place;
+  private readonly places = new Map<PlaceId, ApiKeysInPlace>();
 
   /**
-   * @param linkableUsagePlanIds the plans this deployment links keys to (its role may touch no
-   *   other); a key's links to any other plan were made by hand and are left alone. Absent: any.
+   * @param apiGateway the webhook's own place's API Gateway.
+   * @param linkableUsagePlanIds the plans this deployment links keys to (its roles may touch no
+   *   other), as grants name them; a key's links to any other plan were made by hand and are left alone. Absent: any.
    * @param deploymentId the stack's name, tagged on every key it makes: keys of another stack are never its own.
+   * @param places the other places the deployment reaches; none: only its own.
    */
   constructor(
-    private readonly apiGateway: APIGatewayClient,
-    private readonly usagePlans: UsagePlanCatalog,
-    private readonly linkableUsagePlanIds?: readonly string[],
-    private readonly deploymentId: string = functionDefaults.deploymentId,
-  ) {}
+    apiGateway: APIGatewayClient,
+    usagePlans: UsagePlanCatalog,
+    linkableUsagePlanIds?: readonly string[],
+    deploymentId: string = functionDefaults.deploymentId,
+    places: ApiKeyPlaces = { home: { account: functionDefaults.accountId, region: functionDefaults.region }, elsewhere: [] },
+  ) {
+    this.home = places.home;
+    const linkableIn = (place: Place) =>
+      linkableUsagePlanIds
+        ?.map((id) => planPlace(id, this.home))
+        .filter((plan) => placeId(plan.place) === placeId(place))
+        .map((plan) => plan.planId);
+    for (const { place, apiGateway: client, usagePlans: catalog } of [{ place: this.home, apiGateway, usagePlans }, ...places.elsewhere]) {
+      this.places.set(placeId(place), new ApiKeysInPlace(client, catalog, linkableIn(place), deploymentId));
+    }
+  }
 
   async create(app: AppIdentity, grant: Grant): Promise<IssuedCredential> {
-    const key = await createOrLeftovers(
-      this.apiGateway.send(
-        new CreateApiKeyCommand({
-          name: resourceName(app),
-          description: `Portal app "${app.appName}" of ${app.developer}. Managed by ${managedByValue}: change it through the portal.`.slice(0, 1000),
-          enabled: true,
-          tags: {
-            [managedByTag]: managedByValue,
-            [deploymentTag]: this.deploymentId,
-            [appKeyTag]: tagValue(app.appKey),
-            developer: tagValue(app.developer),
-          },
-        }),
-      ),
-    );
-    // AWS made a key: from here on a failure deletes it, or keeps the claim for the next call to.
-    const keyId = await leftoversOnFailure(() => requireAnswer(key.id, 'CreateApiKey', 'an id'));
-    // An earlier attempt that timed out or met a 5xx may have made a key whose answer was lost.
-    if (earlierAttemptMayHaveSucceeded(key)) await leftoversOnFailure(() => this.removeLeftovers(app, keyId));
-    try {
-      const value = requireAnswer(key.value, 'CreateApiKey', 'a value');
-      const links = await Promise.allSettled(grant.usagePlanIds.map((planId) => this.link(keyId, planId)));
-      const linkFailure = links.find((result) => result.status === 'rejected');
-      if (linkFailure) throw linkFailure.reason;
-      return { credentialId: keyId, secret: value };
-    } catch (failure) {
-      // Deleting the key drops every link it got, so one delete undoes them all.
-      return undoThenRethrow(failure, () => this.revoke(keyId));
+    const plans = this.plansByPlace(grant);
+    const [only, ...more] = plans.keys();
+    if (only === undefined || more.length === 0) {
+      const first = only ?? placeId(this.home);
+      const issued = await this.in(first).create(app, plans.get(first) ?? []);
+      return first === placeId(this.home) ? issued : { ...issued, placedIds: { [first]: issued.credentialId } };
     }
+    // All places at once, all or nothing: what the others made is deleted when one fails.
+    const value = newKeyValue();
+    const places = [...plans.keys()];
+    const results = await Promise.allSettled(places.map((place) => this.in(place).create(app, plans.get(place) ?? [], value)));
+    const made = places.flatMap((place, index) => {
+      const result = results[index];
+      return result?.status === 'fulfilled' ? [[place, result.value.credentialId] as const] : [];
+    });
+    const failures = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+    if (failures.length > 0) {
+      // A place whose create may have happened keeps the claim: the next call deletes what carries the app's name everywhere.
+      const reported = failures.find((failure) => failure instanceof LeftoversError) ?? failures[0];
+      return undoThenRethrow(reported, () => Promise.all(made.map(([place, keyId]) => this.in(place).revoke(keyId))));
+    }
+    const placedIds = Object.fromEntries(made);
+    return { credentialId: made[0]?.[1] as string, secret: value, placedIds };
   }
 
-  async reveal(credentialId: string): Promise<IssuedCredential | undefined> {
-    try {
-      const key = await this.apiGateway.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: true }));
-      return { credentialId, secret: requireAnswer(key.value, 'GetApiKey', 'a value') };
-    } catch (error) {
-      if (await this.isGone(error, credentialId)) return undefined;
-      throw error;
-    }
+  async reveal(credential: CredentialRef): Promise<IssuedCredential | undefined> {
+    const issued = await this.in(this.primaryPlace(credential)).reveal(credential.credentialId);
+    return issued && credential.placedIds ? { ...issued, placedIds: { ...credential.placedIds } } : issued;
   }
 
-  async regrant(credentialId: string, desired: Grant): Promise<void> {
-    // AWS, not the registry, is the truth about links: an earlier update may have stopped halfway.
-    const [linked, exists] = await Promise.all([this.linkedUsagePlans(credentialId), this.exists(credentialId)]);
-    if (!exists) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
-    const wanted = new Set(desired.usagePlanIds);
-    const toLink = desired.usagePlanIds.filter((planId) => !linked.has(planId));
-    const stale = [...linked.keys()].filter((planId) => !wanted.has(planId));
-    // A key is in one plan per API stage, so a plan sharing a stage with an added one must go first.
-    const addedStages = new Map(await Promise.all(toLink.map(async (planId) => [planId, (await this.usagePlans.stagesOf(planId)) ?? []] as const)));
-    const displacedBy = (planId: string) =>
-      toLink.find((added) => addedStages.get(added)?.some((stage) => linked.get(planId)?.some((held) => sameStage(held, stage))));
-    const givesWay = (planId: string) => displacedBy(planId) !== undefined;
-    const handMade = stale.find((planId) => givesWay(planId) && !this.mayLink(planId));
-    if (handMade) {
-      const message = 'that plan is not managed by this webhook: remove the key from it by hand, or ask for other plans.';
-      throw stageTaken(handMade, displacedBy(handMade) as string, message);
+  async regrant(credential: CredentialRef, desired: Grant): Promise<Placement> {
+    const primary = this.primaryPlace(credential);
+    const recorded = this.placedIdsOf(credential);
+    const plans = this.plansByPlace(desired);
+    // The developer's value, read from the key the portal knows only when a place needs a key made.
+    let value: Promise<string> | undefined;
+    const valueOf = () => {
+      value ??= this.in(primary)
+        .reveal(credential.credentialId)
+        .then((issued) => {
+          if (!issued) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
+          return issued.secret;
+        });
+      return value;
+    };
+    const placed: Record<PlaceId, string> = { [primary]: credential.credentialId };
+    // One place after another: a failure after an earlier place changed leaves the app held, for the next holder to finish from AWS.
+    let changed = false;
+    const step = async <T>(work: () => Promise<T>): Promise<T> => {
+      try {
+        const result = await work();
+        changed = true;
+        return result;
+      } catch (error) {
+        throw changed && !(error instanceof LeftoversError) ? new LeftoversError(error) : error;
+      }
+    };
+    for (const place of new Set([primary, ...plans.keys(), ...Object.keys(recorded)])) {
+      const wanted = plans.get(place);
+      const keyId = recorded[place];
+      if (place === primary) {
+        await step(() => this.in(place).regrant(credential.credentialId, wanted ?? []));
+      } else if (wanted === undefined) {
+        if (keyId !== undefined) await step(() => this.in(place).revoke(keyId));
+      } else {
+        placed[place] = await step(() => this.keyIn(place, keyId, valueOf, credential, wanted));
+      }
     }
-    const toUnlink = stale.filter((planId) => this.mayLink(planId));
-    // Removing the rest after adding never leaves the key without access, unless adding first would pass the 10-plan limit.
-    const early = toUnlink.filter(givesWay);
-    const first = linked.size - early.length + toLink.length > maxUsagePlansPerKey ? toUnlink : early;
-    const link = (planId: string) => this.link(credentialId, planId).catch((error: unknown) => this.explainRefusedLink(error, credentialId, planId));
-    const unlink = (planId: string) => this.unlink(credentialId, planId);
-    const adding = (plans: string[]): Step => ({ run: () => allOrNothing(plans, link, unlink), undo: () => Promise.all(plans.map(unlink)) });
-    const removing = (plans: string[]): Step => ({ run: () => allOrNothing(plans, unlink, link), undo: () => Promise.all(plans.map(link)) });
-    await inOrder([removing(first), adding(toLink), removing(toUnlink.filter((planId) => !first.includes(planId)))]);
+    return Object.keys(placed).length === 1 && primary === placeId(this.home) ? {} : { placedIds: placed };
   }
 
   /**
-   * AWS does not document which error refuses a key already in another plan of the stage
-   * (ConflictException or BadRequestException are the plausible ones): when such a refusal
-   * meets another plan of the stage holding the key (a concurrent change), say so.
+   * The developer's key in a place it should be in, linked as wanted: the recorded one, or, when it is
+   * gone or was never recorded, one made now with the developer's value.
    */
-  private async explainRefusedLink(error: unknown, keyId: string, usagePlanId: string): Promise<never> {
-    if (!['ConflictException', 'BadRequestException'].includes((error as Error).name)) throw error;
-    let holder: string | undefined;
-    try {
-      const [linked, stages = []] = await Promise.all([this.linkedUsagePlans(keyId), this.usagePlans.stagesOf(usagePlanId)]);
-      holder = [...linked].find(([planId, held]) => planId !== usagePlanId && held.some((stage) => stages.some((own) => sameStage(own, stage))))?.[0];
-    } catch {
-      // Only an explanation: when it cannot be had, the refusal itself is reported.
+  private async keyIn(
+    place: PlaceId,
+    keyId: string | undefined,
+    valueOf: () => Promise<string>,
+    credential: CredentialRef,
+    usagePlanIds: readonly string[],
+  ) {
+    const keys = this.in(place);
+    if (keyId !== undefined && (await keys.reveal(keyId))) {
+      await keys.regrant(keyId, usagePlanIds);
+      return keyId;
     }
-    if (holder) throw stageTaken(holder, usagePlanId, 'another change of this app may be running: retry the request.');
-    throw error;
+    const app = credential.app;
+    if (!app) throw conflict('CREDENTIAL_GONE', `The API key in ${place} was deleted outside the webhook; revoke it and create new credentials.`);
+    const value = await valueOf();
+    // A crashed change may have made it already: that one is linked as wanted, not made twice.
+    const made = await keys.findOwn(app, value);
+    if (made) {
+      await keys.regrant(made.id, usagePlanIds);
+      return made.id;
+    }
+    return (await keys.create(app, usagePlanIds, value)).credentialId;
   }
 
-  private mayLink(usagePlanId: string) {
-    return this.linkableUsagePlanIds === undefined || this.linkableUsagePlanIds.includes(usagePlanId);
+  async revoke(credential: CredentialRef): Promise<void> {
+    await Promise.all(Object.entries(this.placedIdsOf(credential)).map(([place, keyId]) => this.in(place).revoke(keyId)));
   }
 
-  private async exists(keyId: string): Promise<boolean> {
-    try {
-      await this.apiGateway.send(new GetApiKeyCommand({ apiKey: keyId, includeValue: false }));
-      return true;
-    } catch (error) {
-      if (await this.isGone(error, keyId)) return false;
-      throw error;
-    }
+  async removeLeftovers(app: AppIdentity, keep: readonly string[] = []): Promise<number> {
+    const removed = await Promise.all([...this.places.values()].map((keys) => keys.removeLeftovers(app, keep)));
+    return removed.reduce((sum, count) => sum + count, 0);
   }
 
   async whereabouts(credentialId: string): Promise<{ ours: boolean; appKey?: string } | undefined> {
-    try {
-      const { tags } = await this.apiGateway.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: false }));
-      const appKey = tags?.[appKeyTag];
-      return { ours: isOwnKey(tags, this.deploymentId), ...(appKey ? { appKey } : {}) };
-    } catch (error) {
-      if (await this.isGone(error, credentialId)) return undefined;
-      throw error;
+    // Key ids are AWS's, unique where they were made: the answered id is the first place's key, wherever that is.
+    for (const keys of this.places.values()) {
+      const found = await keys.whereabouts(credentialId);
+      if (found) return found;
     }
+    return undefined;
   }
 
-  async revoke(credentialId: string): Promise<void> {
-    try {
-      await this.apiGateway.send(new DeleteApiKeyCommand({ apiKey: credentialId }));
-    } catch (error) {
-      if (!(await this.isGone(error, credentialId))) throw error;
+  /** The places a grant's plans are in, each with its plans' own (bare) ids; the webhook's own place first. */
+  private plansByPlace(grant: Grant): Map<PlaceId, string[]> {
+    const plans = new Map<PlaceId, string[]>();
+    for (const id of grant.usagePlanIds) {
+      const { place, planId } = planPlace(id, this.home);
+      const key = placeId(place);
+      plans.set(key, [...(plans.get(key) ?? []), planId]);
     }
+    const home = placeId(this.home);
+    return new Map([...plans].sort(([a], [b]) => (a === home ? -1 : b === home ? 1 : a.localeCompare(b))));
   }
 
-  /**
-   * Whether a failed call on a key means the key no longer exists. The roles may read and delete
-   * only keys tagged as the webhook's, and a key that no longer exists has no tags: AWS documents
-   * neither whether API Gateway then answers 404 or IAM 403, so a refusal is checked against the
-   * list of the webhook's keys (a key that lost its tag is still listed, and stays an error).
-   */
-  private async isGone(error: unknown, keyId: string): Promise<boolean> {
-    if (isNotFound(error)) return true;
-    if (!isAccessDenied(error)) return false;
-    for await (const page of paginateGetApiKeys({ client: this.apiGateway, pageSize: 500 }, { nameQuery: resourceNamePrefix })) {
-      if (page.items?.some((key) => key.id === keyId)) return false;
-    }
-    return true;
+  private placedIdsOf(credential: CredentialRef): Record<PlaceId, string> {
+    return credential.placedIds ? { ...credential.placedIds } : { [placeId(this.home)]: credential.credentialId };
   }
 
-  async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {
-    const name = resourceName(app);
-    const leftovers: string[] = [];
-    // nameQuery is a prefix match over pages: keep exact names carrying our tags only (another stack's key may share the name).
-    for await (const page of paginateGetApiKeys({ client: this.apiGateway, pageSize: 500 }, { nameQuery: name })) {
-      for (const key of page.items ?? []) {
-        const ours = isOwnKey(key.tags, this.deploymentId) && key.tags?.[appKeyTag] === tagValue(app.appKey);
-        if (key.name === name && ours && key.id && key.id !== keep) leftovers.push(key.id);
-      }
-    }
-    await Promise.all(leftovers.map((keyId) => this.revoke(keyId)));
-    return leftovers.length;
+  /** Where the key the portal knows lives: its place in `placedIds`, else the webhook's own. */
+  private primaryPlace(credential: CredentialRef): PlaceId {
+    const entry = Object.entries(credential.placedIds ?? {}).find(([, keyId]) => keyId === credential.credentialId);
+    return entry?.[0] ?? placeId(this.home);
   }
 
-  private async link(keyId: string, usagePlanId: string): Promise<void> {
-    try {
-      await this.apiGateway.send(new CreateUsagePlanKeyCommand({ usagePlanId, keyId, keyType: 'API_KEY' }));
-    } catch (error) {
-      if (isNotFound(error)) throw unprocessable('UNKNOWN_USAGE_PLAN', `Usage plan ${usagePlanId} does not exist in this deployment.`);
-      // "Conflict" is taken as done only once AWS confirms this very link exists.
-      if ((error as Error).name !== 'ConflictException' || !(await this.isLinked(keyId, usagePlanId))) throw error;
+  private in(place: PlaceId): ApiKeysInPlace {
+    const keys = this.places.get(place);
+    if (!keys) {
+      const { account, region } = parsePlaceId(place);
+      throw new Error(`No provisioning target covers account ${account}, Region ${region}`);
     }
-  }
-
-  private async isLinked(keyId: string, usagePlanId: string): Promise<boolean> {
-    try {
-      await this.apiGateway.send(new GetUsagePlanKeyCommand({ usagePlanId, keyId }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
-  }
-
-  private async unlink(keyId: string, usagePlanId: string): Promise<void> {
-    try {
-      await this.apiGateway.send(new DeleteUsagePlanKeyCommand({ usagePlanId, keyId }));
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
-  }
-
-  /** The plans the key is in, with the API stages each serves. */
-  private async linkedUsagePlans(keyId: string): Promise<Map<string, ApiStage[]>> {
-    const plans = new Map<string, ApiStage[]>();
-    try {
-      for await (const page of paginateGetUsagePlans({ client: this.apiGateway, pageSize: 500 }, { keyId })) {
-        for (const plan of page.items ?? []) {
-          if (plan.id)
-            plans.set(
-              plan.id,
-              (plan.apiStages ?? []).flatMap(({ apiId, stage }) => (apiId && stage ? [{ apiId, stage }] : [])),
-            );
-        }
-      }
-    } catch (error) {
-      // A deleted key may be answered NotFound here; exists() reports it.
-      if (!isNotFound(error)) throw error;
-    }
-    return plans;
+    return keys;
   }
 }

@@ -13,10 +13,12 @@ import { createOrLeftovers, earlierAttemptMayHaveSucceeded, isNotFound, requireA
 import {
   type AppIdentity,
   appClientName,
+  type CredentialRef,
   appKeyOfResourceName,
   type Grant,
   type IssuedCredential,
   leftoversOnFailure,
+  type Placement,
   type Provisioner,
   isOwnAppClientName,
   resourceName,
@@ -74,28 +76,30 @@ export class ClientCredentialsProvisioner implements Provisioner {
     const client = created.UserPoolClient ?? {};
     const clientId = await leftoversOnFailure(() => requireAnswer(client.ClientId, 'CreateUserPoolClient', 'a client id'));
     // An earlier attempt that timed out or met a 5xx may have made a client whose answer was lost.
-    if (earlierAttemptMayHaveSucceeded(created)) await leftoversOnFailure(() => this.removeLeftovers(app, clientId));
+    if (earlierAttemptMayHaveSucceeded(created)) await leftoversOnFailure(() => this.removeLeftovers(app, [clientId]));
     try {
       return this.issued(client);
     } catch (failure) {
-      return undoThenRethrow(failure, () => this.revoke(clientId));
+      return undoThenRethrow(failure, () => this.revoke({ credentialId: clientId }));
     }
   }
 
-  async reveal(credentialId: string): Promise<IssuedCredential | undefined> {
+  async reveal({ credentialId }: CredentialRef): Promise<IssuedCredential | undefined> {
     const client = await this.describe(credentialId);
     return client && this.issued(client);
   }
 
-  async regrant(credentialId: string, desired: Grant): Promise<void> {
+  /** An app client lives in the one user pool, wherever the APIs it calls are: its placement is always none. */
+  async regrant({ credentialId }: CredentialRef, desired: Grant): Promise<Placement> {
     const client = await this.describe(credentialId);
     if (!client) throw conflict('CREDENTIAL_GONE', 'The app client was deleted outside the webhook; revoke it and create new credentials.');
-    if (sameScopes(client.AllowedOAuthScopes, desired.scopes)) return;
+    if (sameScopes(client.AllowedOAuthScopes, desired.scopes)) return {};
     expectScopesFit(desired.scopes);
     // UpdateUserPoolClient resets every setting it is not given: always send the whole configuration.
     await this.cognito.send(
       new UpdateUserPoolClientCommand({ ...this.configuration(client.ClientName as string, desired.scopes), ClientId: credentialId }),
     );
+    return {};
   }
 
   async whereabouts(credentialId: string): Promise<{ ours: boolean; appKey?: string } | undefined> {
@@ -106,7 +110,7 @@ export class ClientCredentialsProvisioner implements Provisioner {
     return { ours: isOwnAppClientName(name, this.deploymentId), ...(appKey ? { appKey } : {}) };
   }
 
-  async revoke(credentialId: string): Promise<void> {
+  async revoke({ credentialId }: CredentialRef): Promise<void> {
     try {
       await this.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: this.settings.userPoolId, ClientId: credentialId }));
     } catch (error) {
@@ -114,16 +118,16 @@ export class ClientCredentialsProvisioner implements Provisioner {
     }
   }
 
-  async removeLeftovers(app: AppIdentity, keep?: string): Promise<number> {
+  async removeLeftovers(app: AppIdentity, keep: readonly string[] = []): Promise<number> {
     // Its name now, or as it was before names carried the deployment's mark: never another deployment's.
     const names = [appClientName(app, this.deploymentId), resourceName(app)];
     const leftovers: string[] = [];
     for await (const page of paginateListUserPoolClients({ client: this.cognito, pageSize: 60 }, { UserPoolId: this.settings.userPoolId })) {
       for (const client of page.UserPoolClients ?? []) {
-        if (names.includes(client.ClientName ?? '') && client.ClientId && client.ClientId !== keep) leftovers.push(client.ClientId);
+        if (names.includes(client.ClientName ?? '') && client.ClientId && !keep.includes(client.ClientId)) leftovers.push(client.ClientId);
       }
     }
-    await Promise.all(leftovers.map((clientId) => this.revoke(clientId)));
+    await Promise.all(leftovers.map((clientId) => this.revoke({ credentialId: clientId })));
     return leftovers.length;
   }
 

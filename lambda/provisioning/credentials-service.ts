@@ -15,7 +15,15 @@ import { type HistoryAction, historyEntry, type HistoryRecorder } from '#history
 import { appIdentityOf, appKeyOf } from './app-identity.ts';
 import { toWebhookError } from './aws-failures.ts';
 import type { CredentialPolicy } from './credential-policy.ts';
-import { type AppIdentity, type Grant, type IssuedCredential, LeftoversError, type Provisioner } from './provisioner.ts';
+import {
+  type AppIdentity,
+  credentialRef,
+  type Grant,
+  type IssuedCredential,
+  LeftoversError,
+  type Placement,
+  type Provisioner,
+} from './provisioner.ts';
 import type { CredentialRecord, Registry } from './registry.ts';
 
 export interface CredentialsServiceOptions {
@@ -42,6 +50,8 @@ export interface Invocation {
   /** Aborted when the invocation is given up (middy's time-out guard answered already): nothing more may happen. */
   signal?: AbortSignal;
 }
+
+const placementOf = ({ placedIds }: Placement): Placement => (placedIds ? { placedIds } : {});
 
 const credentialIdOf = (request: { credentialType: CredentialType; apiKeyId?: string; clientId?: string }) =>
   request.credentialType === 'API_KEY' ? request.apiKeyId : request.clientId;
@@ -169,7 +179,7 @@ export class CredentialsService {
     const credentialId = record.credentialId as string;
     const settled = record.claimToken === undefined;
     if (settled && sameGrant(record, grant)) {
-      const issued = await provisioner.reveal(credentialId);
+      const issued = await provisioner.reveal(credentialRef(record));
       if (issued) return this.respond(record.credentialType, issued);
     }
 
@@ -179,13 +189,16 @@ export class CredentialsService {
     this.noteTakeover(hold.tookOver, record.appKey);
     const issued = await this.holding(lease.leaseExpiresAt, async () => {
       const current = await this.underHold(record.appKey, lease.claimToken, async () => {
-        if (!(await provisioner.reveal(credentialId))) return undefined;
-        await provisioner.regrant(credentialId, grant);
-        return provisioner.reveal(credentialId);
+        const held = credentialRef(hold.record);
+        if (!(await provisioner.reveal(held))) return undefined;
+        await this.removeTakenOverLeftovers(provisioner, hold);
+        const placement = await provisioner.regrant(held, grant);
+        const revealed = await provisioner.reveal({ ...held, ...placement });
+        return revealed && { issued: revealed, placement };
       });
-      if (current) await this.recordGrant(record.appKey, lease.claimToken, grant);
+      if (current) await this.recordGrant(record.appKey, lease.claimToken, grant, current.placement);
       else await this.recordRevoked(record.appKey, lease.claimToken, 'MARK_GONE');
-      return current;
+      return current?.issued;
     });
     if (!issued) {
       logger.warn('Registered credential no longer exists in AWS; issuing a new one', { appKey: record.appKey, credentialId });
@@ -222,9 +235,13 @@ export class CredentialsService {
       const credentialId = record.credentialId as string;
       const hold = await this.holdForChange(record, giveUpAt);
       if (hold === undefined) continue;
+      const provisioner = this.provisionerFor(record.credentialType);
       await this.holding(hold.leaseExpiresAt, async () => {
-        await this.underHold(record.appKey, hold.claimToken, () => this.provisionerFor(record.credentialType).regrant(credentialId, grant));
-        await this.recordGrant(record.appKey, hold.claimToken, grant);
+        const placement = await this.underHold(record.appKey, hold.claimToken, async () => {
+          await this.removeTakenOverLeftovers(provisioner, hold);
+          return provisioner.regrant(credentialRef(hold.record), grant);
+        });
+        await this.recordGrant(record.appKey, hold.claimToken, grant, placement);
       });
       logger.info('Credential updated', { appKey: record.appKey, credentialId, ...grant });
       return;
@@ -238,7 +255,7 @@ export class CredentialsService {
   private async holdForChange(
     record: CredentialRecord,
     giveUpAt: number,
-  ): Promise<{ claimToken: string; leaseExpiresAt: number; record: CredentialRecord } | undefined> {
+  ): Promise<{ claimToken: string; leaseExpiresAt: number; record: CredentialRecord; tookOver?: boolean } | undefined> {
     const lease = this.lease(randomUUID());
     const hold = await this.options.registry.hold(record.appKey, record.credentialId as string, lease, this.now());
     if (!hold.held) {
@@ -246,7 +263,7 @@ export class CredentialsService {
       return undefined;
     }
     this.noteTakeover(hold.tookOver, record.appKey);
-    return { ...lease, record: hold.record };
+    return { ...lease, record: hold.record, ...(hold.tookOver === undefined ? {} : { tookOver: hold.tookOver }) };
   }
 
   private async revokeCredential(request: RevokeCredentialsRequest): Promise<void> {
@@ -269,7 +286,10 @@ export class CredentialsService {
       const hold = await this.holdForChange(record, giveUpAt);
       if (hold === undefined) continue;
       await this.holding(hold.leaseExpiresAt, async () => {
-        await this.underHold(record.appKey, hold.claimToken, () => provisioner.revoke(credentialId));
+        await this.underHold(record.appKey, hold.claimToken, async () => {
+          await this.removeTakenOverLeftovers(provisioner, hold);
+          await provisioner.revoke(credentialRef(hold.record));
+        });
         await this.recordRevoked(record.appKey, hold.claimToken, 'REVOKE');
       });
       logger.info('Credential revoked', { appKey: record.appKey, credentialId });
@@ -317,13 +337,13 @@ export class CredentialsService {
 
     let activated: boolean;
     try {
-      activated = await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow(), 'CREATE');
+      activated = await registry.activate(app.appKey, claimToken, issued.credentialId, this.isoNow(), 'CREATE', placementOf(issued));
     } catch (error) {
       // Past its turn the claim may be another's: what this call made is the next holder's to find and delete.
       if (turnEnded(error)) throw error;
       // Not recorded means not ours to keep: delete it, and release the claim only once it is gone.
       try {
-        await provisioner.revoke(issued.credentialId);
+        await provisioner.revoke(issued);
       } catch (rollbackFailure) {
         // The claim stays ours until its lease ends, and the next call deletes what carries the app's name.
         logger.error('A credential that could not be recorded could not be deleted either', {
@@ -456,6 +476,18 @@ export class CredentialsService {
     await sleep(this.options.pollMs ?? 200);
   }
 
+  /**
+   * A change that crashed may have made what the record does not name (an API key in a place an
+   * update was adding): the holder that takes its hold over deletes it before changing anything.
+   */
+  private async removeTakenOverLeftovers(provisioner: Provisioner, hold: { record: CredentialRecord; tookOver?: boolean }) {
+    if (!hold.tookOver) return;
+    const { record } = hold;
+    const recorded = [record.credentialId as string, ...Object.values(record.placedIds ?? {})];
+    const removed = await provisioner.removeLeftovers(record, recorded);
+    if (removed > 0) logger.warn('Removed what a crashed change left', { appKey: record.appKey, leftoversRemoved: removed });
+  }
+
   /** A hold taken from a change that crashed: AWS may differ from the record, and this call reconciles it. */
   private noteTakeover(tookOver: boolean | undefined, appKey: string) {
     if (tookOver) logger.warn('Took over the expired hold of a change that did not finish', { appKey });
@@ -480,10 +512,10 @@ export class CredentialsService {
    * Records the grant AWS now has, giving up the hold. If the registry fails, the hold stays
    * (AWS and the record differ): the call that takes it over after its lease reconciles them.
    */
-  private async recordGrant(appKey: string, claimToken: string, grant: Grant) {
+  private async recordGrant(appKey: string, claimToken: string, grant: Grant, placement: Placement) {
     let recorded: boolean;
     try {
-      recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow(), { action: 'UPDATE' });
+      recorded = await this.options.registry.recordGrant(appKey, claimToken, grant, this.isoNow(), { action: 'UPDATE' }, placementOf(placement));
     } catch (error) {
       throw turnEnded(error) ? error : new LeftoversError(error);
     }

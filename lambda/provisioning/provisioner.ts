@@ -16,12 +16,35 @@ export interface Grant {
   scopes: string[];
 }
 
+/**
+ * Where a credential lives beyond the one id the portal knows: an API key made in several places
+ * (`account/region`, `#commons/places`) is one key per place, each with its own id. Absent: the
+ * credential is the id alone, in the webhook's own place.
+ */
+export interface Placement {
+  placedIds?: Readonly<Record<string, string>>;
+}
+
 /** A credential as handed to the developer. `secret` is never stored or logged. */
-export interface IssuedCredential {
+export interface IssuedCredential extends Placement {
   credentialId: string;
   secret: string;
   customCredentials?: Record<string, unknown>;
 }
+
+/** A credential as the registry records it: the id the portal knows, where it lives, and (when known) its app. */
+export interface CredentialRef extends Placement {
+  credentialId: string;
+  /** The app it was made for: needed to make its key in a place it is not yet in. */
+  app?: AppIdentity;
+}
+
+/** The reference to a recorded credential (a registry record is one). */
+export const credentialRef = (record: Placement & { credentialId?: string } & AppIdentity): CredentialRef => ({
+  credentialId: record.credentialId as string,
+  ...(record.placedIds ? { placedIds: record.placedIds } : {}),
+  app: { appKey: record.appKey, appName: record.appName, developer: record.developer, ...(record.appSlug ? { appSlug: record.appSlug } : {}) },
+});
 
 /**
  * One per credential kind. Every method leaves AWS either fully changed or as it
@@ -33,13 +56,16 @@ export interface Provisioner {
   /** Creates the credential and grants it. */
   create(app: AppIdentity, grant: Grant): Promise<IssuedCredential>;
   /** The existing credential with its secret, or undefined when it no longer exists. */
-  reveal(credentialId: string): Promise<IssuedCredential | undefined>;
-  /** Brings the credential's grant in line with `grant`, touching only what differs. */
-  regrant(credentialId: string, desired: Grant): Promise<void>;
-  /** Deletes the credential; one already gone is fine. */
-  revoke(credentialId: string): Promise<void>;
-  /** Deletes whatever an interrupted create left for this app (found by its deterministic name), except `keep`. */
-  removeLeftovers(app: AppIdentity, keep?: string): Promise<number>;
+  reveal(credential: CredentialRef): Promise<IssuedCredential | undefined>;
+  /**
+   * Brings the credential's grant in line with `grant`, touching only what differs; answers where the
+   * credential now lives (a grant may add or drop places), for the registry to record.
+   */
+  regrant(credential: CredentialRef, desired: Grant): Promise<Placement>;
+  /** Deletes the credential, in every place it lives; one already gone is fine. */
+  revoke(credential: CredentialRef): Promise<void>;
+  /** Deletes whatever an interrupted change left for this app (found by its deterministic name) anywhere, except the ids in `keep`. */
+  removeLeftovers(app: AppIdentity, keep?: readonly string[]): Promise<number>;
   /**
    * What AWS itself says of a credential, for when the registry's index cannot yet: undefined when
    * it does not exist (or is not this deployment's to see); else whether this deployment made it and,

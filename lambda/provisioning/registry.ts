@@ -2,13 +2,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, paginateScan, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { CredentialType } from '#contract/schemas';
 import { type ChangeDetails, type LastChange, lastChange } from '#history/last-change';
-import type { AppIdentity, Grant } from './provisioner.ts';
+import type { AppIdentity, Grant, Placement } from './provisioner.ts';
 
 /** PENDING: claimed, being created. ACTIVE: issued. REVOKED: deleted, kept for the record. */
 export type CredentialState = 'PENDING' | 'ACTIVE' | 'REVOKED';
 
 /** What the webhook knows of one app's credential. Never a secret value. */
-export interface CredentialRecord extends AppIdentity, Grant {
+export interface CredentialRecord extends AppIdentity, Grant, Placement {
   credentialType: CredentialType;
   state: CredentialState;
   credentialId?: string;
@@ -50,6 +50,15 @@ const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 
 const sameList = (a: readonly string[] = [], b: readonly string[] = []) => a.length === b.length && a.every((item, index) => item === b[index]);
+
+/** The update-expression parts that write a credential's placement: set it, or remove it when it is the id alone. */
+const placementUpdate = ({ placedIds }: Placement) =>
+  placedIds ? { set: ', placedIds = :placed', remove: '', values: { ':placed': placedIds } } : { set: '', remove: ', placedIds', values: {} };
+
+const samePlacement = (a: Placement, b: Placement) => {
+  const entries = (placement: Placement) => Object.entries(placement.placedIds ?? {}).sort(([x], [y]) => x.localeCompare(y));
+  return JSON.stringify(entries(a)) === JSON.stringify(entries(b));
+};
 
 /** Whether `current` is `expected` as it was written: the same state, holder, lease and last change. */
 const sameVersion = (current: CredentialRecord | undefined, expected: CredentialRecord) =>
@@ -134,13 +143,21 @@ export class Registry {
     }
   }
 
-  /** Turns our claim into the issued credential; false when the claim is no longer ours. */
-  async activate(appKey: string, claimToken: string, credentialId: string, now: string, action: IssueAction = 'CREATE'): Promise<boolean> {
+  /** Turns our claim into the issued credential (and where it lives); false when the claim is no longer ours. */
+  async activate(
+    appKey: string,
+    claimToken: string,
+    credentialId: string,
+    now: string,
+    action: IssueAction = 'CREATE',
+    placement: Placement = {},
+  ): Promise<boolean> {
+    const placed = placementUpdate(placement);
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression: 'SET #state = :active, credentialId = :id, updatedAt = :now, lastChange = :change REMOVE claimToken, leaseExpiresAt',
+        UpdateExpression: `SET #state = :active, credentialId = :id, updatedAt = :now, lastChange = :change${placed.set} REMOVE claimToken, leaseExpiresAt${placed.remove}`,
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
@@ -149,10 +166,11 @@ export class Registry {
           ':now': now,
           ':token': claimToken,
           ':change': lastChange(action, now),
+          ...placed.values,
         },
       }),
       // AWS never reuses a credential id: only this call can have recorded it.
-      { appKey, applied: (current) => current?.state === 'ACTIVE' && current.credentialId === credentialId },
+      { appKey, applied: (current) => current?.state === 'ACTIVE' && current.credentialId === credentialId && samePlacement(current, placement) },
     );
   }
 
@@ -232,20 +250,21 @@ export class Registry {
     );
   }
 
-  /** Records the grant the holder brought the credential to, and gives up the hold. */
+  /** Records the grant the holder brought the credential to (and where it now lives), and gives up the hold. */
   async recordGrant(
     appKey: string,
     claimToken: string,
     grant: Grant,
     now: string,
     change: { action: GrantAction; before?: Grant } = { action: 'UPDATE' },
+    placement: Placement = {},
   ): Promise<boolean> {
+    const placed = placementUpdate(placement);
     return this.conditionally(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { appKey },
-        UpdateExpression:
-          'SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now, lastChange = :change REMOVE claimToken, leaseExpiresAt',
+        UpdateExpression: `SET apiIds = :apis, usagePlanIds = :plans, scopes = :scopes, updatedAt = :now, lastChange = :change${placed.set} REMOVE claimToken, leaseExpiresAt${placed.remove}`,
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeValues: {
           ':apis': grant.apiIds,
@@ -254,6 +273,7 @@ export class Registry {
           ':now': now,
           ':token': claimToken,
           ':change': lastChange(change.action, now, change.before ? { before: change.before } : {}),
+          ...placed.values,
         },
       }),
       {
@@ -264,7 +284,8 @@ export class Registry {
           current.updatedAt === now &&
           sameList(current.apiIds, grant.apiIds) &&
           sameList(current.usagePlanIds, grant.usagePlanIds) &&
-          sameList(current.scopes, grant.scopes),
+          sameList(current.scopes, grant.scopes) &&
+          samePlacement(current, placement),
       },
     );
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
-import { LeftoversError } from '#provisioning/provisioner';
+import { LeftoversError, type Placement } from '#provisioning/provisioner';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import type { Drift } from '../../../lambda/audit/drift.ts';
 import { repair } from '../../../lambda/audit/repair.ts';
@@ -230,7 +230,7 @@ describe('the drift audit and its repair, against the local stand-ins', () => {
     await aws.link(keyId, '5ip91z');
     const { drift, registry: auditRegistry } = await auditedMismatch('regrant-leftovers');
     const halfDone = new (class extends ApiKeyProvisioner {
-      override async regrant(): Promise<void> {
+      override async regrant(): Promise<Placement> {
         throw new LeftoversError(new Error('link refused'), new Error('unlink refused'));
       }
     })(apiGatewayClient, new UsagePlanCatalog(apiGatewayClient));

@@ -35,7 +35,7 @@ const provisioner = new ApiKeyProvisioner(apiGateway, new UsagePlanCatalog(apiGa
 const deps: RepairDependencies = {
   registry: new Registry(documents, webhook.tableName),
   provisioners: new Map<CredentialType, Provisioner>([['API_KEY', provisioner]]),
-  exists: async (_type, credentialId) => (await provisioner.reveal(credentialId)) !== undefined,
+  exists: async (_type, credentialId) => (await provisioner.reveal({ credentialId: credentialId })) !== undefined,
   leaseMs: 60_000,
 };
 

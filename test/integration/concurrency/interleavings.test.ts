@@ -398,7 +398,7 @@ const auditAndRepair = async (registry: Registry, userPoolId: string) => {
     appClients: { client: cognito, userPoolId },
     now: clock,
   });
-  const exists = async (type: CredentialType, id: string) => (await provisioners.get(type)?.reveal(id)) !== undefined;
+  const exists = async (type: CredentialType, id: string) => (await provisioners.get(type)?.reveal({ credentialId: id })) !== undefined;
   for (const drift of findDrift(inventory, false).drift) {
     await repair(drift, { registry, provisioners, exists, leaseMs: 60_000, now: clock }, true);
   }

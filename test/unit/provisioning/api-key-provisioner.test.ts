@@ -210,8 +210,8 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(GetApiKeyCommand, { apiKey: 'gone', includeValue: true }).rejects(awsError('NotFoundException', 404));
 
     // Act
-    const found = await provisioner.reveal('k1');
-    const gone = await provisioner.reveal('gone');
+    const found = await provisioner.reveal({ credentialId: 'k1' });
+    const gone = await provisioner.reveal({ credentialId: 'gone' });
 
     // Assess
     expect(found).toEqual({ credentialId: 'k1', secret: 'the-value-xxxxxxxxxxxxxxxx' });
@@ -226,7 +226,7 @@ describe('ApiKeyProvisioner', () => {
       .resolvesOnce({ items: [{ id: 'b' }] });
 
     // Act
-    await provisioner.regrant('k1', grant('b', 'c'));
+    await provisioner.regrant({ credentialId: 'k1' }, grant('b', 'c'));
 
     // Assess
     // (the paginator reuses one input object, so only the last page's position is visible)
@@ -243,7 +243,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(CreateUsagePlanKeyCommand, { usagePlanId: 'missing' }).rejects(awsError('NotFoundException', 404));
 
     // Act
-    const failure = await provisioner.regrant('k1', grant('new', 'missing')).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'k1' }, grant('new', 'missing')).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ statusCode: 422, code: 'UNKNOWN_USAGE_PLAN' });
@@ -256,7 +256,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(DeleteUsagePlanKeyCommand, { usagePlanId: 'y' }).rejects(awsError('InternalFailure', 500));
 
     // Act
-    const failure = await provisioner.regrant('k1', grant()).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'k1' }, grant()).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ name: 'InternalFailure' });
@@ -269,7 +269,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
 
     // Act
-    const failure = await provisioner.regrant('gone', grant('a')).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'gone' }, grant('a')).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
@@ -286,7 +286,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(DeleteUsagePlanKeyCommand).callsFake(async () => void order.push('unlink'));
 
     // Act
-    await provisioner.regrant('k1', grant(...wanted));
+    await provisioner.regrant({ credentialId: 'k1' }, grant(...wanted));
 
     // Assess
     expect(order).toEqual([...now.map(() => 'unlink'), ...wanted.map(() => 'link')]);
@@ -298,7 +298,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(DeleteUsagePlanKeyCommand, { usagePlanId: 'old' }).rejects(awsError('InternalFailure', 500));
 
     // Act
-    const failure = await provisioner.regrant('k1', grant('new')).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'k1' }, grant('new')).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ name: 'InternalFailure' });
@@ -311,7 +311,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'a' }, { id: 'hand-linked' }] });
 
     // Act
-    await restricted.regrant('k1', grant('b'));
+    await restricted.regrant({ credentialId: 'k1' }, grant('b'));
 
     // Assess
     expect(aws.apiGateway.commandCalls(DeleteUsagePlanKeyCommand).map((c) => c.args[0].input.usagePlanId)).toEqual(['a']);
@@ -323,7 +323,7 @@ describe('ApiKeyProvisioner', () => {
     const writes = recordWrites();
 
     // Act
-    await provisioner.regrant('k1', grant('prod-silver'));
+    await provisioner.regrant({ credentialId: 'k1' }, grant('prod-silver'));
 
     // Assess
     expect(writes).toEqual(['unlink prod-bronze', 'link prod-silver']);
@@ -335,7 +335,7 @@ describe('ApiKeyProvisioner', () => {
     const writes = recordWrites();
 
     // Act
-    await provisioner.regrant('k1', grant('prod-silver', 'sandbox-new'));
+    await provisioner.regrant({ credentialId: 'k1' }, grant('prod-silver', 'sandbox-new'));
 
     // Assess
     expect(writes.slice(0, 1)).toEqual(['unlink prod-bronze']);
@@ -353,7 +353,7 @@ describe('ApiKeyProvisioner', () => {
     });
 
     // Act
-    const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'k1' }, grant('prod-silver')).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ name: 'InternalFailure' });
@@ -370,7 +370,7 @@ describe('ApiKeyProvisioner', () => {
     });
 
     // Act
-    const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'k1' }, grant('prod-silver')).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ name: 'InternalFailure' });
@@ -385,7 +385,7 @@ describe('ApiKeyProvisioner', () => {
     const wanted = ['prod-silver', ...now.slice(1, 8), 'x1-plan', 'x2-plan'];
 
     // Act
-    await provisioner.regrant('k1', grant(...wanted));
+    await provisioner.regrant({ credentialId: 'k1' }, grant(...wanted));
 
     // Assess: 10 - 1 + 3 would pass 10, so all three removals precede the additions.
     expect(writes.slice(0, 3).sort()).toEqual(['unlink prod-bronze', 'unlink s7-plan', 'unlink s8-plan']);
@@ -399,7 +399,7 @@ describe('ApiKeyProvisioner', () => {
 
     // Act
     const failure = await provisionerOf(['prod-silver'])
-      .regrant('k1', grant('prod-silver'))
+      .regrant({ credentialId: 'k1' }, grant('prod-silver'))
       .catch((error) => error);
 
     // Assess
@@ -423,7 +423,7 @@ describe('ApiKeyProvisioner', () => {
       aws.apiGateway.on(GetUsagePlanKeyCommand).rejects(awsError('NotFoundException', 404));
 
       // Act
-      const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+      const failure = await provisioner.regrant({ credentialId: 'k1' }, grant('prod-silver')).catch((error) => error);
 
       // Assess
       expect(failure).toMatchObject({
@@ -440,7 +440,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(CreateUsagePlanKeyCommand).rejects(awsError('BadRequestException', 400));
 
     // Act
-    const failure = await provisioner.regrant('k1', grant('prod-silver')).catch((error) => error);
+    const failure = await provisioner.regrant({ credentialId: 'k1' }, grant('prod-silver')).catch((error) => error);
 
     // Assess
     expect(failure).toMatchObject({ name: 'BadRequestException' });
@@ -451,7 +451,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [{ id: 'a' }] });
 
     // Act
-    await provisioner.regrant('k1', grant('a'));
+    await provisioner.regrant({ credentialId: 'k1' }, grant('a'));
 
     // Assess
     expect(aws.apiGateway.commandCalls(CreateUsagePlanKeyCommand)).toHaveLength(0);
@@ -463,7 +463,7 @@ describe('ApiKeyProvisioner', () => {
     aws.apiGateway.on(DeleteApiKeyCommand).rejects(awsError('NotFoundException', 404));
 
     // Act + Assess
-    await expect(provisioner.revoke('gone')).resolves.toBeUndefined();
+    await expect(provisioner.revoke({ credentialId: 'gone' })).resolves.toBeUndefined();
   });
 
   // The roles may read and delete only keys tagged as the webhook's; for a key that no longer
@@ -481,7 +481,7 @@ describe('ApiKeyProvisioner', () => {
         .resolves(listing('other2'));
 
       // Act
-      await provisioner.revoke('gone');
+      await provisioner.revoke({ credentialId: 'gone' });
 
       // Assess: only the webhook's keys (named portal-…) were listed.
       expect(aws.apiGateway.commandCalls(GetApiKeysCommand).map((call) => call.args[0].input)).toEqual([
@@ -496,7 +496,7 @@ describe('ApiKeyProvisioner', () => {
       aws.apiGateway.on(GetApiKeysCommand).resolves(listing('other', 'k1'));
 
       // Act + Assess
-      await expect(provisioner.revoke('k1')).rejects.toMatchObject({ name: 'AccessDeniedException' });
+      await expect(provisioner.revoke({ credentialId: 'k1' })).rejects.toMatchObject({ name: 'AccessDeniedException' });
     });
 
     it('reveals nothing for a key gone, and refuses to regrant it with 409', async () => {
@@ -506,8 +506,8 @@ describe('ApiKeyProvisioner', () => {
       aws.apiGateway.on(GetUsagePlansCommand).resolves({ items: [] });
 
       // Act + Assess
-      await expect(provisioner.reveal('k1')).resolves.toBeUndefined();
-      await expect(provisioner.regrant('k1', grant('a'))).rejects.toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
+      await expect(provisioner.reveal({ credentialId: 'k1' })).resolves.toBeUndefined();
+      await expect(provisioner.regrant({ credentialId: 'k1' }, grant('a'))).rejects.toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
     });
 
     it('does not take any other refusal for a key gone', async () => {
@@ -515,7 +515,7 @@ describe('ApiKeyProvisioner', () => {
       aws.apiGateway.on(DeleteApiKeyCommand).rejects(awsError('BadRequestException', 400));
 
       // Act + Assess
-      await expect(provisioner.revoke('k1')).rejects.toMatchObject({ name: 'BadRequestException' });
+      await expect(provisioner.revoke({ credentialId: 'k1' })).rejects.toMatchObject({ name: 'BadRequestException' });
       expect(aws.apiGateway.commandCalls(GetApiKeysCommand)).toHaveLength(0);
     });
   });

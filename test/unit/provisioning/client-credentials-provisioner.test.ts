@@ -69,7 +69,7 @@ describe('ClientCredentialsProvisioner', () => {
 
   it('sends the complete configuration when scopes change, never a partial one', async () => {
     // Act
-    await provisioner.regrant('client1', grant('payments/read', 'refunds/write'));
+    await provisioner.regrant({ credentialId: 'client1' }, grant('payments/read', 'refunds/write'));
 
     // Assess
     expect(cognito.commandCalls(UpdateUserPoolClientCommand)[0]?.args[0].input).toEqual({
@@ -85,7 +85,7 @@ describe('ClientCredentialsProvisioner', () => {
       .resolves({ UserPoolClient: { ClientId: 'client1', ClientName: 'portal-shop', AllowedOAuthScopes: ['b/x', 'a/y'] } });
 
     // Act
-    await provisioner.regrant('client1', grant('a/y', 'b/x'));
+    await provisioner.regrant({ credentialId: 'client1' }, grant('a/y', 'b/x'));
 
     // Assess
     expect(cognito.commandCalls(UpdateUserPoolClientCommand)).toHaveLength(0);
@@ -96,14 +96,14 @@ describe('ClientCredentialsProvisioner', () => {
     cognito.on(DescribeUserPoolClientCommand).rejects(awsError('ResourceNotFoundException'));
 
     // Act + Assess
-    await expect(provisioner.regrant('client1', grant('a/y'))).rejects.toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
+    await expect(provisioner.regrant({ credentialId: 'client1' }, grant('a/y'))).rejects.toMatchObject({ statusCode: 409, code: 'CREDENTIAL_GONE' });
   });
 
   it('reveals the existing client with its secret, and nothing once it is deleted', async () => {
     // Act
-    const found = await provisioner.reveal('client1');
+    const found = await provisioner.reveal({ credentialId: 'client1' });
     cognito.on(DescribeUserPoolClientCommand).rejects(awsError('ResourceNotFoundException'));
-    const gone = await provisioner.reveal('client1');
+    const gone = await provisioner.reveal({ credentialId: 'client1' });
 
     // Assess
     expect(found).toMatchObject({ credentialId: 'client1', secret });
@@ -115,7 +115,7 @@ describe('ClientCredentialsProvisioner', () => {
     cognito.on(DeleteUserPoolClientCommand).rejects(awsError('ResourceNotFoundException'));
 
     // Act + Assess
-    await expect(provisioner.revoke('client1')).resolves.toBeUndefined();
+    await expect(provisioner.revoke({ credentialId: 'client1' })).resolves.toBeUndefined();
   });
 
   it('removes as leftovers only clients with the exact name, over every page', async () => {
@@ -151,7 +151,7 @@ describe('ClientCredentialsProvisioner', () => {
 
     // Act
     const created = await provisioner.create(app, grant(...scopes)).catch((error) => error);
-    const regranted = await provisioner.regrant('client1', grant(...scopes)).catch((error) => error);
+    const regranted = await provisioner.regrant({ credentialId: 'client1' }, grant(...scopes)).catch((error) => error);
     const atTheLimit = await provisioner.create(app, grant(...scopes.slice(0, 50)));
 
     // Assess

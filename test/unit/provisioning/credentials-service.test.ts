@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it, onTestFinished, vi } from '
 import type { WebhookError } from '#contract/errors';
 import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
-import { type Grant, type IssuedCredential, LeftoversError, type Provisioner } from '#provisioning/provisioner';
+import { type CredentialRef, type Grant, type IssuedCredential, LeftoversError, type Placement, type Provisioner } from '#provisioning/provisioner';
 import type { Registry } from '#provisioning/registry';
 import { awsError } from '../../helpers/aws-errors.ts';
 import { createRequest, withPlans } from '../../helpers/portal.ts';
@@ -23,9 +23,14 @@ const fakeProvisioner = () => {
       live.set(credentialId, grant);
       return { credentialId, secret: `secret-of-${credentialId}` };
     }),
-    reveal: vi.fn(async (credentialId: string) => (live.has(credentialId) ? { credentialId, secret: `secret-of-${credentialId}` } : undefined)),
-    regrant: vi.fn(async (credentialId: string, grant: Grant) => void live.set(credentialId, grant)),
-    revoke: vi.fn(async (credentialId: string) => void live.delete(credentialId)),
+    reveal: vi.fn(async ({ credentialId }: CredentialRef) =>
+      live.has(credentialId) ? { credentialId, secret: `secret-of-${credentialId}` } : undefined,
+    ),
+    regrant: vi.fn(async ({ credentialId }: CredentialRef, grant: Grant): Promise<Placement> => {
+      live.set(credentialId, grant);
+      return {};
+    }),
+    revoke: vi.fn(async ({ credentialId }: CredentialRef) => void live.delete(credentialId)),
     removeLeftovers: vi.fn(async () => {
       const count = live.size;
       live.clear();
@@ -370,11 +375,12 @@ describe('CredentialsService', () => {
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
       let running = 0;
       let mostAtOnce = 0;
-      provisioner.regrant.mockImplementation(async (credentialId: string, grant: Grant) => {
+      provisioner.regrant.mockImplementation(async ({ credentialId }: CredentialRef, grant: Grant) => {
         mostAtOnce = Math.max(mostAtOnce, ++running);
         await elapsed(20);
         provisioner.live.set(credentialId, grant);
         running--;
+        return {};
       });
       const update = (plan: string) => service().update({ ...createRequest({ apis: withPlans(plan) }), credentialType: 'API_KEY', apiKeyId });
 
@@ -392,7 +398,7 @@ describe('CredentialsService', () => {
     it('answers 404 to an update that waited for a revoke of the same credential, and touches nothing', async () => {
       // Prepare
       const { apiKeyId } = (await service().create(createRequest())) as { apiKeyId: string };
-      provisioner.revoke.mockImplementationOnce(async (credentialId: string) => {
+      provisioner.revoke.mockImplementationOnce(async ({ credentialId }: CredentialRef) => {
         await elapsed(30);
         provisioner.live.delete(credentialId);
       });
@@ -543,7 +549,10 @@ describe('CredentialsService', () => {
       // Assess
       expect(second).toEqual(first);
       expect(provisioner.create).toHaveBeenCalledTimes(1);
-      expect(provisioner.regrant).toHaveBeenCalledWith(first.apiKeyId, expect.objectContaining({ usagePlanIds: ['2fm68w', '5ip91z'] }));
+      expect(provisioner.regrant).toHaveBeenCalledWith(
+        expect.objectContaining({ credentialId: first.apiKeyId }),
+        expect.objectContaining({ usagePlanIds: ['2fm68w', '5ip91z'] }),
+      );
       expect(provisioner.live.get(first.apiKeyId)?.usagePlanIds).toEqual(['2fm68w', '5ip91z']);
       expect(await registry.get('590d83b5c05f')).toMatchObject({ state: 'ACTIVE', credentialId: first.apiKeyId, usagePlanIds: ['2fm68w', '5ip91z'] });
     });
