@@ -171,7 +171,7 @@ export async function startAwsControlPlane(options: StartOptions = {}): Promise<
     },
     putStack: (stack) => harness.state.query.putStack(stack),
     secret: (name) => currentVersion(harness.state.secretsManager.secrets.get(name))?.secretString,
-    calls: (place) => Object.fromEntries(place === undefined ? harness.calls : (harness.callsByPlace.get(place) ?? [])),
+    calls: (place) => Object.fromEntries(place === undefined ? harness.calls : harness.callsIn(place)),
     assumedRoleCalls: (roleArn) => harness.state.query.identities.assumeRoleCalls.get(roleArn) ?? 0,
     injectFault: (operation, fault, times = 1, { place } = {}) => {
       if (place !== undefined) checkPlaceId(place);
@@ -319,6 +319,11 @@ class Harness {
   apiGatewayAt(place: PlaceId) {
     checkPlaceId(place);
     return this.state.apiGateway.at(place);
+  }
+
+  callsIn(place: PlaceId): Map<string, number> {
+    checkPlaceId(place);
+    return this.callsByPlace.get(place) ?? new Map();
   }
 
   count(operation: string, place: PlaceId, queryBody: JsonObject | undefined): void {

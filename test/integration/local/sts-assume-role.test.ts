@@ -220,4 +220,25 @@ describe('fromTemporaryCredentials against the stand-in', () => {
     expect(controlPlane.assumedRoleCalls(PARTNER_ROLE)).toBe(1);
     expect(controlPlane.calls('222222222222/eu-west-1')).toEqual({ CreateApiKey: 2 });
   });
+
+  it('reaches the stand-in through AWS_ENDPOINT_URL_STS when the STS client is given no endpoint, as the local webhook may configure it', async () => {
+    // Prepare
+    const before = process.env.AWS_ENDPOINT_URL_STS;
+    process.env.AWS_ENDPOINT_URL_STS = controlPlane.url;
+    const credentials = fromTemporaryCredentials({
+      masterCredentials: local,
+      params: { RoleArn: PARTNER_ROLE, ExternalId: EXTERNAL_ID, RoleSessionName: 'local-deployment' },
+      clientConfig: { region: 'eu-west-1', maxAttempts: 1 },
+    });
+
+    // Act
+    const resolved = await credentials().finally(() => {
+      if (before === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
+      else process.env.AWS_ENDPOINT_URL_STS = before;
+    });
+
+    // Assess
+    expect(resolved.accessKeyId).toMatch(/^ASIA/);
+    expect(controlPlane.assumedRoleCalls(PARTNER_ROLE)).toBe(1);
+  });
 });
