@@ -74,18 +74,31 @@ interface UsagePlanRecord {
   keyIds: Set<string>;
 }
 
-/** The resources API Gateway holds: REST APIs and usage plans come from the seed, keys from calls. */
+/** The resources API Gateway holds in one account and Region: REST APIs and usage plans come from the seed, keys from calls. */
 export interface ApiGatewaySeed {
   restApis: { id: string; name: string }[];
   usagePlans: { id: string; name: string; apiStages: { apiId: string; stage: string }[] }[];
+  /** How many API keys the place may hold: AWS's quota is 10,000 per account per Region, not adjustable; lower it to test a full Region. */
+  apiKeyQuota?: number;
 }
+
+/**
+ * "API keys per account per Region: 10000, can be increased: No"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html).
+ */
+export const API_KEY_QUOTA = 10_000;
 
 export class ApiGatewayState {
   readonly restApis = new Map<string, RestApiRecord>();
   readonly usagePlans = new Map<string, UsagePlanRecord>();
   readonly apiKeys = new Map<string, ApiKeyRecord>();
+  readonly apiKeyQuota: number;
 
   constructor(seed: ApiGatewaySeed) {
+    this.apiKeyQuota = seed.apiKeyQuota ?? API_KEY_QUOTA;
+    if (!(Number.isInteger(this.apiKeyQuota) && this.apiKeyQuota >= 0 && this.apiKeyQuota <= API_KEY_QUOTA)) {
+      throw new Error(`apiKeyQuota must be an integer from 0 to ${API_KEY_QUOTA} (AWS's quota, not adjustable)`);
+    }
     const now = new Date();
     for (const api of seed.restApis) this.restApis.set(api.id, { ...api, createdDate: now });
     for (const plan of seed.usagePlans) {
@@ -171,7 +184,15 @@ function decodePathSegment(segment: string): string {
 
 // --- API keys ---------------------------------------------------------------
 
-const MIN_API_KEY_VALUE_LENGTH = 20; // the service rejects shorter values
+/**
+ * "The value is an alphanumeric string between 20 and 128 characters"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-usage-plans.html). The guide names no
+ * error: BadRequestException, the model's error for invalid input, as for a short value. AWS may accept more than
+ * alphanumerics; refusing them here keeps a caller to what AWS documents.
+ */
+const MIN_API_KEY_VALUE_LENGTH = 20;
+const MAX_API_KEY_VALUE_LENGTH = 128;
+const API_KEY_VALUE_CHARACTERS = /^[A-Za-z0-9]*$/;
 
 const MAX_API_KEY_NAME_LENGTH = 1024; // "The name can't exceed 1024 characters" (developer guide, usage plans)
 
@@ -202,6 +223,19 @@ function createApiKey({ state, body }: RestRequest): unknown {
   if (value.length < MIN_API_KEY_VALUE_LENGTH) {
     throw badRequest(`API Key value should be at least ${MIN_API_KEY_VALUE_LENGTH} characters`);
   }
+  if (value.length > MAX_API_KEY_VALUE_LENGTH) {
+    throw badRequest(`API Key value should be at most ${MAX_API_KEY_VALUE_LENGTH} characters`);
+  }
+  if (!API_KEY_VALUE_CHARACTERS.test(value)) throw badRequest('API Key value should be alphanumeric');
+  if (state.apiKeys.size >= state.apiKeyQuota) {
+    // What CreateApiKey answers at the 10,000-key quota is not documented. API Gateway answers its other resource quotas
+    // with LimitExceededException, HTTP 429, "Maximum number of Resources for this API has been reached.  Please contact
+    // AWS if you need additional Resources." and `"retryAfterSeconds":null` (hashicorp/terraform-provider-aws#37605 on
+    // PutRestApi, boto/boto3#1296 on ImportRestApi): the same here, without Retry-After, checked before the value's uniqueness.
+    throw limitExceeded(`Maximum number of API Keys for this account has been reached (${state.apiKeyQuota} in this Region).`);
+  }
+  // Values are unique per account and Region ("API key values must be unique", usage plans guide): a place holds a value
+  // once, another place may hold the same one.
   if ([...state.apiKeys.values()].some((key) => key.value === value)) {
     throw conflict('API Key value already exists');
   }

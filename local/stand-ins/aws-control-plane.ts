@@ -20,19 +20,49 @@
  * token-bucket throttling and one-shot fault injection.
  *
  * This module is the server and its request pipeline; each service is a module of its own
- * (api-gateway.ts, secrets-manager.ts), sharing aws-protocol.ts and faults-and-throttles.ts.
+ * (api-gateway.ts, secrets-manager.ts, cloudformation-sts.ts), sharing aws-protocol.ts and faults-and-throttles.ts.
+ *
+ * Several accounts and Regions ("places", `account/region` as lambda/commons/places.ts writes them): API Gateway
+ * keeps separate resources per place (api-gateway-places.ts). A request's place is read from its SigV4 signature
+ * (request-place.ts): the Region from the credential scope, the account from the access key id, which is the
+ * assumed role's account for keys STS AssumeRole handed out here (`roles`) and `000000000000` for any other key.
+ * An unsigned request lands in `000000000000/us-east-1`, where `seed` lives.
+ *
+ * What the multi-place stand-in does NOT emulate (AWS does; tests here cannot catch a mistake there):
+ * - SigV4 signatures are not verified: any secret key passes, and the session token sent with a key AssumeRole
+ *   issued is not compared with the one it issued.
+ * - Credentials never expire here: a session's Expiration is answered but a call after it still succeeds
+ *   (AWS: ExpiredTokenException); the SDK's own refresh before expiry is what callers exercise.
+ * - No IAM: neither the caller's permission to call sts:AssumeRole nor the assumed role's permissions policy is
+ *   checked; a session may call any operation in its account. Only the trust policy's outline is: the role must be
+ *   listed in `roles`, its `externalId` matched, its `trustedAccounts` (when given) name the caller's account.
+ * - STS is one service for every Region (no regional endpoints, no Region to activate, no RegionDisabledException);
+ *   session tags, session policies, source identity, MFA and PackedPolicySize are ignored.
+ * - Endpoints are not per Region: every place shares one URL, and the place is taken from the signature, not from
+ *   the host name AWS routes by. A client signing for a Region it does not send to cannot be caught.
+ * - Only API Gateway is per place. Secrets Manager, CloudFormation stacks and the local operator's identity are
+ *   one set for all places; Cognito (another stand-in) knows no places at all.
+ * - Throttle rules are per operation across every place, where AWS's rate limits are per account and Region
+ *   (CreateApiKey: 5 per second per account).
+ * - A place nobody seeded exists, empty; AWS answers for any Region it has, and refuses Regions that do not exist or
+ *   are not enabled for the account (opt-in Regions), which the stand-in does not.
+ * - The 10,000-key quota's answer (LimitExceededException, 429) is our reading of how API Gateway refuses its other
+ *   resource quotas; AWS does not document what CreateApiKey answers when the Region is full.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ApiGatewaySeed, ApiGatewayState, type ApiKeyView, resolveApiGatewayCall, toApiKeyView } from './api-gateway.ts';
+import { type PlaceId, placeId } from '#commons/places';
+import { type ApiGatewaySeed, type ApiKeyView, resolveApiGatewayCall, toApiKeyView } from './api-gateway.ts';
+import { ApiGatewayPlaces, checkPlaceId } from './api-gateway-places.ts';
 import {
   AwsError,
   type JsonObject,
   parseJsonObject,
   readBody,
   type Reply,
+  type RequestContext,
   type ResolvedCall,
   send,
   toAwsError,
@@ -40,11 +70,16 @@ import {
 } from './aws-protocol.ts';
 import { isQueryRequest, type LocalStack, parseQueryBody, QueryServicesState, resolveQueryCall } from './cloudformation-sts.ts';
 import { type Fault, FaultQueue, type ThrottleRule, Throttles } from './faults-and-throttles.ts';
+import { DEFAULT_PLACE, DEFAULT_REGION, signingScope } from './request-place.ts';
 import { currentVersion, resolveSecretsManagerCall, SecretsManagerState } from './secrets-manager.ts';
+import type { LocalRole } from './sts-identities.ts';
 
-export type { ApiKeyView } from './api-gateway.ts';
+export type { PlaceId } from '#commons/places';
+export type { ApiGatewaySeed, ApiKeyView } from './api-gateway.ts';
 export type { LocalStack } from './cloudformation-sts.ts';
 export type { Fault, ThrottleRule } from './faults-and-throttles.ts';
+export { DEFAULT_ACCOUNT, DEFAULT_PLACE, DEFAULT_REGION } from './request-place.ts';
+export type { LocalRole } from './sts-identities.ts';
 
 // ---------------------------------------------------------------------------
 // Public API
@@ -56,7 +91,15 @@ export interface ControlPlaneSeed extends ApiGatewaySeed {
 }
 
 export interface StartOptions {
+  /** The resources of the default place, `000000000000/us-east-1` (DEFAULT_PLACE), and the secrets. */
   seed?: ControlPlaneSeed;
+  /**
+   * API Gateway resources of further places, keyed `account/region` (e.g. `222222222222/eu-west-1`). Any other
+   * place starts empty. The default place is `seed`'s, not listed here.
+   */
+  places?: Record<PlaceId, ApiGatewaySeed>;
+  /** Roles STS AssumeRole hands out credentials for; calls signed with those credentials act in the role's account. */
+  roles?: LocalRole[];
   /** Defaults to 127.0.0.1. */
   host?: string;
   /** Defaults to 0, an ephemeral port. */
@@ -68,33 +111,40 @@ export interface StartOptions {
 export interface AwsControlPlane {
   /** Base URL, e.g. http://127.0.0.1:PORT. */
   url: string;
-  /** Read-only copies of the state, for assertions. */
-  apiKeys(): ApiKeyView[];
-  /** Ids of the API keys linked to a usage plan; throws for an unknown plan. */
-  usagePlanKeyIds(usagePlanId: string): string[];
+  /** Read-only copies of one place's API keys (default: DEFAULT_PLACE), for assertions. */
+  apiKeys(place?: PlaceId): ApiKeyView[];
+  /** Ids of the API keys linked to a usage plan of one place (default: DEFAULT_PLACE); throws for an unknown plan. */
+  usagePlanKeyIds(usagePlanId: string, place?: PlaceId): string[];
   /** Makes DescribeStacks answer for this stack (replacing one of the same name). */
   putStack(stack: LocalStack): void;
   /** The AWSCURRENT value of a secret, if the secret exists and has one. */
   secret(name: string): string | undefined;
-  /** Requests per operation name, including throttled and failed ones. */
-  calls(): Record<string, number>;
-  /** The next `times` (default 1) calls of `operation` suffer `fault`. Faults queue up per operation. */
-  injectFault(operation: string, fault: Fault, times?: number): void;
+  /** Requests per operation name, including throttled and failed ones: in one place, or (without one) in all. */
+  calls(place?: PlaceId): Record<string, number>;
+  /** AssumeRole requests naming this role, refused ones included: a cached credential makes none. */
+  assumedRoleCalls(roleArn: string): number;
+  /**
+   * The next `times` (default 1) calls of `operation` suffer `fault`: in `options.place` only, or (without one) in
+   * any place. Faults queue up per operation; a call takes the oldest one aimed at it.
+   */
+  injectFault(operation: string, fault: Fault, times?: number, options?: { place?: PlaceId }): void;
   clearFaults(): void;
   /** Sets (or with `undefined` removes) the throttle rule of one operation; the bucket starts full. */
   setThrottle(operation: string, rule: ThrottleRule | undefined): void;
   /**
-   * Back to a seeded state: resources from `seed` (default: the seed given at start),
-   * call counts zeroed, faults cleared, throttle rules as given at start with full buckets.
+   * Back to a seeded state: resources from `seed` and `places` (default: those given at start; every other place
+   * empty), call counts zeroed, faults cleared, throttle rules as given at start with full buckets. Roles and the
+   * sessions they handed out outlive it, as stacks do: clients keep their cached credentials across tests.
    */
-  reset(seed?: ControlPlaneSeed): void;
+  reset(seed?: ControlPlaneSeed, places?: Record<PlaceId, ApiGatewaySeed>): void;
   close(): Promise<void>;
 }
 
 export async function startAwsControlPlane(options: StartOptions = {}): Promise<AwsControlPlane> {
   const host = options.host ?? '127.0.0.1';
   const startSeed = options.seed ?? EMPTY_SEED;
-  const harness = new Harness(startSeed, options.throttle ?? {});
+  const startPlaces = options.places ?? {};
+  const harness = new Harness(startSeed, startPlaces, options.roles ?? [], options.throttle ?? {});
   const shutdown = new AbortController();
 
   const server = createServer((req, res) => {
@@ -113,19 +163,23 @@ export async function startAwsControlPlane(options: StartOptions = {}): Promise<
 
   return {
     url: `http://${urlHost}:${port}`,
-    apiKeys: () => [...harness.state.apiGateway.apiKeys.values()].map(toApiKeyView),
-    usagePlanKeyIds: (usagePlanId) => {
-      const plan = harness.state.apiGateway.usagePlans.get(usagePlanId);
-      if (!plan) throw new Error(`Unknown usage plan ${usagePlanId}`);
+    apiKeys: (place = DEFAULT_PLACE) => [...harness.apiGatewayAt(place).apiKeys.values()].map(toApiKeyView),
+    usagePlanKeyIds: (usagePlanId, place = DEFAULT_PLACE) => {
+      const plan = harness.apiGatewayAt(place).usagePlans.get(usagePlanId);
+      if (!plan) throw new Error(`Unknown usage plan ${usagePlanId} in ${place}`);
       return [...plan.keyIds];
     },
     putStack: (stack) => harness.state.query.putStack(stack),
     secret: (name) => currentVersion(harness.state.secretsManager.secrets.get(name))?.secretString,
-    calls: () => Object.fromEntries(harness.calls),
-    injectFault: (operation, fault, times = 1) => harness.faults.inject(operation, fault, times),
+    calls: (place) => Object.fromEntries(place === undefined ? harness.calls : harness.callsIn(place)),
+    assumedRoleCalls: (roleArn) => harness.state.query.identities.assumeRoleCalls.get(roleArn) ?? 0,
+    injectFault: (operation, fault, times = 1, { place } = {}) => {
+      if (place !== undefined) checkPlaceId(place);
+      harness.faults.inject(operation, fault, times, place);
+    },
     clearFaults: () => harness.faults.clear(),
     setThrottle: (operation, rule) => harness.throttles.set(operation, rule),
-    reset: (seed) => harness.reset(seed ?? startSeed),
+    reset: (seed, places) => harness.reset(seed ?? startSeed, places ?? startPlaces),
     close: async () => {
       shutdown.abort(); // releases requests parked by a delay fault
       server.closeAllConnections(); // the SDK keeps sockets alive; close() alone would wait for them
@@ -142,17 +196,18 @@ const EMPTY_SEED: ControlPlaneSeed = { restApis: [], usagePlans: [] };
 
 async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rawBody = await readBody(req);
-  const query = isQueryRequest(req);
-  const call = resolveCall(req, query ? parseQueryBody(rawBody) : undefined);
+  const queryBody = isQueryRequest(req) ? parseQueryBody(rawBody) : undefined;
+  const call = resolveCall(req, queryBody);
   if ('error' in call) {
     sendReply(res, call.protocol.renderError(call.error)); // not counted: it names no operation
     return;
   }
 
   const { protocol, operation } = call;
-  harness.calls.set(operation, (harness.calls.get(operation) ?? 0) + 1);
+  const context = harness.contextOf(req);
+  harness.count(operation, context.place, queryBody);
 
-  const fault = harness.faults.take(operation);
+  const fault = harness.faults.take(operation, context.place);
   if (fault?.kind === 'reset') {
     req.socket.destroy();
     return;
@@ -169,7 +224,7 @@ async function serve(harness: Harness, shutdown: AbortSignal, req: IncomingMessa
     }
     const retryAfterSeconds = harness.throttles.take(operation);
     if (retryAfterSeconds !== undefined) throw protocol.throttlingError(retryAfterSeconds);
-    reply = call.run(harness.state, query ? parseQueryBody(rawBody) : parseJsonObject(rawBody));
+    reply = call.run(harness.state, queryBody ?? parseJsonObject(rawBody), context);
   } catch (error) {
     reply = protocol.renderError(toAwsError(error, protocol));
   }
@@ -199,34 +254,39 @@ function sendReply(res: ServerResponse, reply: Reply): void {
  * recognised by their target header; everything else is API Gateway.
  */
 function resolveCall(req: IncomingMessage, queryBody: JsonObject | undefined): ResolvedCall<ControlPlaneState> | UnknownCall {
-  if (queryBody) return forService(resolveQueryCall(queryBody), 'query');
+  if (queryBody) return forService(resolveQueryCall(queryBody), (state) => state.query);
   const target = req.headers['x-amz-target'];
   const call =
     typeof target === 'string'
-      ? forService(resolveSecretsManagerCall(req, target), 'secretsManager')
-      : forService(resolveApiGatewayCall(req), 'apiGateway');
+      ? forService(resolveSecretsManagerCall(req, target), (state) => state.secretsManager)
+      : forService(resolveApiGatewayCall(req), (state, { place }) => state.apiGateway.at(place));
   return call;
 }
 
-/** A service's call, run against that service's part of the state current when it runs. */
-function forService<K extends keyof ControlPlaneState>(
-  call: ResolvedCall<ControlPlaneState[K]> | UnknownCall,
-  service: K,
+/** A service's call, run against that service's part of the state current when it runs (API Gateway's: the request's place's). */
+function forService<S>(
+  call: ResolvedCall<S> | UnknownCall,
+  partOf: (state: ControlPlaneState, context: RequestContext) => S,
 ): ResolvedCall<ControlPlaneState> | UnknownCall {
   if ('error' in call) return call;
-  return { ...call, run: (state, body) => call.run(state[service], body) };
+  return { ...call, run: (state, body, context) => call.run(partOf(state, context), body, context) };
 }
 
-/** The resources of every service; the stacks outlive a reset (they describe the deployment, not its state). */
+/**
+ * The resources of every service; the stacks, roles and sessions outlive a reset (they describe the deployment
+ * and who may call it, not its state).
+ */
 class ControlPlaneState {
-  readonly apiGateway: ApiGatewayState;
+  readonly apiGateway: ApiGatewayPlaces;
   readonly secretsManager: SecretsManagerState;
 
   constructor(
     seed: ControlPlaneSeed,
-    readonly query = new QueryServicesState(),
+    places: Readonly<Record<PlaceId, ApiGatewaySeed>>,
+    readonly query: QueryServicesState,
   ) {
-    this.apiGateway = new ApiGatewayState(seed);
+    if (DEFAULT_PLACE in places) throw new Error(`The default place ${DEFAULT_PLACE} is seeded by \`seed\`, not \`places\``);
+    this.apiGateway = new ApiGatewayPlaces({ ...places, [DEFAULT_PLACE]: seed });
     this.secretsManager = new SecretsManagerState(seed.secrets);
   }
 }
@@ -235,20 +295,50 @@ class ControlPlaneState {
 class Harness {
   state: ControlPlaneState;
   readonly calls = new Map<string, number>();
+  readonly callsByPlace = new Map<PlaceId, Map<string, number>>();
   readonly faults = new FaultQueue();
   readonly throttles: Throttles;
 
   constructor(
     seed: ControlPlaneSeed,
+    places: Readonly<Record<PlaceId, ApiGatewaySeed>>,
+    roles: readonly LocalRole[],
     private readonly initialThrottle: Partial<Record<string, ThrottleRule>>,
   ) {
-    this.state = new ControlPlaneState(seed);
+    this.state = new ControlPlaneState(seed, places, new QueryServicesState(roles));
     this.throttles = new Throttles(initialThrottle);
   }
 
-  reset(seed: ControlPlaneSeed): void {
-    this.state = new ControlPlaneState(seed, this.state.query);
+  /** The caller behind the request's access key, and the place it addresses (see request-place.ts). */
+  contextOf(req: IncomingMessage): RequestContext {
+    const scope = signingScope(req);
+    const caller = this.state.query.identities.caller(scope.accessKeyId);
+    return { caller, place: placeId({ account: caller.account, region: scope.region ?? DEFAULT_REGION }) };
+  }
+
+  apiGatewayAt(place: PlaceId) {
+    checkPlaceId(place);
+    return this.state.apiGateway.at(place);
+  }
+
+  callsIn(place: PlaceId): Map<string, number> {
+    checkPlaceId(place);
+    return this.callsByPlace.get(place) ?? new Map();
+  }
+
+  count(operation: string, place: PlaceId, queryBody: JsonObject | undefined): void {
+    this.calls.set(operation, (this.calls.get(operation) ?? 0) + 1);
+    const inPlace = this.callsByPlace.get(place) ?? new Map<string, number>();
+    inPlace.set(operation, (inPlace.get(operation) ?? 0) + 1);
+    this.callsByPlace.set(place, inPlace);
+    if (operation === 'AssumeRole') this.state.query.identities.countAssumeRole(queryBody?.RoleArn);
+  }
+
+  reset(seed: ControlPlaneSeed, places: Readonly<Record<PlaceId, ApiGatewaySeed>>): void {
+    this.state = new ControlPlaneState(seed, places, this.state.query);
     this.calls.clear();
+    this.callsByPlace.clear();
+    this.state.query.identities.assumeRoleCalls.clear();
     this.faults.clear();
     this.throttles.reset(this.initialThrottle);
   }

@@ -4,6 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomInt, randomUUID } from 'node:crypto';
+import type { PlaceId } from '#commons/places';
+import type { Caller } from './sts-identities.ts';
 
 /** An AWS service error; each protocol renders it in the shape its SDK deserializer expects. */
 export class AwsError extends Error {
@@ -35,11 +37,17 @@ export function toAwsError(error: unknown, protocol: WireProtocol): AwsError {
   return new AwsError(500, 'InternalFailure', `Stand-in failure: ${String(error)}`);
 }
 
+/** Who made a request and which account and Region it addresses (see request-place.ts). */
+export interface RequestContext {
+  caller: Caller;
+  place: PlaceId;
+}
+
 /** A request resolved to one operation of a service whose state is `State`. */
 export interface ResolvedCall<State> {
   protocol: WireProtocol;
   operation: string;
-  run(state: State, body: JsonObject): Reply;
+  run(state: State, body: JsonObject, context: RequestContext): Reply;
 }
 
 /** A request that addresses no implemented operation. */

@@ -1,6 +1,6 @@
 /**
- * CloudFormation DescribeStacks and STS GetCallerIdentity, as much of them as the operator
- * commands read, on the awsQuery protocol both services speak: a form-encoded `POST /` naming
+ * CloudFormation DescribeStacks, STS GetCallerIdentity (as much of them as the operator commands
+ * read) and STS AssumeRole (what `fromTemporaryCredentials` calls for another account's role), on the awsQuery protocol both services speak: a form-encoded `POST /` naming
  * `Action` and `Version`, answered in XML (`<Action>Response><Action>Result>…`, lists as
  * `<member>` elements), errors as `<ErrorResponse><Error><Type/><Code/><Message/></Error>`
  * with status 400. Shapes from the SDK clients' schemas (`AwsQueryProtocol`, xmlNamespace
@@ -10,7 +10,17 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { AwsError, type JsonObject, optionalString, type Reply, type ResolvedCall, type UnknownCall, type WireProtocol } from './aws-protocol.ts';
+import {
+  AwsError,
+  type JsonObject,
+  optionalString,
+  type Reply,
+  type RequestContext,
+  type ResolvedCall,
+  type UnknownCall,
+  type WireProtocol,
+} from './aws-protocol.ts';
+import { type LocalRole, StsIdentities } from './sts-identities.ts';
 
 /** A stack as DescribeStacks shows it: its name and outputs. */
 export interface LocalStack {
@@ -18,10 +28,13 @@ export interface LocalStack {
   outputs: Record<string, string>;
 }
 
-/** What both services answer from: the stacks put there, and the identity every caller has. */
+/** What both services answer from: the stacks put there, the roles callers may assume and the sessions they did. */
 export class QueryServicesState {
   readonly stacks = new Map<string, LocalStack & { id: string; createdAt: Date }>();
-  constructor(readonly callerArn = 'arn:aws:iam::000000000000:user/local-operator') {}
+  readonly identities: StsIdentities;
+  constructor(roles: readonly LocalRole[] = []) {
+    this.identities = new StsIdentities(roles);
+  }
 
   putStack(stack: LocalStack): void {
     const id = `arn:aws:cloudformation:us-east-1:000000000000:stack/${stack.name}/${randomUUID()}`;
@@ -79,16 +92,36 @@ const describeStacks = (state: QueryServicesState, body: JsonObject): Reply => {
   return respond('DescribeStacks', '2010-05-15', `<Stacks>${members.join('')}</Stacks>`);
 };
 
-const getCallerIdentity = (state: QueryServicesState): Reply => {
-  const account = state.callerArn.split(':')[4] ?? '000000000000';
-  return respond(
+/** The caller of the request: the local operator, or the assumed role of a key AssumeRole issued here. */
+const getCallerIdentity = (_state: QueryServicesState, _body: JsonObject, { caller }: RequestContext): Reply =>
+  respond(
     'GetCallerIdentity',
     '2011-06-15',
-    `<Arn>${escapeXml(state.callerArn)}</Arn><UserId>AIDALOCALOPERATOR</UserId><Account>${account}</Account>`,
+    `<Arn>${escapeXml(caller.arn)}</Arn><UserId>${escapeXml(caller.userId)}</UserId><Account>${caller.account}</Account>`,
+  );
+
+/** AssumeRole's answer as the STS client reads it (AssumeRoleResponse: Credentials, AssumedRoleUser). */
+const assumeRole = (state: QueryServicesState, body: JsonObject, { caller }: RequestContext): Reply => {
+  const session = state.identities.assumeRole(
+    {
+      RoleArn: optionalString(body, 'RoleArn'),
+      RoleSessionName: optionalString(body, 'RoleSessionName'),
+      DurationSeconds: optionalString(body, 'DurationSeconds'),
+      ExternalId: optionalString(body, 'ExternalId'),
+    },
+    caller,
+  );
+  return respond(
+    'AssumeRole',
+    '2011-06-15',
+    `<AssumedRoleUser><Arn>${escapeXml(session.assumedRoleArn)}</Arn><AssumedRoleId>${escapeXml(session.assumedRoleId)}</AssumedRoleId></AssumedRoleUser>` +
+      `<Credentials><AccessKeyId>${session.accessKeyId}</AccessKeyId><SecretAccessKey>${session.secretAccessKey}</SecretAccessKey>` +
+      `<SessionToken>${session.sessionToken}</SessionToken><Expiration>${session.expiration.toISOString()}</Expiration></Credentials>`,
   );
 };
 
-const operations: Record<string, (state: QueryServicesState, body: JsonObject) => Reply> = {
+const operations: Record<string, (state: QueryServicesState, body: JsonObject, context: RequestContext) => Reply> = {
+  AssumeRole: assumeRole,
   DescribeStacks: describeStacks,
   GetCallerIdentity: getCallerIdentity,
 };

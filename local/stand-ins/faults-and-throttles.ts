@@ -19,24 +19,32 @@ export type Fault =
   /** Do the work, then hold the answer for `delayMs`: a call that hangs after it took effect. */
   | { kind: 'hang-answer'; delayMs: number };
 
-/** Faults waiting per operation; shared with the other stand-ins' fault injection. */
+/**
+ * Faults waiting per operation; shared with the other stand-ins' fault injection. A fault may be
+ * aimed at one place (`account/region`, see aws-control-plane.ts): only that place's calls take it.
+ */
 export class FaultQueue {
-  private readonly pending = new Map<string, { fault: Fault; remaining: number }[]>();
+  private readonly pending = new Map<string, { fault: Fault; remaining: number; place?: string }[]>();
 
-  inject(operation: string, fault: Fault, times: number): void {
+  inject(operation: string, fault: Fault, times: number, place?: string): void {
     if (times < 1) return;
     const queue = this.pending.get(operation) ?? [];
-    queue.push({ fault, remaining: times });
+    queue.push({ fault, remaining: times, place });
     this.pending.set(operation, queue);
   }
 
-  /** The fault the current call of `operation` suffers, if any; consumes one use of it. */
-  take(operation: string): Fault | undefined {
-    const head = this.pending.get(operation)?.[0];
-    if (!head) return undefined;
-    head.remaining -= 1;
-    if (head.remaining === 0) this.pending.get(operation)?.shift();
-    return head.fault;
+  /**
+   * The fault the current call of `operation` (made in `place`, when the stand-in knows places) suffers,
+   * if any: the oldest one aimed at no place or at this one. Consumes one use of it.
+   */
+  take(operation: string, place?: string): Fault | undefined {
+    const queue = this.pending.get(operation);
+    const index = queue?.findIndex((entry) => entry.place === undefined || entry.place === place) ?? -1;
+    const entry = index < 0 ? undefined : queue?.[index];
+    if (!queue || !entry) return undefined;
+    entry.remaining -= 1;
+    if (entry.remaining === 0) queue.splice(index, 1);
+    return entry.fault;
   }
 
   clear(): void {
