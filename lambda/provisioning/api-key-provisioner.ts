@@ -33,10 +33,10 @@ export interface ApiKeyPlaces {
 }
 
 /**
- * A value for keys made in several places at once: AWS accepts a caller's value of 20 to 128
- * characters. 30 random bytes in base64url are 40 characters, as long as the ones AWS generates.
+ * A value for keys made in several places at once: AWS documents a caller's value as an alphanumeric
+ * string of 20 to 128 characters. 32 random bytes in hex: 64 characters, 256 bits.
  */
-const newKeyValue = () => randomBytes(30).toString('base64url');
+const newKeyValue = () => randomBytes(32).toString('hex');
 
 /**
  * API Gateway API keys, reaching APIs through usage plans. A key and its plans belong to one account

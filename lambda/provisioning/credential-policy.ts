@@ -1,8 +1,10 @@
 import { unprocessable, type WebhookError } from '#contract/errors';
 import type { ApiRef, CredentialType } from '#contract/schemas';
 import type { CredentialPolicySettings } from '#commons/config';
+import { functionDefaults } from '#commons/defaults';
+import { type Place, placeId, placedPlanId, planPlace } from '#commons/places';
 import type { Grant } from './provisioner.ts';
-import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanCatalog } from './usage-plan-catalog.ts';
+import { type ApiStage, maxUsagePlansPerKey, sameStage, type UsagePlanStages } from './usage-plan-catalog.ts';
 
 type StagesByPlan = ReadonlyMap<string, readonly ApiStage[] | undefined>;
 
@@ -12,10 +14,23 @@ type StagesByPlan = ReadonlyMap<string, readonly ApiStage[] | undefined>;
  * single credential could serve, before anything is made.
  */
 export class CredentialPolicy {
+  /** @param home the webhook's own account and Region, where the APIs the settings place nowhere else live. */
   constructor(
     private readonly settings: CredentialPolicySettings,
-    private readonly usagePlans: UsagePlanCatalog,
+    private readonly usagePlans: UsagePlanStages,
+    private readonly home: Place = { account: functionDefaults.accountId, region: functionDefaults.region },
   ) {}
+
+  /** Where an API lives, as the settings place it. */
+  placeOf(apiId: string): Place {
+    const api = this.settingsOf(apiId);
+    return { account: api?.account ?? this.home.account, region: api?.region ?? this.home.region };
+  }
+
+  /** A usage plan named under an API, as grants name it: in that API's place. */
+  private planOf(api: ApiRef, planId: string) {
+    return placedPlanId(planId, this.placeOf(api.id), this.home);
+  }
 
   typeOf(apiId: string): CredentialType {
     return this.settingsOf(apiId)?.type ?? this.settings.defaultType;
@@ -45,16 +60,23 @@ export class CredentialPolicy {
     if (withoutPlan.length > 0) {
       throw unprocessable('USAGE_PLAN_REQUIRED', `An API key reaches an API only through a usage plan; name one for API ${withoutPlan.join(', ')}.`);
     }
-    const plans = [...new Set(apis.flatMap((api) => api.usagePlans.map((plan) => plan.id)))].sort();
+    const plans = [...new Set(apis.flatMap((api) => api.usagePlans.map((plan) => this.planOf(api, plan.id))))].sort();
     const allowed = this.settings.usagePlanIds;
     const notAllowed = allowed ? plans.filter((plan) => !allowed.includes(plan)) : [];
     if (notAllowed.length > 0) {
       throw unprocessable('UNKNOWN_USAGE_PLAN', `Usage plan ${notAllowed.join(', ')} is not one this deployment links API keys to.`);
     }
-    if (plans.length > maxUsagePlansPerKey) {
+    // The developer holds one key per place, and each key may join 10 plans of its place.
+    const perPlace = new Map<string, string[]>();
+    for (const plan of plans) {
+      const place = placeId(planPlace(plan, this.home).place);
+      perPlace.set(place, [...(perPlace.get(place) ?? []), plan]);
+    }
+    const crowded = [...perPlace.values()].find((placePlans) => placePlans.length > maxUsagePlansPerKey);
+    if (crowded) {
       throw unprocessable(
         'TOO_MANY_USAGE_PLANS',
-        `An API key can join at most ${maxUsagePlansPerKey} usage plans; this request names ${plans.length}.`,
+        `An API key can join at most ${maxUsagePlansPerKey} usage plans; this request names ${crowded.length}${perPlace.size > 1 ? ' in one account and Region' : ''}.`,
       );
     }
     const stagesOf = async (fresh: boolean): Promise<StagesByPlan> =>
@@ -75,7 +97,7 @@ export class CredentialPolicy {
     if (missing.length > 0) return unprocessable('UNKNOWN_USAGE_PLAN', `Usage plan ${missing.join(', ')} does not exist in this deployment.`);
     const stagesOf = (plan: string) => stagesByPlan.get(plan) ?? [];
     for (const api of apis) {
-      const foreign = api.usagePlans.find((plan) => !stagesOf(plan.id).some((stage) => stage.apiId === api.id));
+      const foreign = api.usagePlans.find((plan) => !stagesOf(this.planOf(api, plan.id)).some((stage) => stage.apiId === api.id));
       if (foreign)
         return unprocessable('USAGE_PLAN_NOT_FOR_API', `Usage plan ${foreign.id} does not serve API ${api.id}; name a usage plan of that API.`);
     }
@@ -90,6 +112,8 @@ export class CredentialPolicy {
     }
     for (const [index, plan] of plans.entries()) {
       for (const other of plans.slice(index + 1)) {
+        // Stages of different places are different stages, whatever their ids.
+        if (placeId(planPlace(plan, this.home).place) !== placeId(planPlace(other, this.home).place)) continue;
         const shared = stagesOf(plan).find((stage) => stagesOf(other).some((otherStage) => sameStage(stage, otherStage)));
         if (shared) {
           return unprocessable(

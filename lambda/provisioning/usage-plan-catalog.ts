@@ -1,4 +1,5 @@
 import { type APIGatewayClient, GetUsagePlanCommand } from '@aws-sdk/client-api-gateway';
+import { type Place, type PlaceId, placeId, planPlace } from '#commons/places';
 import { isNotFound } from './aws-failures.ts';
 
 /** A deployed stage of a REST API; a usage plan serves one or more. */
@@ -61,5 +62,24 @@ export class UsagePlanCatalog {
       this.known.delete(usagePlanId);
       return undefined;
     }
+  }
+}
+
+/** The stages of usage plans as grants name them (`#commons/places`: bare in the webhook's own place, `account/region/id` elsewhere). */
+export interface UsagePlanStages {
+  stagesOf(usagePlanId: string, options?: { fresh?: boolean }): Promise<readonly ApiStage[] | undefined>;
+}
+
+/** The usage plans of every place the deployment reaches, each read in its own place; a plan of a place it does not reach does not exist. */
+export class PlacedUsagePlans implements UsagePlanStages {
+  constructor(
+    private readonly home: Place,
+    private readonly catalogs: ReadonlyMap<PlaceId, UsagePlanCatalog>,
+  ) {}
+
+  stagesOf(usagePlanId: string, options: { fresh?: boolean } = {}): Promise<readonly ApiStage[] | undefined> {
+    const { place, planId } = planPlace(usagePlanId, this.home);
+    const catalog = this.catalogs.get(placeId(place));
+    return catalog ? catalog.stagesOf(planId, options) : Promise.resolve(undefined);
   }
 }
