@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { WebhookError } from '#contract/errors';
-import { apiKeysGauge, appClientsGauge, type CapacityGauges, type Gauge, memberOf } from '#provisioning/capacity';
+import { apiKeysGauge, appClientsGauge, type CapacityGauges, type Gauge, gaugeFull, memberOf } from '#provisioning/capacity';
 import { refusal, startGaugeDatabase } from '../../helpers/capacity-gauges.ts';
 import { loseNextAnswer, updating } from '../../helpers/lost-answers.ts';
 
@@ -35,7 +35,7 @@ describe('CapacityGauges', () => {
       expect(await gauges.level(euWest)).toEqual({ used: 3, limit: 3 });
     });
 
-    it('names the user pool and the adjustable Cognito quota when a pool is full, with thousands separated', async () => {
+    it('names the user pool and the adjustable Cognito quota when a pool is full', async () => {
       // Prepare
       const pool = { ...appClientsGauge('eu-west-1_AbC123'), limit: 1 };
       await gauges.reserve(pool, 'a');
@@ -48,8 +48,6 @@ describe('CapacityGauges', () => {
         code: 'QUOTA_EXCEEDED',
         message: expect.stringMatching(/^App clients in user pool eu-west-1_AbC123: 1 of 1 in use; .*App clients per user pool/),
       });
-      expect(appClientsGauge('p').limit).toBe(1_000);
-      expect(apiKeysGauge({ account: '1', region: 'r' }).limit).toBe(10_000);
     });
 
     it('answers the level after the change', async () => {
@@ -248,6 +246,16 @@ describe('CapacityGauges', () => {
   });
 
   describe('limits', () => {
+    it('holds the default quotas: 10,000 API keys per Region, 1,000 app clients per pool unless configured, written with separators', () => {
+      // Act
+      const apiKeys = apiKeysGauge({ account: '222222222222', region: 'eu-west-1' });
+      const appClients = appClientsGauge('eu-west-1_AbC123');
+
+      // Assess
+      expect([apiKeys.limit, appClients.limit, appClientsGauge('eu-west-1_AbC123', 5_000).limit]).toEqual([10_000, 1_000, 5_000]);
+      expect(gaugeFull(apiKeys, 10_000).message).toContain('API keys in account 222222222222, Region eu-west-1: 10,000 of 10,000 in use');
+    });
+
     it.each([0, -1, 1.5, Number.NaN])('refuses a configured app-client limit of %s', (limit) => {
       // Assess
       expect(() => appClientsGauge('eu-west-1_AbC123', limit)).toThrow(/positive whole number/);
