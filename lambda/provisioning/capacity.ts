@@ -4,9 +4,9 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { reservedKeyPrefix } from '#audit/acknowledgements';
 import { type Place, parsePlaceId, placeId } from '#commons/places';
 import { quotaExceeded } from '#contract/errors';
+import type { CapacityQuota } from './capacity-names.ts';
 
-/** The quotas the webhook counts: API keys per account and Region, app clients per user pool. */
-export type CapacityQuota = 'apiKeys' | 'appClients';
+export type { CapacityQuota } from './capacity-names.ts';
 
 /** One quota in one place: what a gauge counts. */
 export interface Gauge {
