@@ -3,6 +3,8 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { serviceName } from '#commons/service';
+import { type CapacityQuota, capacityAlarmPercent, capacityMetricNames, capacityQuotas } from '#provisioning/capacity-names';
 
 /** One webhook route as the dashboard shows it. */
 export interface MonitoredRoute {
@@ -14,6 +16,14 @@ export interface MonitoredRoute {
   readonly path: string;
   /** The function serving the route. */
   readonly function: lambda.IFunction;
+}
+
+/** A capacity gauge the functions publish (`publishCapacityLevel`): one alarm and one dashboard widget each. */
+export interface MonitoredCapacityGauge {
+  /** `apiKeys` (API keys per account and Region) or `appClients` (app clients per user pool). */
+  readonly quota: CapacityQuota;
+  /** Where the quota applies: `account/region` for API keys, the user pool id for app clients. */
+  readonly place: string;
 }
 
 export interface WebhookMonitoringProps {
@@ -42,6 +52,12 @@ export interface WebhookMonitoringProps {
    */
   readonly dashboardName?: string;
   /**
+   * The capacity gauges the deployment counts: each alarms at 80 % of its limit and has a widget.
+   *
+   * @default - none
+   */
+  readonly capacityGauges?: readonly MonitoredCapacityGauge[];
+  /**
    * What the alarms do when they fire.
    *
    * @default - the alarms only change state
@@ -50,6 +66,25 @@ export interface WebhookMonitoringProps {
 }
 
 const period = Duration.minutes(5);
+
+/** The alarm of each quota, its construct id (which docs/operators.md names a runbook after) and what it means. */
+const capacityAlarms: Record<CapacityQuota, { id: string; title: (place: string) => string; description: (place: string) => string }> = {
+  apiKeys: {
+    id: 'ApiKeysNearQuota',
+    title: (place) => `API keys in ${place}`,
+    description: (place) =>
+      `API keys in ${place} are at ${capacityAlarmPercent} % or more of the 10,000 per Region, a quota AWS does not raise; at 100 % creates answer 503 QUOTA_EXCEEDED.`,
+  },
+  appClients: {
+    id: 'AppClientsNearQuota',
+    title: (place) => `App clients in user pool ${place}`,
+    description: (place) =>
+      `App clients in user pool ${place} are at ${capacityAlarmPercent} % or more of the pool's quota; at 100 % creates answer 503 QUOTA_EXCEEDED. Raise the quota in Service Quotas.`,
+  },
+};
+
+/** A construct id from a place: `222222222222/eu-west-1` → `222222222222euwest1`. */
+const idOf = (place: string) => place.replace(/[^A-Za-z0-9]/g, '');
 
 /**
  * Alarms on what needs a person (the API answering 5XX, a function failing or
@@ -85,6 +120,13 @@ export class WebhookMonitoring extends Construct {
         `${route.name} was throttled by Lambda concurrency.`,
       );
     }
+    const capacityGauges = props.capacityGauges ?? [];
+    capacityGauges.forEach((gauge, index) => {
+      if (capacityGauges.findIndex((other) => other.quota === gauge.quota && other.place === gauge.place) !== index) {
+        throw new Error(`capacityGauges lists ${gauge.quota} in ${gauge.place} twice`);
+      }
+    });
+    const capacityWidgets = capacityGauges.map((gauge) => this.capacity(gauge, props.metricsNamespace));
     if (props.alarmAction) for (const alarm of this.alarms) alarm.addAlarmAction(props.alarmAction);
 
     // Per-method metrics need the stage's detailed metrics; they carry these four dimensions.
@@ -160,7 +202,51 @@ export class WebhookMonitoring extends Construct {
           }),
           new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8 }),
         ],
+        // Three gauges a row.
+        ...Array.from({ length: Math.ceil(capacityWidgets.length / 3) }, (_, row) => capacityWidgets.slice(row * 3, row * 3 + 3)),
       ],
+    });
+  }
+
+  /**
+   * One gauge's alarm, at 80 % of its limit (the most used in 5 minutes, as a percentage of the
+   * limit published with it), and its widget. The gauges are published when they change: a quiet
+   * period has no data, and the alarm keeps its state through it rather than clearing while the
+   * gauge is still as full.
+   */
+  private capacity(gauge: MonitoredCapacityGauge, namespace: string): cloudwatch.GraphWidget {
+    if (!capacityQuotas.includes(gauge.quota)) throw new Error(`capacityGauges: unknown quota "${gauge.quota}" (${capacityQuotas.join(', ')})`);
+    const { id, title, description } = capacityAlarms[gauge.quota];
+    const metric = (metricName: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        // Powertools adds `service` to every metric; the dimensions must match exactly.
+        dimensionsMap: { service: serviceName, quota: gauge.quota, place: gauge.place },
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period,
+        label,
+      });
+    const used = metric(capacityMetricNames.used, 'in use');
+    const limit = metric(capacityMetricNames.limit, 'quota');
+    const percent = new cloudwatch.MathExpression({ expression: '100 * used / limit', usingMetrics: { used, limit }, period, label: '% of quota' });
+    this.alarms.push(
+      new cloudwatch.Alarm(new Construct(this, `Capacity${idOf(gauge.place)}`), id, {
+        metric: percent,
+        alarmDescription: description(gauge.place),
+        threshold: capacityAlarmPercent,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      }),
+    );
+    return new cloudwatch.GraphWidget({
+      title: title(gauge.place),
+      left: [used, limit],
+      leftYAxis: { min: 0 },
+      right: [percent],
+      rightYAxis: { min: 0, max: 100 },
+      width: 8,
     });
   }
 

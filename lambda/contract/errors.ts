@@ -3,7 +3,7 @@ import type { ErrorBody } from './schemas.ts';
 /**
  * Every failure the webhook reports on purpose. Its message is written for the
  * portal's operator and is safe to return: it never carries AWS error text,
- * ARNs, account ids or secrets.
+ * ARNs or secrets, nor an account id except where a full quota is (`quotaExceeded`).
  */
 export class WebhookError extends Error {
   override readonly name = 'WebhookError';
@@ -71,6 +71,13 @@ export const awsFailure = (action: string, cause: unknown) =>
   new WebhookError(502, 'AWS_FAILURE', `AWS failed while ${action}; nothing was left half-made, retry the request.`, undefined, {}, { cause });
 
 export const unavailable = (code: string, message: string, cause?: unknown) => new WebhookError(503, code, message, undefined, {}, { cause });
+
+/**
+ * 503 for a full quota, decided before anything is made. No `Retry-After`: retrying cannot help until
+ * credentials are revoked or the quota raised. The message names the quota and where it is full (an
+ * account and Region, or a user pool): the platform team needs to know which one.
+ */
+export const quotaExceeded = (message: string) => new WebhookError(503, 'QUOTA_EXCEEDED', message);
 
 /** AWS refuses what this deployment is configured to send: only the platform team can fix it. */
 export const misconfigured = (setting: string, cause: unknown) =>

@@ -2,6 +2,8 @@ import { GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gat
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { metricsNamespace, requestDimensions } from '#commons/service';
+import { WebhookMonitoring } from '../../../infra/webhook-monitoring.ts';
 import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { lambdaContext, proxyEvent } from '../../helpers/portal.ts';
 import { buildStack, testEnv } from '../../helpers/webhook-stack.ts';
@@ -12,6 +14,13 @@ vi.hoisted(() => {
 });
 const { handler: health } = await import('../../../lambda/handlers/health.ts');
 const { handler: audit } = await import('../../../lambda/handlers/audit.ts');
+const { publishCapacityLevel } = await import('../../../lambda/provisioning/capacity-metrics.ts');
+
+/** A gauge of each quota, as the functions publish them and the stack monitors them. */
+const gauges = [
+  { quota: 'apiKeys', place: '123456789012/eu-west-1' },
+  { quota: 'appClients', place: 'eu-west-1_AbC123' },
+] as const;
 
 interface EmittedMetric {
   namespace: string;
@@ -44,14 +53,30 @@ const metricsEmittedDuring = async (act: () => Promise<unknown>): Promise<Emitte
     });
 };
 
-/** The dashboard body CloudFormation assembles, with each reference written as a placeholder. */
-const dashboardBody = (template: Template) => {
-  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-  const parts = (dashboard!.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
-    widgets: { properties: { metrics?: unknown[][] } }[];
-  };
-};
+/** The dashboards' bodies as CloudFormation assembles them, with each reference written as a placeholder, as one list of widgets. */
+const dashboardBody = (template: Template) => ({
+  widgets: Object.values(template.findResources('AWS::CloudWatch::Dashboard')).flatMap((dashboard) => {
+    const parts = (dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    return (
+      JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'REF')).join('')) as {
+        widgets: { properties: { metrics?: unknown[][] } }[];
+      }
+    ).widgets;
+  }),
+});
+
+interface AlarmMetric {
+  Namespace?: string;
+  MetricName?: string;
+  Dimensions?: { Name: string }[];
+}
+
+/** Every metric an alarm reads: its own, or each metric of its metric math. */
+const alarmMetrics = (template: Template) =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap((alarm) => {
+    const properties = alarm.Properties as AlarmMetric & { Metrics?: { MetricStat?: { Metric: AlarmMetric } }[] };
+    return properties.Metrics ? properties.Metrics.flatMap((query) => (query.MetricStat ? [query.MetricStat.Metric] : [])) : [properties];
+  });
 
 describe('the dashboard and alarms read the metrics the functions emit', () => {
   let template: Template;
@@ -67,8 +92,18 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
       await health(proxyEvent({ method: 'GET', path: '/v1/health' }), lambdaContext);
       await health(proxyEvent({ method: 'GET', path: '/v1/health', headers: { Authorization: 'Basic d3Jvbmc6d3Jvbmc=' } }), lambdaContext);
       await audit();
+      for (const gauge of gauges) publishCapacityLevel(gauge, { used: 3, limit: 10 });
     });
-    template = Template.fromStack(buildStack({ bundle: false, env: testEnv }).stack);
+    const { stack } = buildStack({ bundle: false, env: testEnv });
+    // Until the construct passes its gauges, a monitoring of its API with gauges, beside its own.
+    new WebhookMonitoring(stack.webhook, 'CapacityMonitoring', {
+      api: stack.webhook.api,
+      routes: [],
+      metricsNamespace,
+      requestDimensions: ['service', ...requestDimensions],
+      capacityGauges: gauges,
+    });
+    template = Template.fromStack(stack);
   }, 60_000);
   afterEach(() => vi.restoreAllMocks());
 
@@ -107,8 +142,7 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
         const names = metric.slice(2).filter((part) => typeof part === 'string');
         return { namespace: metric[0], name: metric[1], dimensions: names.filter((_, index) => index % 2 === 0).sort() };
       });
-    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
-      .map((alarm) => alarm.Properties as { Namespace?: string; MetricName?: string; Dimensions?: { Name: string }[] })
+    const alarms = alarmMetrics(template)
       .filter((alarm) => alarm.Namespace === 'PortalCredentialsWebhook')
       .map((alarm) => ({
         namespace: alarm.Namespace,
@@ -118,5 +152,17 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
 
     // Assess
     for (const metric of [...widgetMetrics, ...alarms]) expect(emitted).toContainEqual(metric);
+    const capacity = { namespace: 'PortalCredentialsWebhook', dimensions: ['place', 'quota', 'service'] };
+    for (const name of ['CapacityUsed', 'CapacityLimit']) {
+      expect(widgetMetrics).toContainEqual({ ...capacity, name });
+      expect(alarms).toContainEqual({ ...capacity, name });
+    }
+  });
+
+  it('captures the capacity metrics of each gauge with their dimensions', () => {
+    // Assess
+    for (const name of ['CapacityUsed', 'CapacityLimit']) {
+      expect(emitted).toContainEqual({ namespace: 'PortalCredentialsWebhook', name, dimensions: ['place', 'quota', 'service'] });
+    }
   });
 });
