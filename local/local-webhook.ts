@@ -5,7 +5,14 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { CredentialPolicySettings } from '#commons/config';
 import { functionDefaults } from '#commons/defaults';
-import { type AwsControlPlane, type ControlPlaneSeed, startAwsControlPlane } from './stand-ins/aws-control-plane.ts';
+import {
+  type ApiGatewaySeed,
+  type AwsControlPlane,
+  type ControlPlaneSeed,
+  type LocalRole,
+  type PlaceId,
+  startAwsControlPlane,
+} from './stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from './stand-ins/cognito-local.ts';
 import { type CognitoProxy, startCognitoProxy } from './stand-ins/cognito-proxy.ts';
 import { startCognitoTokenEndpoint } from './stand-ins/cognito-token-endpoint.ts';
@@ -70,16 +77,47 @@ const seedFile = new URL('./seed.json', import.meta.url);
 export const loadSeed = async (): Promise<ControlPlaneSeed> => JSON.parse(await readFile(seedFile, 'utf8'));
 
 /**
+ * The places beyond the local webhook's own (`000000000000/us-east-1`, the seed's): another Region of
+ * its account, and another account that lets the webhook in through a role, each with an API of its own.
+ */
+export const localPlaces = {
+  europe: { account: '000000000000', region: 'eu-west-1', apiId: 'e4u7r0p3a1', usagePlanId: '6eu12a' },
+  partner: { account: '222222222222', region: 'us-west-2', apiId: 'p9a2r5t8n1', usagePlanId: '7pt34b' },
+} as const;
+const partnerRole = {
+  roleArn: `arn:aws:iam::${localPlaces.partner.account}:role/portal-credentials-target`,
+  externalId: 'portal-credentials-local',
+} as const;
+
+const localPlaceSeeds: Record<PlaceId, ApiGatewaySeed> = {
+  [`${localPlaces.europe.account}/${localPlaces.europe.region}`]: {
+    restApis: [{ id: localPlaces.europe.apiId, name: 'Orders API (Europe)' }],
+    usagePlans: [{ id: localPlaces.europe.usagePlanId, name: 'Europe Bronze', apiStages: [{ apiId: localPlaces.europe.apiId, stage: 'prod' }] }],
+  },
+  [`${localPlaces.partner.account}/${localPlaces.partner.region}`]: {
+    restApis: [{ id: localPlaces.partner.apiId, name: 'Partner API' }],
+    usagePlans: [{ id: localPlaces.partner.usagePlanId, name: 'Partner Basic', apiStages: [{ apiId: localPlaces.partner.apiId, stage: 'prod' }] }],
+  },
+};
+const localRoles: LocalRole[] = [{ ...partnerRole, trustedAccounts: [functionDefaults.accountId] }];
+
+/**
  * API keys by default; the seed's Payments API with client credentials, so both kinds work out of
  * the box. Its third API holds a narrower grant (payments/write only), so that `verify` can narrow
- * a client's scopes and see GET payments refuse it.
+ * a client's scopes and see GET payments refuse it. Two more APIs live elsewhere (`localPlaces`).
  */
 export const localCredentialPolicy: CredentialPolicySettings = {
   defaultType: 'API_KEY',
   apis: {
     q8w2e4r6t1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read', 'payments/write'] },
     z9x8c7v6b5: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/write'] },
+    [localPlaces.europe.apiId]: { region: localPlaces.europe.region },
+    [localPlaces.partner.apiId]: { account: localPlaces.partner.account, region: localPlaces.partner.region },
   },
+  targets: [
+    { regions: [localPlaces.europe.region] },
+    { account: localPlaces.partner.account, regions: [localPlaces.partner.region], ...partnerRole },
+  ],
 };
 
 /** The local stack's name; its DeploymentId output is the functions' DEPLOYMENT_ID (`local`), as a deployed stack's is its name. */
@@ -117,7 +155,11 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
   const tableName = 'portal-credentials-registry';
   const secretId = 'portal-credentials-webhook/basic-auth';
   const seed = options.seed ?? (await loadSeed());
-  const [dynamo, controlPlane, cognitoLocal] = await Promise.all([startLocalDynamoDb(), startAwsControlPlane({ seed }), startCognitoLocal()]);
+  const [dynamo, controlPlane, cognitoLocal] = await Promise.all([
+    startLocalDynamoDb(),
+    startAwsControlPlane({ seed, places: localPlaceSeeds, roles: localRoles }),
+    startCognitoLocal(),
+  ]);
   const historyTableName = 'portal-credentials-history';
   await createRegistryTable(dynamo.url, tableName);
   const cognitoProxy = await startCognitoProxy(cognitoLocal.url);

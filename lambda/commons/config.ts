@@ -145,7 +145,9 @@ const Environment = z.object({
   BASIC_AUTH_CACHE_SECONDS: withDefault(positiveInteger, defaults.basicAuthCacheSeconds),
   CREDENTIAL_POLICY: withDefault(jsonText(CredentialPolicySettings), { defaultType: 'API_KEY', apis: {} }),
   /** `id1,id2`: the usage plans API keys may join, as the stack sets them. */
-  USAGE_PLAN_IDS: z.optional(commaList(z.string().check(z.regex(/^[\w-]+$/, 'must be a usage plan id')))),
+  USAGE_PLAN_IDS: z.optional(
+    commaList(z.string().check(z.regex(/^(?:\d{12}\/[a-z0-9-]+\/)?[\w-]+$/, 'must be a usage plan id, or account/region/id for a plan elsewhere'))),
+  ),
   USER_POOL_ID: z.optional(z.string().check(z.regex(userPoolIdPattern))),
   TOKEN_URL: z.optional(z.url()),
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), defaults.accessTokenValidityMinutes),

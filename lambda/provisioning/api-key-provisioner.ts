@@ -111,7 +111,7 @@ export class ApiKeyProvisioner implements Provisioner {
     const plans = this.plansByPlace(desired);
     // The developer's value, read from the key the portal knows only when a place needs a key made.
     let value: Promise<string> | undefined;
-    const valueOf = () => {
+    const developerValue = () => {
       value ??= this.in(primary)
         .reveal(credential.credentialId)
         .then((issued) => {
@@ -140,7 +140,7 @@ export class ApiKeyProvisioner implements Provisioner {
       } else if (wanted === undefined) {
         if (keyId !== undefined) await step(() => this.in(place).revoke(keyId));
       } else {
-        placed[place] = await step(() => this.keyIn(place, keyId, valueOf, credential, wanted));
+        placed[place] = await step(() => this.keyIn(place, keyId, developerValue, credential, wanted));
       }
     }
     return Object.keys(placed).length === 1 && primary === placeId(this.home) ? {} : { placedIds: placed };
@@ -153,7 +153,7 @@ export class ApiKeyProvisioner implements Provisioner {
   private async keyIn(
     place: PlaceId,
     keyId: string | undefined,
-    valueOf: () => Promise<string>,
+    developerValue: () => Promise<string>,
     credential: CredentialRef,
     usagePlanIds: readonly string[],
   ) {
@@ -164,7 +164,7 @@ export class ApiKeyProvisioner implements Provisioner {
     }
     const app = credential.app;
     if (!app) throw conflict('CREDENTIAL_GONE', `The API key in ${place} was deleted outside the webhook; revoke it and create new credentials.`);
-    const value = await valueOf();
+    const value = await developerValue();
     // A crashed change may have made it already: that one is linked as wanted, not made twice.
     const made = await keys.findOwn(app, value);
     if (made) {

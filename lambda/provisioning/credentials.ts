@@ -1,7 +1,8 @@
-import { apiGateway } from '#clients/api-gateway';
+import { apiGateway, apiGatewayIn } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
 import { cognito } from '#clients/cognito';
 import { issuesCredentialType } from '#commons/config';
+import { type Place, placeId } from '#commons/places';
 import { logger } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
@@ -10,18 +11,32 @@ import { CredentialPolicy } from './credential-policy.ts';
 import { CredentialsService } from './credentials-service.ts';
 import { HistoryStore } from '#history/history-store';
 import { Registry } from './registry.ts';
-import { UsagePlanCatalog } from './usage-plan-catalog.ts';
+import { PlacedUsagePlans, UsagePlanCatalog } from './usage-plan-catalog.ts';
 
-const { credentialPolicy } = settings;
+const { credentialPolicy, home } = settings;
 const usagePlans = new UsagePlanCatalog(apiGateway);
+
+/** Every place beyond its own that a provisioning target covers, each with its own client and plans. */
+const elsewhere = (credentialPolicy.targets ?? []).flatMap((target) =>
+  target.regions.flatMap((region) => {
+    const place: Place = { account: target.account ?? home.account, region };
+    if (placeId(place) === placeId(home)) return [];
+    const client = apiGatewayIn(place, target, settings.deploymentId, home.region);
+    return [{ place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) }];
+  }),
+);
+const plansEverywhere = new PlacedUsagePlans(
+  home,
+  new Map([[placeId(home), usagePlans], ...elsewhere.map(({ place, usagePlans: catalog }) => [placeId(place), catalog] as const)]),
+);
 
 /** The service the handlers call, wired once per container, with a provisioner for each type the policy issues. */
 export const credentials = new CredentialsService({
   registry: new Registry(dynamodb, settings.registryTableName),
-  policy: new CredentialPolicy(credentialPolicy, usagePlans),
+  policy: new CredentialPolicy(credentialPolicy, plansEverywhere, home),
   provisioners: [
     ...(issuesCredentialType(credentialPolicy, 'API_KEY')
-      ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds, settings.deploymentId)]
+      ? [new ApiKeyProvisioner(apiGateway, usagePlans, credentialPolicy.usagePlanIds, settings.deploymentId, { home, elsewhere })]
       : []),
     ...(settings.cognito ? [new ClientCredentialsProvisioner(cognito, { ...settings.cognito, deploymentId: settings.deploymentId })] : []),
   ],

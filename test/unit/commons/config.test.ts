@@ -53,6 +53,14 @@ describe('loadConfig', () => {
     expect(config.credentialPolicy).toEqual({ defaultType: 'API_KEY', apis: {}, usagePlanIds: ['1el57v', '2fm68w'] });
   });
 
+  it('takes usage plans of other places in USAGE_PLAN_IDS as account/region/id', () => {
+    // Act
+    const config = loadConfig({ ...minimal, USAGE_PLAN_IDS: '1el57v,222222222222/eu-west-1/7pt34b' });
+
+    // Assess
+    expect(config.credentialPolicy.usagePlanIds).toEqual(['1el57v', '222222222222/eu-west-1/7pt34b']);
+  });
+
   it.each([
     [{ ...minimal, USAGE_PLAN_IDS: '1el57v,bad id!' }, /USAGE_PLAN_IDS\.1: must be a usage plan id/],
     [
