@@ -36,7 +36,7 @@ const allow = (sid: string, actions: string[], resources: string[], conditions?:
 export const MAX_PLANS_SCOPED_BY_ARN = 20;
 
 /** Keys the webhook made carry this tag: reading a key's value or deleting a key needs it. */
-const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: managedByValue } };
+export const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: managedByValue } };
 
 /**
  * Every AWS call a route's code can make, and nothing else, derived from `lambda/`:
@@ -63,10 +63,10 @@ const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: manag
 export const usagePlanArns = (apigateway: (path: string) => string, planIds: readonly string[], suffix: string): string[] =>
   planIds.length > MAX_PLANS_SCOPED_BY_ARN ? [apigateway(`/usageplans/*${suffix}`)] : planIds.map((id) => apigateway(`/usageplans/${id}${suffix}`));
 
-type RegionPlans = { readonly region: string; readonly usagePlanIds: readonly string[] };
+export type RegionPlans = { readonly region: string; readonly usagePlanIds: readonly string[] };
 
 /** API Gateway ARNs in each of `places` (Regions of the webhook's own account), and the usage plans named there. */
-const apiGatewayArns = (partition: string, places: readonly RegionPlans[]) => {
+export const apiGatewayArns = (partition: string, places: readonly RegionPlans[]) => {
   const arn = (region: string, path: string) => `arn:${partition}:apigateway:${region}::${path}`;
   return {
     /** `path` in every Region. */
