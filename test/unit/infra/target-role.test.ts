@@ -21,15 +21,17 @@ const synthesize = (changes: Partial<PortalCredentialsTargetRoleProps> = {}) => 
 type Statement = { Sid: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const statementsOf = (template: Template) =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
-/** Every resource as text, the partition shown as `${AWS::Partition}`. */
+/** Every resource as text, the partition shown as `<partition>`. */
 const resourcesOf = (statement: Statement) =>
-  [statement.Resource].flat().map((resource) =>
-    typeof resource === 'string'
-      ? resource
-      : ((resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] ?? [])
-          .map((part) => (typeof part === 'string' ? part : '${AWS::Partition}'))
-          .join(''),
-  );
+  [statement.Resource]
+    .flat()
+    .map((resource) =>
+      typeof resource === 'string'
+        ? resource
+        : ((resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] ?? [])
+            .map((part) => (typeof part === 'string' ? part : '<partition>'))
+            .join(''),
+    );
 
 describe('the role another account deploys for the webhook', () => {
   it("lets only the webhook's account assume it, and only with the agreed external id", () => {
@@ -80,11 +82,11 @@ describe('the role another account deploys for the webhook', () => {
 
     // Assess
     expect(resources.length).toBeGreaterThan(0);
-    for (const resource of resources) expect(resource).toMatch(/^arn:\$\{AWS::Partition\}:apigateway:(eu-west-1|us-east-1)::\//);
-    for (const region of ['eu-west-1', 'us-east-1']) expect(resources).toContain(`arn:\${AWS::Partition}:apigateway:${region}::/apikeys`);
+    for (const resource of resources) expect(resource).toMatch(/^arn:<partition>:apigateway:(eu-west-1|us-east-1)::\//);
+    for (const region of ['eu-west-1', 'us-east-1']) expect(resources).toContain(`arn:<partition>:apigateway:${region}::/apikeys`);
     const plans = resources.filter((resource) => resource.includes('/usageplans/'));
-    expect(plans).toContain('arn:${AWS::Partition}:apigateway:eu-west-1::/usageplans/plan01/keys');
-    expect(plans).toContain('arn:${AWS::Partition}:apigateway:us-east-1::/usageplans/plan02/keys/*');
+    expect(plans).toContain('arn:<partition>:apigateway:eu-west-1::/usageplans/plan01/keys');
+    expect(plans).toContain('arn:<partition>:apigateway:us-east-1::/usageplans/plan02/keys/*');
     expect(plans.filter((plan) => plan.includes(':eu-west-1::') && plan.includes('plan02'))).toEqual([]);
     for (const sid of ['ReadOwnApiKeys', 'DeleteOwnApiKeys']) {
       expect(statements.find((statement) => statement.Sid === sid)?.Condition).toEqual({
