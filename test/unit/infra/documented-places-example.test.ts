@@ -21,13 +21,18 @@ const documentedSettings = JSON.parse(block('json')) as {
   credentialPolicy: { targets: { account?: string; regions: string[]; roleArn?: string; externalId?: string }[] };
   usagePlanIds: string[];
 };
-/** The target role's props as documented: the object literal passed to PortalCredentialsTargetRole, read as JSON. */
-const documentedTargetRole = JSON.parse(
-  (/new PortalCredentialsTargetRole\(stack, 'Target', (\{[\s\S]*?\})\);/.exec(block('ts'))?.[1] ?? '')
-    .replaceAll("'", '"')
-    .replace(/(\w+):/g, '"$1":')
-    .replace(/,(\s*[}\]])/g, '$1'),
+/** A JavaScript object literal of the docs, evaluated (the repository's own text, plain literals only). */
+const literal = (source: string) => new Function(`return (${source});`)() as unknown;
+/** The target role's props as documented: the object literal passed to PortalCredentialsTargetRole. */
+const documentedTargetRole = literal(
+  /new PortalCredentialsTargetRole\(stack, 'Target', (\{[\s\S]*?\})\);/.exec(block('ts'))?.[1] ?? '',
 ) as PortalCredentialsTargetRoleProps;
+/** The README's brief version: the settings fragment of its block that names `targets`. */
+const readmeSettings = (() => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const fragment = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1] ?? '').find((code) => code.includes('targets:'));
+  return literal(`{ ${fragment} }`) as typeof documentedSettings;
+})();
 const webhookPlace = { account: '111111111111', region: 'eu-west-1' };
 
 type Statement = { Sid?: string; Action: string | string[]; Resource: unknown };
@@ -75,6 +80,15 @@ describe('the two-Region, two-account example of docs/platform-teams.md', () => 
     expect(JSON.stringify(create)).not.toMatch(/ghi789|jkl012/);
     const health = statementsOfRole(template, 'WebhookHealthRole');
     expect(resourcesOf(health, 'sts:AssumeRole')).toEqual([]);
+  });
+
+  it('shows in the README a brief version of it that synthesizes too, its targets the documented ones', () => {
+    // Act
+    const { stack } = buildStack({ bundle: false, env: webhookPlace, change: () => structuredClone(readmeSettings) as never });
+
+    // Assess
+    expect(nagFindings(stack)).toEqual([]);
+    expect(readmeSettings.credentialPolicy.targets).toEqual(documentedSettings.credentialPolicy.targets);
   });
 
   it('documents a target role that is the one the settings name, and it synthesizes cdk-nag clean', () => {
