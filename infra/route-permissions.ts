@@ -110,7 +110,7 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           allow('ReadUsagePlans', ['apigateway:GET'], plans),
           allow('CreateApiKeys', ['apigateway:POST'], apigateway('/apikeys')),
           // CreateApiKey with tags is also authorized as a tagging PUT on /tags/<URL-encoded ARN of the
-          // new key>, whose id does not exist yet: API keys of this Region only, the ARN URL-encoded
+          // new key>, whose id does not exist yet: API keys of the Regions it serves only, the ARN URL-encoded
           // (either case of hex digits) or not.
           allow(
             'TagNewApiKeys',
