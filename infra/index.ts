@@ -19,3 +19,4 @@ export { ChangeHistory } from './change-history.ts';
 export { DriftAudit } from './drift-audit.ts';
 export { SampleProtectedApi } from './sample-protected-api.ts';
 export { WebhookMonitoring } from './webhook-monitoring.ts';
+export { PortalCredentialsTargetRole, type PortalCredentialsTargetRoleProps } from './target-role.ts';

@@ -41,7 +41,7 @@ const wildcardReasons: [RegExp, string][] = [
     apigatewayArn(
       `/tags/arn(?::${partition}:apigateway:${region}::/apikeys/|%3\\?${partition}%3\\?apigateway%3\\?${region}%3\\?%3\\?%2\\?apikeys%2\\?)\\*`,
     ),
-    'CreateApiKey with tags is also authorized as apigateway:PUT on /tags/<URL-encoded ARN of the new key>, whose id does not exist before the call; limited to API keys of this Region.',
+    'CreateApiKey with tags is also authorized as apigateway:PUT on /tags/<URL-encoded ARN of the new key>, whose id does not exist before the call; limited to API keys of the Regions the webhook serves (its own and those its provisioning targets list).',
   ],
   [
     apigatewayArn('/usageplans/[^/*]+/keys/\\*'),

@@ -20,12 +20,14 @@ import { DriftAudit } from './drift-audit.ts';
 import { HistoryStream } from './history-stream.ts';
 import { assertEnvironmentFits } from './function-environment.ts';
 import { SampleProtectedApi } from './sample-protected-api.ts';
+import { type WebhookPlaces, webhookPlaces } from './placements.ts';
 import { parseSettings, type SettingsInput } from './settings.ts';
 import { webhookPropsFromSettings } from './settings-props.ts';
 import { addWebhookApi, configureApiGatewayAccount, type WebhookThrottling } from './webhook-api.ts';
 import { WebhookAuthentication, type WebhookAuthenticationOptions } from './webhook-authentication.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
 import { functionCode } from './function-code.ts';
+import { auditPermissionsElsewhere } from './route-permissions.ts';
 import {
   addWebhookFunctions,
   routes,
@@ -61,6 +63,9 @@ export interface PortalCredentialsWebhookProps {
    * Which credential type each API gets, and the OAuth scopes of client-credential APIs: the
    * functions' own policy settings (`CREDENTIAL_POLICY`), but for the usage plans, which are
    * `usagePlanIds`. Cognito resources are deployed only when some API uses `CLIENT_CREDENTIALS`.
+   * An API of another account or Region says so (`apis[id].account`, `.region`), and a provisioning
+   * target (`targets`) must reach its place: Regions of the stack's own account through the functions'
+   * own role, another account through the role it provides (`PortalCredentialsTargetRole`).
    *
    * @default - API keys for every API
    */
@@ -69,6 +74,7 @@ export interface PortalCredentialsWebhookProps {
   /**
    * The usage plans the portal may link API keys to. The functions may link keys to
    * exactly these plans (plus the sample API's), never to any other plan of the account.
+   * A plan of the stack's own place is its bare id; one elsewhere is `account/region/planId`.
    *
    * @default - only the sample API's usage plan
    */
@@ -237,6 +243,9 @@ export class PortalCredentialsWebhook extends Construct {
   /** The usage plans the functions may link API keys to. */
   public readonly usagePlanIds: string[];
 
+  /** Where the API keys live: the stack's own place, its account's other Regions, other accounts' roles. */
+  public readonly places: WebhookPlaces;
+
   /** How callers authenticate, and what API Gateway checks for it. */
   public readonly authentication: WebhookAuthentication;
 
@@ -347,6 +356,16 @@ export class PortalCredentialsWebhook extends Construct {
     if (issues('API_KEY') && this.usagePlanIds.length === 0) {
       throw new Error('usagePlanIds must name at least one usage plan when API keys are issued and the sample API is not deployed');
     }
+    this.places = webhookPlaces(stack, policy, this.usagePlanIds);
+    const apiKeys = issues('API_KEY')
+      ? {
+          partition: stack.partition,
+          region: stack.region,
+          usagePlanIds: this.places.homePlanIds,
+          otherRegions: this.places.ownRegions,
+          roleArns: this.places.roleArns,
+        }
+      : undefined;
 
     // The functions, one per route.
     const environment = this.functionEnvironment(props, { realm, claimLease, claimWait, linkableUsagePlans: issues('API_KEY') });
@@ -358,7 +377,7 @@ export class PortalCredentialsWebhook extends Construct {
         basicAuthSecretArn: this.basicAuthSecret.secretArn,
         tableArn: this.table.tableArn,
         credentialIdIndexArn: `${this.table.tableArn}/index/${credentialIdIndex}`,
-        ...(issues('API_KEY') ? { apiKeys: { partition: stack.partition, region: stack.region, usagePlanIds: this.usagePlanIds } } : {}),
+        ...(apiKeys ? { apiKeys } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
       },
       memorySize: props.memorySize ?? webhookDefaults.memorySize,
@@ -411,13 +430,15 @@ export class PortalCredentialsWebhook extends Construct {
         environment,
         code: functionCode(this, 'audit', policy),
         registry: this.table,
-        ...(issues('API_KEY') ? { usagePlanIds: this.usagePlanIds } : {}),
+        // Its own role reads its own Region; the other places are added below.
+        ...(apiKeys && apiKeys.usagePlanIds.length > 0 ? { usagePlanIds: apiKeys.usagePlanIds } : {}),
         ...(this.userPool ? { userPoolArn: this.userPool.userPoolArn } : {}),
         schedule: props.driftAudit?.schedule ?? Schedule.expression(webhookDefaults.driftAuditSchedule),
         logRetention,
         dashboard: this.monitoring.dashboard,
         ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
       });
+      if (apiKeys) for (const statement of auditPermissionsElsewhere(apiKeys)) this.driftAudit.function.addToRolePolicy(statement);
     }
   }
 
@@ -429,6 +450,8 @@ export class PortalCredentialsWebhook extends Construct {
     const environment: Record<string, string> = {
       // API keys carry it: another stack in the account and Region never takes them for its own.
       DEPLOYMENT_ID: this.deploymentId,
+      // The webhook's own account: APIs the policy places nowhere else live there (CloudFormation resolves an environment-agnostic stack's).
+      DEPLOYMENT_ACCOUNT_ID: Stack.of(this).account,
       REGISTRY_TABLE_NAME: this.table.tableName,
       BASIC_AUTH_SECRET_ID: this.basicAuthSecret.secretArn,
       BASIC_AUTH_REALM: settings.realm,

@@ -13,8 +13,12 @@ export interface RouteResources {
   readonly apiKeys?: {
     readonly partition: string;
     readonly region: string;
-    /** The usage plans keys may be linked to: exactly these, never any plan of the account. */
+    /** The usage plans of the webhook's own Region keys may be linked to: exactly these, never any plan of the account. */
     readonly usagePlanIds: readonly string[];
+    /** The webhook's own account's other Regions a provisioning target lists, each with the usage plans named there. */
+    readonly otherRegions?: readonly RegionPlans[];
+    /** The roles other accounts provide for the webhook (`sts:AssumeRole`); their own policies say what they may do there. */
+    readonly roleArns?: readonly string[];
   };
   /** Set when the deployment issues client credentials. */
   readonly userPoolArn?: string;
@@ -32,7 +36,7 @@ const allow = (sid: string, actions: string[], resources: string[], conditions?:
 export const MAX_PLANS_SCOPED_BY_ARN = 20;
 
 /** Keys the webhook made carry this tag: reading a key's value or deleting a key needs it. */
-const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: managedByValue } };
+export const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: managedByValue } };
 
 /**
  * Every AWS call a route's code can make, and nothing else, derived from `lambda/`:
@@ -59,21 +63,41 @@ const ownKeysOnly = { StringEquals: { [`aws:ResourceTag/${managedByTag}`]: manag
 export const usagePlanArns = (apigateway: (path: string) => string, planIds: readonly string[], suffix: string): string[] =>
   planIds.length > MAX_PLANS_SCOPED_BY_ARN ? [apigateway(`/usageplans/*${suffix}`)] : planIds.map((id) => apigateway(`/usageplans/${id}${suffix}`));
 
+export type RegionPlans = { readonly region: string; readonly usagePlanIds: readonly string[] };
+
+/** API Gateway ARNs in each of `places` (Regions of the webhook's own account), and the usage plans named there. */
+export const apiGatewayArns = (partition: string, places: readonly RegionPlans[]) => {
+  const arn = (region: string, path: string) => `arn:${partition}:apigateway:${region}::${path}`;
+  return {
+    /** `path` in every Region. */
+    everywhere: (path: string | ((region: string) => string)) =>
+      places.map(({ region }) => arn(region, typeof path === 'string' ? path : path(region))),
+    /** `/usageplans/<id><suffix>` for each Region's plans. */
+    plans: (suffix: string) => places.flatMap(({ region, usagePlanIds }) => usagePlanArns((path) => arn(region, path), usagePlanIds, suffix)),
+  };
+};
+
+/** Assuming the roles other accounts provide: exactly those, no condition (the external id is checked by their trust policies). */
+export const assumeTargetRoles = (apiKeys: RouteResources['apiKeys']): iam.PolicyStatement[] =>
+  apiKeys?.roleArns && apiKeys.roleArns.length > 0 ? [allow('AssumeProvisioningTargetRoles', ['sts:AssumeRole'], [...apiKeys.roleArns])] : [];
+
 export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.PolicyStatement[] => {
   const statements = [allow('ReadBasicAuthSecret', ['secretsmanager:GetSecretValue'], [r.basicAuthSecretArn])];
   const partition = r.apiKeys?.partition;
-  const region = r.apiKeys?.region;
-  const apigateway = (path: string) => `arn:${partition}:apigateway:${region}::${path}`;
-  const planArns = (suffix: string) => usagePlanArns(apigateway, r.apiKeys?.usagePlanIds ?? [], suffix);
+  const places = r.apiKeys
+    ? apiGatewayArns(r.apiKeys.partition, [{ region: r.apiKeys.region, usagePlanIds: r.apiKeys.usagePlanIds }, ...(r.apiKeys.otherRegions ?? [])])
+    : undefined;
+  const apigateway = (path: string | ((region: string) => string)) => places?.everywhere(path) ?? [];
+  const planArns = (suffix: string) => places?.plans(suffix) ?? [];
   const plans = planArns('');
   const planKeys = planArns('/keys');
   const planKey = planArns('/keys/*');
   // GetApiKeys lists the Region's keys (names and tags, not values): leftovers are found by name.
-  const listApiKeys = () => allow('ListApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]);
+  const listApiKeys = () => allow('ListApiKeys', ['apigateway:GET'], apigateway('/apikeys'));
   // GetApiKey (with the value) and DeleteApiKey: only on keys tagged as the webhook's. A key that
   // no longer exists carries no tag, so IAM may refuse it: the provisioner then checks the list.
-  const readOwnApiKeys = () => allow('ReadOwnApiKeys', ['apigateway:GET'], [apigateway('/apikeys/*')], ownKeysOnly);
-  const deleteOwnApiKeys = () => allow('DeleteOwnApiKeys', ['apigateway:DELETE'], [apigateway('/apikeys/*')], ownKeysOnly);
+  const readOwnApiKeys = () => allow('ReadOwnApiKeys', ['apigateway:GET'], apigateway('/apikeys/*'), ownKeysOnly);
+  const deleteOwnApiKeys = () => allow('DeleteOwnApiKeys', ['apigateway:DELETE'], apigateway('/apikeys/*'), ownKeysOnly);
 
   switch (route) {
     case 'create':
@@ -84,16 +108,16 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
         statements.push(
           // GetUsagePlan: the policy checks the API stages of the plans asked for before anything is made.
           allow('ReadUsagePlans', ['apigateway:GET'], plans),
-          allow('CreateApiKeys', ['apigateway:POST'], [apigateway('/apikeys')]),
+          allow('CreateApiKeys', ['apigateway:POST'], apigateway('/apikeys')),
           // CreateApiKey with tags is also authorized as a tagging PUT on /tags/<URL-encoded ARN of the
-          // new key>, whose id does not exist yet: API keys of this Region only, the ARN URL-encoded
+          // new key>, whose id does not exist yet: API keys of the Regions it serves only, the ARN URL-encoded
           // (either case of hex digits) or not.
           allow(
             'TagNewApiKeys',
             ['apigateway:PUT'],
             [
-              apigateway(`/tags/arn%3?${partition}%3?apigateway%3?${region}%3?%3?%2?apikeys%2?*`),
-              apigateway(`/tags/arn:${partition}:apigateway:${region}::/apikeys/*`),
+              ...apigateway((region) => `/tags/arn%3?${partition}%3?apigateway%3?${region}%3?%3?%2?apikeys%2?*`),
+              ...apigateway((region) => `/tags/arn:${partition}:apigateway:${region}::/apikeys/*`),
             ],
           ),
           listApiKeys(),
@@ -105,7 +129,7 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           // GetUsagePlanKey: a link answered "conflict" is checked before it is taken as done.
           allow('VerifyUsagePlanLinks', ['apigateway:GET'], planKey),
           // A repeated create whose plans changed relinks the key, as update does.
-          allow('ListUsagePlans', ['apigateway:GET'], [apigateway('/usageplans')]),
+          allow('ListUsagePlans', ['apigateway:GET'], apigateway('/usageplans')),
           allow('UnlinkApiKeysFromUsagePlans', ['apigateway:DELETE'], planKey),
         );
       }
@@ -138,7 +162,7 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
           readOwnApiKeys(),
           listApiKeys(),
           // GetUsagePlans filtered by keyId: AWS, not the registry, is the truth about links.
-          allow('ListUsagePlans', ['apigateway:GET'], [apigateway('/usageplans')]),
+          allow('ListUsagePlans', ['apigateway:GET'], apigateway('/usageplans')),
           allow('LinkApiKeysToUsagePlans', ['apigateway:POST'], planKeys),
           allow('VerifyUsagePlanLinks', ['apigateway:GET'], planKey),
           allow('UnlinkApiKeysFromUsagePlans', ['apigateway:DELETE'], planKey),
@@ -176,5 +200,23 @@ export const routePermissions = (route: WebhookRoute, r: RouteResources): iam.Po
     case 'health':
       break;
   }
-  return statements;
+  // Keys of other accounts are made, read, linked and deleted through the role each account provides.
+  if (route !== 'health') statements.push(...assumeTargetRoles(r.apiKeys));
+  // A Region without plans of its own (its plans all in another account) leaves a plan statement with nothing to name.
+  return statements.filter((statement) => statement.hasResource);
+};
+
+/**
+ * What the drift audit (infra/drift-audit.ts, whose role reads the webhook's own Region) needs beyond its own
+ * Region: the same reads in each other Region of the webhook's account, and the other accounts' roles.
+ */
+export const auditPermissionsElsewhere = (apiKeys: NonNullable<RouteResources['apiKeys']>): iam.PolicyStatement[] => {
+  const elsewhere = apiGatewayArns(apiKeys.partition, apiKeys.otherRegions ?? []);
+  // The audit's own statements need a plan of its Region; without one, its Region's keys are listed from here.
+  const home = apiKeys.usagePlanIds.length === 0 ? apiGatewayArns(apiKeys.partition, [{ region: apiKeys.region, usagePlanIds: [] }]) : undefined;
+  return [
+    allow('ReadApiKeysElsewhere', ['apigateway:GET'], [...(home?.everywhere('/apikeys') ?? []), ...elsewhere.everywhere('/apikeys')]),
+    allow('ReadUsagePlanLinksElsewhere', ['apigateway:GET'], elsewhere.plans('/keys')),
+    ...assumeTargetRoles(apiKeys),
+  ].filter((statement) => statement.hasResource);
 };

@@ -12,6 +12,7 @@ import {
   userPoolIdPattern,
 } from '#commons/config';
 import { defaultStackName, deploymentIdPattern, functionDefaults, maxClaimWaitSeconds } from '#commons/defaults';
+import { placedUsagePlanId } from './placements.ts';
 import { claimLeaseProblem } from './webhook-functions.ts';
 import { webhookDefaults } from './webhook-defaults.ts';
 
@@ -26,8 +27,6 @@ export const SETTINGS_CONTEXT_KEY = 'portalCredentialsWebhook';
 
 /** The values CloudWatch Logs accepts as a retention (9999: never expire). */
 const retentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
-
-const awsId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be an identifier (letters, digits, "-" or "_")');
 
 const Throttling = z.strictObject({
   /** Steady requests per second the stage lets through. */
@@ -171,8 +170,11 @@ export const Settings = z
       .default(webhookDefaults.logRetention),
     /** Exactly what the functions receive as CREDENTIAL_POLICY, validated by the same schema as at cold start. */
     credentialPolicy: z.prefault(CredentialPolicySettings, {}),
-    /** Usage plans the portal may link API keys to, besides the sample API's plan. */
-    usagePlanIds: z.array(awsId).max(299, "at most 299: API Gateway allows 300 usage plans per Region, and the sample API's is one").default([]),
+    /** Usage plans the portal may link API keys to, besides the sample API's plan; one of another place is `account/region/planId`. */
+    usagePlanIds: z
+      .array(z.string().regex(placedUsagePlanId, 'must be a usage plan id, or "account/region/planId" for a plan of another place'))
+      .max(299, "at most 299: API Gateway allows 300 usage plans per Region, and the sample API's is one")
+      .default([]),
     registry: Registry.prefault({}),
     clientCredentials: ClientCredentials.optional(),
     sampleApi: SampleApi.prefault({}),

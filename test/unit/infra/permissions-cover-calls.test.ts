@@ -26,6 +26,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ChangeHistory } from '../../../infra/change-history.ts';
 import { HistoryStream } from '../../../infra/history-stream.ts';
 import { routePermissions, type WebhookRoute } from '../../../infra/route-permissions.ts';
+import { PortalCredentialsTargetRole } from '../../../infra/target-role.ts';
 import { aws, awsError, conditionFailed, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { createRequest, lambdaContext, proxyEvent, withPlans } from '../../helpers/portal.ts';
 import { usagePlanFromSeed } from '../../helpers/usage-plans.ts';
@@ -408,6 +409,101 @@ describe("the history stream consumer's IAM role against the AWS calls its code 
     expect(allows(statements, { action: 'dynamodb:PutItem', resource: historyArn })).toBe(true);
     for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan']) {
       expect(allows(statements, { action, resource: tableArn })).toBe(false);
+    }
+  });
+});
+
+describe('the roles of a webhook whose API keys live in several places', () => {
+  const targetRoleArn = 'arn:aws:iam::222222222222:role/portal-credentials-target';
+  const grantedAcrossPlaces = (route: WebhookRoute) =>
+    routePermissions(route, {
+      basicAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:basic-auth',
+      tableArn,
+      credentialIdIndexArn: `${tableArn}/index/byCredentialId`,
+      apiKeys: {
+        partition: 'aws',
+        region: 'eu-west-1',
+        usagePlanIds: ['1el57v', '2fm68w'],
+        otherRegions: [{ region: 'us-east-1', usagePlanIds: ['1el57v', '2fm68w'] }],
+        roleArns: [targetRoleArn],
+      },
+      userPoolArn: poolArn,
+    }).map((statement) => statement.toStatementJson() as Statement);
+  /** The API Gateway calls a route makes, as they would be made in `region`. */
+  const apiGatewayCallsIn = async (route: WebhookRoute, region: string) =>
+    (await callsDuring(scenarios[route]))
+      .map(permissionFor)
+      .filter((permission) => permission.action.startsWith('apigateway:'))
+      .map((permission) => ({ ...permission, resource: permission.resource.replace(':eu-west-1::', `:${region}::`) }));
+
+  it.each(['create', 'update', 'revoke'] as WebhookRoute[])(
+    'allows every API Gateway call the %s function makes in each Region of its own account a target lists, and in no other Region',
+    async (route) => {
+      // Act
+      const inTarget = await apiGatewayCallsIn(route, 'us-east-1');
+      const elsewhere = await apiGatewayCallsIn(route, 'ap-south-1');
+
+      // Assess
+      expect(inTarget.length).toBeGreaterThan(0);
+      expect(inTarget.filter((permission) => !allows(grantedAcrossPlaces(route), permission))).toEqual([]);
+      expect(elsewhere.filter((permission) => allows(grantedAcrossPlaces(route), permission))).toEqual([]);
+    },
+  );
+
+  it("lets the create function tag new API keys in each of its account's Regions a target lists", () => {
+    // Prepare
+    const tags = (region: string) => ({
+      action: 'apigateway:PUT',
+      resource: `arn:aws:apigateway:${region}::/tags/arn%3Aaws%3Aapigateway%3A${region}%3A%3A%2Fapikeys%2Fk1`,
+    });
+
+    // Act + Assess
+    expect(allows(grantedAcrossPlaces('create'), tags('us-east-1'))).toBe(true);
+    expect(allows(grantedAcrossPlaces('create'), tags('ap-south-1'))).toBe(false);
+  });
+
+  it.each(['create', 'update', 'revoke'] as WebhookRoute[])(
+    'lets the %s function assume exactly the roles other accounts provide, with no condition of its own',
+    (route) => {
+      // Act
+      const assume = grantedAcrossPlaces(route).filter((statement) => [statement.Action].flat().includes('sts:AssumeRole'));
+
+      // Assess: the external id is the other account's trust policy's to check.
+      expect(assume).toEqual([expect.objectContaining({ Resource: targetRoleArn })]);
+      expect(assume[0]?.Condition).toBeUndefined();
+      expect(allows(grantedAcrossPlaces(route), { action: 'sts:AssumeRole', resource: 'arn:aws:iam::222222222222:role/other' })).toBe(false);
+    },
+  );
+
+  it('lets the health function assume no role', () => {
+    // Act + Assess
+    expect(allows(grantedAcrossPlaces('health'), { action: 'sts:AssumeRole', resource: targetRoleArn })).toBe(false);
+  });
+
+  it('lets the role another account deploys make every API Gateway call the create, update and revoke functions make', async () => {
+    // Prepare: the role of account 222222222222 for us-east-1, naming the plans the scenarios link.
+    const stack = new Stack(new App(), 'Target', { env: { account: '222222222222', region: 'us-east-1' } });
+    new PortalCredentialsTargetRole(stack, 'Target', {
+      webhookAccount: '123456789012',
+      externalId: 'portal-credentials-Webhook',
+      regions: ['us-east-1'],
+      usagePlanIds: ['222222222222/us-east-1/1el57v', '222222222222/us-east-1/2fm68w'],
+    });
+    const partitionAws = (value: unknown): string =>
+      typeof value === 'string'
+        ? value
+        : (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'aws')).join('');
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .map((statement) => ({ ...statement, Resource: [statement.Resource].flat().map(partitionAws) }));
+
+    for (const route of ['create', 'update', 'revoke'] as WebhookRoute[]) {
+      // Act
+      const needed = await apiGatewayCallsIn(route, 'us-east-1');
+
+      // Assess
+      expect(needed.filter((permission) => !allows(statements, permission))).toEqual([]);
+      expect(allows(statements, { action: 'apigateway:GET', resource: 'arn:aws:apigateway:us-east-1::/apikeys/k1', context: {} })).toBe(false);
     }
   });
 });

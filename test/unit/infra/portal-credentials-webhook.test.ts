@@ -199,9 +199,11 @@ describe('the functions', () => {
     // Act
     const variables = (resources[logicalId(webhook.functions[route])]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
-    // Assess: the credential policy is not there (it is in the bundle); the stack's name tells its API keys from another stack's.
+    // Assess: the credential policy is not there (it is in the bundle); the stack's name tells its API keys from another stack's,
+    // and its account is the place of every API the policy places nowhere else.
     expect(variables).toEqual({
       DEPLOYMENT_ID: stack.stackName,
+      DEPLOYMENT_ACCOUNT_ID: stack.account,
       REGISTRY_TABLE_NAME: ref(webhook.table),
       BASIC_AUTH_SECRET_ID: ref(webhook.basicAuthSecret),
       BASIC_AUTH_REALM: 'portal-credentials-webhook',
