@@ -1,9 +1,15 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { AdaptiveRetryStrategy } from '@smithy/core/retry';
 import type { Place, ProvisioningTarget } from '#commons/places';
 import { recordAttemptOutcomes } from './attempt-outcomes.ts';
 import { fencedByTurns } from './turns.ts';
-import { awsClientSettings } from './retry-settings.ts';
+import { awsClientSettings, isResourceQuotaRefusal, notRetrying } from './retry-settings.ts';
+
+const settings = () => ({
+  ...awsClientSettings,
+  retryStrategy: notRetrying(isResourceQuotaRefusal, new AdaptiveRetryStrategy(awsClientSettings.maxAttempts)),
+});
 
 /** Every API Gateway client the functions use: retried, their attempts recorded, and fenced by the caller's turn. */
 const fenced = (client: APIGatewayClient) => {
@@ -13,7 +19,7 @@ const fenced = (client: APIGatewayClient) => {
 };
 
 /** The API Gateway of the webhook's own account and Region. */
-export const apiGateway = fenced(new APIGatewayClient(awsClientSettings));
+export const apiGateway = fenced(new APIGatewayClient(settings()));
 
 /**
  * The API Gateway of another place a provisioning target covers: another Region of the webhook's own
@@ -32,5 +38,5 @@ export const apiGatewayIn = (place: Place, target: ProvisioningTarget | undefine
             clientConfig: { region: homeRegion },
           }),
         };
-  return fenced(new APIGatewayClient({ ...awsClientSettings, region: place.region, ...credentials }));
+  return fenced(new APIGatewayClient({ ...settings(), region: place.region, ...credentials }));
 };

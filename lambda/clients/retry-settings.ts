@@ -26,3 +26,12 @@ export const notRetrying = (isFinal: (error: unknown) => boolean, strategy: Retr
   },
   recordSuccess: (token: RetryToken) => strategy.recordSuccess(token),
 });
+
+/**
+ * API Gateway's refusal of a resource past its quota: LimitExceededException (429) saying "Maximum number
+ * of … has been reached", as it answers its resource quotas (hashicorp/terraform-provider-aws#37605,
+ * boto/boto3#1296); its rate limit is worded "exceeded the rate limit". The SDK takes the name for
+ * throttling, but retrying cannot help.
+ */
+export const isResourceQuotaRefusal = (error: unknown) =>
+  (error as Error)?.name === 'LimitExceededException' && /^maximum number of/i.test((error as Error).message ?? '');

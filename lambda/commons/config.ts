@@ -150,6 +150,8 @@ const Environment = z.object({
   ),
   USER_POOL_ID: z.optional(z.string().check(z.regex(userPoolIdPattern))),
   TOKEN_URL: z.optional(z.url()),
+  /** The user pool's quota of app clients (Cognito's "App clients per user pool", adjustable), as applied to the account. */
+  APP_CLIENTS_QUOTA: withDefault(positiveInteger, defaults.appClientsQuota),
   ACCESS_TOKEN_VALIDITY_MINUTES: withDefault(z.coerce.number().check(z.int(), z.gte(5), z.lte(1440)), defaults.accessTokenValidityMinutes),
   CLAIM_LEASE_SECONDS: withDefault(positiveInteger, defaults.claimLeaseSeconds),
   CLAIM_WAIT_SECONDS: withDefault(z.coerce.number().check(z.gte(0), z.lte(maxClaimWaitSeconds)), defaults.claimWaitSeconds),
@@ -180,7 +182,7 @@ export type Config = {
   basicAuth: { secretId: string; realm: string; cacheSeconds: number };
   credentialPolicy: CredentialPolicySettings;
   /** Present when any API is served with client credentials. */
-  cognito?: { userPoolId: string; tokenUrl: string; accessTokenValidityMinutes: number };
+  cognito?: { userPoolId: string; tokenUrl: string; accessTokenValidityMinutes: number; appClientsQuota: number };
   claim: { leaseMs: number; waitMs: number; leaseMarginMs: number };
   authentication: AuthenticationConfig;
   /** Present when changes are recorded in a history table. */
@@ -243,7 +245,12 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     if (!e.USER_POOL_ID || !e.TOKEN_URL) {
       throw new Error('Invalid webhook configuration: USER_POOL_ID and TOKEN_URL are required when CREDENTIAL_POLICY uses CLIENT_CREDENTIALS');
     }
-    config.cognito = { userPoolId: e.USER_POOL_ID, tokenUrl: e.TOKEN_URL, accessTokenValidityMinutes: e.ACCESS_TOKEN_VALIDITY_MINUTES };
+    config.cognito = {
+      userPoolId: e.USER_POOL_ID,
+      tokenUrl: e.TOKEN_URL,
+      accessTokenValidityMinutes: e.ACCESS_TOKEN_VALIDITY_MINUTES,
+      appClientsQuota: e.APP_CLIENTS_QUOTA,
+    };
   }
   return config;
 };

@@ -20,6 +20,8 @@ export const functionDefaults = {
   jwksCacheSeconds: 600,
   /** JWT_MAX_TOKEN_AGE_SECONDS: the longest an access token may live (`exp` − `iat`); a day, Cognito's and Okta's longest. */
   jwtMaxTokenAgeSeconds: 86_400,
+  /** APP_CLIENTS_QUOTA: Cognito's default quota of app clients per user pool. */
+  appClientsQuota: 1_000,
   /** ACCESS_TOKEN_VALIDITY_MINUTES: the lifetime of issued clients' access tokens. */
   accessTokenValidityMinutes: 60,
   /** CLAIM_LEASE_SECONDS: how long a claim or hold protects a change of an app. */

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { functionDefaults } from '#commons/defaults';
 import { type Place, type PlaceId, parsePlaceId, placeId, planPlace } from '#commons/places';
-import { conflict } from '#contract/errors';
+import { conflict, quotaExceeded } from '#contract/errors';
+import { isResourceQuotaRefusal } from '#clients/retry-settings';
 import { ApiKeysInPlace } from './api-keys-in-place.ts';
 import {
   type AppIdentity,
@@ -79,13 +80,13 @@ export class ApiKeyProvisioner implements Provisioner {
     const [only, ...more] = plans.keys();
     if (only === undefined || more.length === 0) {
       const first = only ?? placeId(this.home);
-      const issued = await this.in(first).create(app, plans.get(first) ?? []);
+      const issued = await this.createIn(first, app, plans.get(first) ?? []);
       return first === placeId(this.home) ? issued : { ...issued, placedIds: { [first]: issued.credentialId } };
     }
     // All places at once, all or nothing: what the others made is deleted when one fails.
     const value = newKeyValue();
     const places = [...plans.keys()];
-    const results = await Promise.allSettled(places.map((place) => this.in(place).create(app, plans.get(place) ?? [], value)));
+    const results = await Promise.allSettled(places.map((place) => this.createIn(place, app, plans.get(place) ?? [], value)));
     const made = places.flatMap((place, index) => {
       const result = results[index];
       return result?.status === 'fulfilled' ? [[place, result.value.credentialId] as const] : [];
@@ -123,11 +124,11 @@ export class ApiKeyProvisioner implements Provisioner {
     const placed: Record<PlaceId, string> = { [primary]: credential.credentialId };
     // One place after another: a failure after an earlier place changed leaves the app held, for the next holder to finish from AWS.
     let changed = false;
-    const step = async <T>(work: () => Promise<T>): Promise<T> => {
+    const step = async <T>(work: () => Promise<{ result: T; changed: boolean }>): Promise<T> => {
       try {
-        const result = await work();
-        changed = true;
-        return result;
+        const outcome = await work();
+        changed ||= outcome.changed;
+        return outcome.result;
       } catch (error) {
         throw changed && !(error instanceof LeftoversError) ? new LeftoversError(error) : error;
       }
@@ -136,9 +137,9 @@ export class ApiKeyProvisioner implements Provisioner {
       const wanted = plans.get(place);
       const keyId = recorded[place];
       if (place === primary) {
-        await step(() => this.in(place).regrant(credential.credentialId, wanted ?? []));
+        await step(async () => ({ result: undefined, changed: await this.in(place).regrant(credential.credentialId, wanted ?? []) }));
       } else if (wanted === undefined) {
-        if (keyId !== undefined) await step(() => this.in(place).revoke(keyId));
+        if (keyId !== undefined) await step(async () => ({ result: await this.in(place).revoke(keyId), changed: true }));
       } else {
         placed[place] = await step(() => this.keyIn(place, keyId, developerValue, credential, wanted));
       }
@@ -158,20 +159,30 @@ export class ApiKeyProvisioner implements Provisioner {
     usagePlanIds: readonly string[],
   ) {
     const keys = this.in(place);
-    if (keyId !== undefined && (await keys.reveal(keyId))) {
-      await keys.regrant(keyId, usagePlanIds);
-      return keyId;
-    }
+    if (keyId !== undefined && (await keys.reveal(keyId))) return { result: keyId, changed: await keys.regrant(keyId, usagePlanIds) };
     const app = credential.app;
     if (!app) throw conflict('CREDENTIAL_GONE', `The API key in ${place} was deleted outside the webhook; revoke it and create new credentials.`);
     const value = await developerValue();
     // A crashed change may have made it already: that one is linked as wanted, not made twice.
     const made = await keys.findOwn(app, value);
-    if (made) {
-      await keys.regrant(made.id, usagePlanIds);
-      return made.id;
+    if (made) return { result: made.id, changed: await keys.regrant(made.id, usagePlanIds) };
+    return { result: (await this.createIn(place, app, usagePlanIds, value)).credentialId, changed: true };
+  }
+
+  /**
+   * Makes the app's key in one place. AWS's own refusal of a full Region (its quota counts every key
+   * there, not only the webhook's) answers as the webhook's gauges do: 503 QUOTA_EXCEEDED, naming the place.
+   */
+  private async createIn(place: PlaceId, app: AppIdentity, usagePlanIds: readonly string[], value?: string): Promise<IssuedCredential> {
+    try {
+      return await this.in(place).create(app, usagePlanIds, value);
+    } catch (error) {
+      if (!isResourceQuotaRefusal(error)) throw error;
+      const { account, region } = parsePlaceId(place);
+      throw quotaExceeded(
+        `API keys in account ${account}, Region ${region}: AWS refused a new key, as its quota of API keys per Region (every key there counts, not only this webhook's) is reached; revoke unused keys there, or serve further APIs from another Region or account.`,
+      );
     }
-    return (await keys.create(app, usagePlanIds, value)).credentialId;
   }
 
   async revoke(credential: CredentialRef): Promise<void> {
@@ -190,6 +201,11 @@ export class ApiKeyProvisioner implements Provisioner {
       if (found) return found;
     }
     return undefined;
+  }
+
+  placesOf(grant: Grant, credential?: CredentialRef): string[] {
+    const places = new Set([...this.plansByPlace(grant).keys(), ...(credential ? Object.keys(this.placedIdsOf(credential)) : [])]);
+    return places.size > 0 ? [...places] : [placeId(this.home)];
   }
 
   /** The places a grant's plans are in, each with its plans' own (bare) ids; the webhook's own place first. */

@@ -160,8 +160,8 @@ export class ApiKeysInPlace {
     }
   }
 
-  /** Brings the key's links here in line with `usagePlanIds`, touching only what differs. */
-  async regrant(credentialId: string, usagePlanIds: readonly string[]): Promise<void> {
+  /** Brings the key's links here in line with `usagePlanIds`, touching only what differs; answers whether anything did. */
+  async regrant(credentialId: string, usagePlanIds: readonly string[]): Promise<boolean> {
     // AWS, not the registry, is the truth about links: an earlier update may have stopped halfway.
     const [linked, exists] = await Promise.all([this.linkedUsagePlans(credentialId), this.exists(credentialId)]);
     if (!exists) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
@@ -187,6 +187,7 @@ export class ApiKeysInPlace {
     const adding = (plans: string[]): Step => ({ run: () => allOrNothing(plans, link, unlink), undo: () => Promise.all(plans.map(unlink)) });
     const removing = (plans: string[]): Step => ({ run: () => allOrNothing(plans, unlink, link), undo: () => Promise.all(plans.map(link)) });
     await inOrder([removing(first), adding(toLink), removing(toUnlink.filter((planId) => !first.includes(planId)))]);
+    return toLink.length > 0 || toUnlink.length > 0;
   }
 
   /**

@@ -110,6 +110,10 @@ export class ClientCredentialsProvisioner implements Provisioner {
     return { ours: isOwnAppClientName(name, this.deploymentId), ...(appKey ? { appKey } : {}) };
   }
 
+  placesOf(): string[] {
+    return [this.settings.userPoolId];
+  }
+
   async revoke({ credentialId }: CredentialRef): Promise<void> {
     try {
       await this.cognito.send(new DeleteUserPoolClientCommand({ UserPoolId: this.settings.userPoolId, ClientId: credentialId }));

@@ -14,6 +14,7 @@ import { logger } from '#commons/powertools';
 import { type HistoryAction, historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { appIdentityOf, appKeyOf } from './app-identity.ts';
 import { toWebhookError } from './aws-failures.ts';
+import type { CapacityLedger } from './capacity-ledger.ts';
 import type { CredentialPolicy } from './credential-policy.ts';
 import {
   type AppIdentity,
@@ -43,6 +44,8 @@ export interface CredentialsServiceOptions {
   history?: HistoryRecorder;
   /** How long before its lease ends a holder stops acting (default `leaseMarginSeconds`). */
   leaseMarginMs?: number;
+  /** Where quotas are booked before anything is made (`CapacityLedger`); none: nothing is counted. */
+  capacity?: CapacityLedger;
 }
 
 /** What the service knows of the invocation it serves. */
@@ -52,6 +55,15 @@ export interface Invocation {
 }
 
 const placementOf = ({ placedIds }: Placement): Placement => (placedIds ? { placedIds } : {});
+
+const recordedGrant = (record: CredentialRecord): Grant => ({
+  apiIds: record.apiIds ?? [],
+  usagePlanIds: record.usagePlanIds ?? [],
+  scopes: record.scopes ?? [],
+});
+
+/** A recorded credential as it lives after a change that left it at `placement`. */
+const placedAt = (record: CredentialRecord, placement: Placement) => ({ ...credentialRef(record), placedIds: placement.placedIds });
 
 const credentialIdOf = (request: { credentialType: CredentialType; apiKeyId?: string; clientId?: string }) =>
   request.credentialType === 'API_KEY' ? request.apiKeyId : request.clientId;
@@ -192,12 +204,15 @@ export class CredentialsService {
         const held = credentialRef(hold.record);
         if (!(await provisioner.reveal(held))) return undefined;
         await this.removeTakenOverLeftovers(provisioner, hold);
-        const placement = await provisioner.regrant(held, grant);
-        const revealed = await provisioner.reveal({ ...held, ...placement });
+        const placement = await this.regrantCounted(provisioner, hold.record, grant);
+        const revealed = await provisioner.reveal(placedAt(hold.record, placement));
         return revealed && { issued: revealed, placement };
       });
       if (current) await this.recordGrant(record.appKey, lease.claimToken, grant, current.placement);
-      else await this.recordRevoked(record.appKey, lease.claimToken, 'MARK_GONE');
+      else {
+        await this.releaseCapacity(provisioner, hold.record);
+        await this.recordRevoked(record.appKey, lease.claimToken, 'MARK_GONE');
+      }
       return current?.issued;
     });
     if (!issued) {
@@ -239,7 +254,7 @@ export class CredentialsService {
       await this.holding(hold.leaseExpiresAt, async () => {
         const placement = await this.underHold(record.appKey, hold.claimToken, async () => {
           await this.removeTakenOverLeftovers(provisioner, hold);
-          return provisioner.regrant(credentialRef(hold.record), grant);
+          return this.regrantCounted(provisioner, hold.record, grant);
         });
         await this.recordGrant(record.appKey, hold.claimToken, grant, placement);
       });
@@ -289,6 +304,7 @@ export class CredentialsService {
         await this.underHold(record.appKey, hold.claimToken, async () => {
           await this.removeTakenOverLeftovers(provisioner, hold);
           await provisioner.revoke(credentialRef(hold.record));
+          await this.releaseCapacity(provisioner, hold.record);
         });
         await this.recordRevoked(record.appKey, hold.claimToken, 'REVOKE');
       });
@@ -307,6 +323,7 @@ export class CredentialsService {
     if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
     await this.holding(lease.leaseExpiresAt, async () => {
       await provisioner.removeLeftovers(record);
+      await this.options.capacity?.release(record.credentialType, provisioner.placesOf(recordedGrant(record)), record.appKey);
       const marked = await this.options.registry.markRevoked(record.appKey, lease.claimToken, this.isoNow(), { action: 'REVOKE' });
       this.expectOwnWrite(marked, record.appKey);
     });
@@ -327,11 +344,16 @@ export class CredentialsService {
         const removed = await this.provisionerFor(previous.credentialType).removeLeftovers(app);
         logger.warn('Took over a claim whose create may not have finished', { appKey: app.appKey, leftoversRemoved: removed });
       }
+      // Booked before anything is made: a full quota answers 503 with nothing to undo.
+      await this.options.capacity?.reserve(provisioner.credentialType, provisioner.placesOf(grant), app.appKey);
       issued = await provisioner.create(app, grant);
     } catch (error) {
-      // What AWS may still hold keeps the claim: once its lease expires, the next call cleans it
-      // up. Otherwise the app goes back to how it was (an earlier expired claim included).
-      if (!(error instanceof LeftoversError) && !turnEnded(error)) await this.releaseClaimQuietly(app.appKey, claimToken, previous);
+      // What AWS may still hold keeps the claim (and what it booked): once its lease expires, the next
+      // call cleans it up. Otherwise the app goes back to how it was (an earlier expired claim included).
+      if (!(error instanceof LeftoversError) && !turnEnded(error)) {
+        await this.options.capacity?.release(provisioner.credentialType, provisioner.placesOf(grant), app.appKey);
+        await this.releaseClaimQuietly(app.appKey, claimToken, previous);
+      }
       throw error;
     }
 
@@ -353,6 +375,7 @@ export class CredentialsService {
         });
         throw new LeftoversError(error, rollbackFailure);
       }
+      await this.options.capacity?.release(provisioner.credentialType, provisioner.placesOf(grant, issued), app.appKey);
       await this.releaseClaimQuietly(app.appKey, claimToken, previous);
       throw error;
     }
@@ -474,6 +497,41 @@ export class CredentialsService {
     if (turn && isTurnOver(turn)) throw new TurnOverError(false);
     if (this.now() >= giveUpAt) throw busy();
     await sleep(this.options.pollMs ?? 200);
+  }
+
+  /**
+   * Regrants a held credential, booking the places the grant adds before anything is made there and
+   * giving back those it no longer lives in. A regrant that failed and was undone gives back what it booked.
+   */
+  private async regrantCounted(provisioner: Provisioner, record: CredentialRecord, grant: Grant): Promise<Placement> {
+    const { capacity } = this.options;
+    const held = credentialRef(record);
+    const before = provisioner.placesOf(recordedGrant(record), held);
+    const added = provisioner.placesOf(grant, held).filter((place) => !before.includes(place));
+    await capacity?.reserve(provisioner.credentialType, added, record.appKey);
+    let placement: Placement;
+    try {
+      placement = await provisioner.regrant(held, grant);
+    } catch (error) {
+      if (!(error instanceof LeftoversError) && !turnEnded(error)) await capacity?.release(provisioner.credentialType, added, record.appKey);
+      throw error;
+    }
+    const after = provisioner.placesOf(grant, placedAt(record, placement));
+    await capacity?.release(
+      provisioner.credentialType,
+      before.filter((place) => !after.includes(place)),
+      record.appKey,
+    );
+    return placement;
+  }
+
+  /** Gives back every place a credential that is gone took up. */
+  private async releaseCapacity(provisioner: Provisioner, record: CredentialRecord) {
+    await this.options.capacity?.release(
+      provisioner.credentialType,
+      provisioner.placesOf(recordedGrant(record), credentialRef(record)),
+      record.appKey,
+    );
   }
 
   /**

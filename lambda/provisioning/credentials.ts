@@ -7,6 +7,8 @@ import { logger } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
 import { ClientCredentialsProvisioner } from './client-credentials-provisioner.ts';
+import { CapacityGauges } from './capacity.ts';
+import { CapacityLedger } from './capacity-ledger.ts';
 import { CredentialPolicy } from './credential-policy.ts';
 import { CredentialsService } from './credentials-service.ts';
 import { HistoryStore } from '#history/history-store';
@@ -43,6 +45,10 @@ export const credentials = new CredentialsService({
   leaseMs: settings.claim.leaseMs,
   waitMs: settings.claim.waitMs,
   leaseMarginMs: settings.claim.leaseMarginMs,
+  capacity: new CapacityLedger(
+    new CapacityGauges(dynamodb, settings.registryTableName),
+    settings.cognito ? { id: settings.cognito.userPoolId, appClientLimit: settings.cognito.appClientsQuota } : undefined,
+  ),
   ...(settings.history
     ? {
         history: new HistoryStore(dynamodb, settings.history.tableName, settings.history.retentionDays, (entry, error) =>

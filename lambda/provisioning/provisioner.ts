@@ -72,6 +72,11 @@ export interface Provisioner {
    * when AWS names it, the app it was made for (an API key's tag, an app client's unshortened name).
    */
   whereabouts(credentialId: string): Promise<{ ours: boolean; appKey?: string } | undefined>;
+  /**
+   * Where the credential takes up a quota once granted `grant` (an API key: the `account/region` of each
+   * of its keys; an app client: its user pool), counting the places `credential` already lives in.
+   */
+  placesOf(grant: Grant, credential?: CredentialRef): string[];
 }
 
 /**

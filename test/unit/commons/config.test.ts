@@ -86,6 +86,7 @@ describe('loadConfig', () => {
       userPoolId: 'us-east-1_AbCdEf123',
       tokenUrl: 'https://example.auth.us-east-1.amazoncognito.com/oauth2/token',
       accessTokenValidityMinutes: 60,
+      appClientsQuota: 1_000,
     });
   });
 

@@ -37,6 +37,7 @@ const fakeProvisioner = () => {
       return count;
     }),
     whereabouts: vi.fn(async (credentialId: string) => (live.has(credentialId) ? { ours: true } : undefined)),
+    placesOf: () => ['000000000000/us-east-1'],
   } satisfies Provisioner & { live: Map<string, Grant> };
   return provisioner;
 };
