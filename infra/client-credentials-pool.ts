@@ -45,6 +45,14 @@ export interface ClientCredentialsOptions {
    * @default Duration.minutes(60)
    */
   readonly accessTokenValidity?: Duration;
+
+  /**
+   * The pool's quota of app clients (Cognito's "App clients per user pool", adjustable), as Service
+   * Quotas shows it applied to the account: the webhook refuses a create at it, and alarms at 80 %.
+   *
+   * @default 1000
+   */
+  readonly appClientsQuota?: number;
 }
 
 /** The pool client credentials are made in, and the token URL developers fetch tokens from. */

@@ -36,7 +36,7 @@ import {
   type WebhookFunctions,
   webhookRoutes,
 } from './webhook-functions.ts';
-import { WebhookMonitoring } from './webhook-monitoring.ts';
+import { type MonitoredCapacityGauge, WebhookMonitoring } from './webhook-monitoring.ts';
 
 export type { ClientCredentialsOptions } from './client-credentials-pool.ts';
 export type { WebhookThrottling } from './webhook-api.ts';
@@ -415,6 +415,7 @@ export class PortalCredentialsWebhook extends Construct {
       requestDimensions: ['service', ...requestDimensions],
       dashboardName: `${stack.stackName}-webhook`,
       detailedMetrics,
+      capacityGauges: this.capacityGauges(policy),
       ...(props.alarmAction ? { alarmAction: props.alarmAction } : {}),
     });
     this.historyStream = new HistoryStream(this, 'HistoryStream', {
@@ -440,6 +441,18 @@ export class PortalCredentialsWebhook extends Construct {
       });
       if (apiKeys) for (const statement of auditPermissionsElsewhere(apiKeys)) this.driftAudit.function.addToRolePolicy(statement);
     }
+  }
+
+  /** The quotas the functions count (lambda/provisioning/capacity.ts): API keys in each place they make them, app clients in the pool. */
+  private capacityGauges(policy: CredentialPolicySettings): MonitoredCapacityGauge[] {
+    const stack = Stack.of(this);
+    const home = `${stack.account}/${stack.region}`;
+    const elsewhere = (policy.targets ?? []).flatMap((target) => target.regions.map((region) => `${target.account ?? stack.account}/${region}`));
+    const apiKeyPlaces = this.issuesApiKeys ? [...new Set([home, ...elsewhere])] : [];
+    return [
+      ...apiKeyPlaces.map((place) => ({ quota: 'apiKeys' as const, place })),
+      ...(this.userPool ? [{ quota: 'appClients' as const, place: this.userPool.userPoolId }] : []),
+    ];
   }
 
   /** What every function reads at cold start (lambda/commons/config.ts), but the credential policy, which is in a file beside the bundle. */
@@ -468,6 +481,7 @@ export class PortalCredentialsWebhook extends Construct {
       environment.USER_POOL_ID = this.userPool.userPoolId;
       environment.TOKEN_URL = this.tokenUrl;
       environment.ACCESS_TOKEN_VALIDITY_MINUTES = String(this.accessTokenValidity.toMinutes());
+      environment.APP_CLIENTS_QUOTA = String(props.clientCredentials?.appClientsQuota ?? functionDefaults.appClientsQuota);
     }
     return environment;
   }

@@ -40,6 +40,7 @@ export const webhookPropsFromSettings = (scope: Construct, settings: Settings): 
             existingDomain: clientCredentials.existingDomain,
             existingResourceServers: clientCredentials.existingResourceServers,
             accessTokenValidity: Duration.minutes(clientCredentials.accessTokenValidityMinutes),
+            appClientsQuota: clientCredentials.appClientsQuota,
           },
         }
       : {}),

@@ -50,6 +50,8 @@ const ClientCredentials = z.strictObject({
   existingResourceServers: z.boolean().default(false),
   /** Lifetime of the access tokens the issued clients get. */
   accessTokenValidityMinutes: z.number().int().min(5).max(1440).default(functionDefaults.accessTokenValidityMinutes),
+  /** The pool's quota of app clients, as Service Quotas shows it applied (Cognito's default: 1,000). */
+  appClientsQuota: z.number().int().positive().default(functionDefaults.appClientsQuota),
 });
 
 const tableName = z

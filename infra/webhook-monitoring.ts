@@ -84,7 +84,8 @@ const capacityAlarms: Record<CapacityQuota, { id: string; title: (place: string)
 };
 
 /** A construct id from a place: `222222222222/eu-west-1` → `222222222222euwest1`. */
-const idOf = (place: string) => place.replace(/[^A-Za-z0-9]/g, '');
+/** A construct id from a place; what a token stands for (the stack's account or Region, the pool's id) reads `Own`, whatever its number. */
+const idOf = (place: string) => place.replace(/\$\{Token\[[^\]]*\]\}/g, 'Own').replace(/[^A-Za-z0-9]/g, '');
 
 /**
  * Alarms on what needs a person (the API answering 5XX, a function failing or

@@ -2,8 +2,6 @@ import { GetApiKeysCommand, GetUsagePlansCommand } from '@aws-sdk/client-api-gat
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { metricsNamespace, requestDimensions } from '#commons/service';
-import { WebhookMonitoring } from '../../../infra/webhook-monitoring.ts';
 import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
 import { lambdaContext, proxyEvent } from '../../helpers/portal.ts';
 import { buildStack, testEnv } from '../../helpers/webhook-stack.ts';
@@ -95,14 +93,6 @@ describe('the dashboard and alarms read the metrics the functions emit', () => {
       for (const gauge of gauges) publishCapacityLevel(gauge, { used: 3, limit: 10 });
     });
     const { stack } = buildStack({ bundle: false, env: testEnv });
-    // Until the construct passes its gauges, a monitoring of its API with gauges, beside its own.
-    new WebhookMonitoring(stack.webhook, 'CapacityMonitoring', {
-      api: stack.webhook.api,
-      routes: [],
-      metricsNamespace,
-      requestDimensions: ['service', ...requestDimensions],
-      capacityGauges: gauges,
-    });
     template = Template.fromStack(stack);
   }, 60_000);
   afterEach(() => vi.restoreAllMocks());

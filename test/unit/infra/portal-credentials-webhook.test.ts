@@ -212,6 +212,7 @@ describe('the functions', () => {
       USER_POOL_ID: ref(webhook.userPool!),
       TOKEN_URL: tokenUrl,
       ACCESS_TOKEN_VALIDITY_MINUTES: '60',
+      APP_CLIENTS_QUOTA: '1000',
       CLAIM_LEASE_SECONDS: '60',
       CLAIM_WAIT_SECONDS: '15',
       HISTORY_TABLE_NAME: ref(webhook.history.table),
