@@ -1,4 +1,5 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import {
   CognitoIdentityProviderClient,
   CreateUserPoolCommand,
@@ -14,6 +15,7 @@ import { fencedByTurns } from '#clients/turns';
 import type { CredentialPolicySettings } from '#commons/config';
 import { WebhookError } from '#contract/errors';
 import type { ApiRef, CreateCredentialsResponse, CredentialType } from '#contract/schemas';
+import { type Place, placeId } from '#commons/places';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
 import { ClientCredentialsProvisioner } from '#provisioning/client-credentials-provisioner';
 import { CredentialPolicy } from '#provisioning/credential-policy';
@@ -21,7 +23,7 @@ import { CredentialsService } from '#provisioning/credentials-service';
 import { functionDefaults } from '#commons/defaults';
 import { appClientName, type Provisioner, resourceName } from '#provisioning/provisioner';
 import type { Registry } from '#provisioning/registry';
-import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
+import { PlacedUsagePlans, UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import { type ControlPlaneSeed, startAwsControlPlane } from '../../../local/stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from '../../../local/stand-ins/cognito-local.ts';
 import { findDrift } from '../../../lambda/audit/drift.ts';
@@ -52,45 +54,85 @@ const seed: ControlPlaneSeed = {
     { id: 'ord002', name: 'Orders Gold', apiStages: [{ apiId: 'ordersapi1', stage: 'prod' }] },
   ],
 };
+// Two places beyond the webhook's own: another Region of its account, and another account behind a role.
+const home: Place = { account: functionDefaults.accountId, region: functionDefaults.region };
+const europe: Place = { account: functionDefaults.accountId, region: 'eu-west-1' };
+const partner: Place = { account: '222222222222', region: 'us-west-2' };
+const partnerRole = { roleArn: 'arn:aws:iam::222222222222:role/portal-credentials-target', externalId: 'interleavings' };
+const farSeeds = {
+  [placeId(europe)]: {
+    restApis: [{ id: 'euorders01', name: 'Orders (Europe)' }],
+    usagePlans: [{ id: 'euo001', name: 'Orders (Europe)', apiStages: [{ apiId: 'euorders01', stage: 'prod' }] }],
+  },
+  [placeId(partner)]: {
+    restApis: [{ id: 'partner001', name: 'Partner' }],
+    usagePlans: [{ id: 'ptn001', name: 'Partner', apiStages: [{ apiId: 'partner001', stage: 'prod' }] }],
+  },
+};
 const policy: CredentialPolicySettings = {
   defaultType: 'API_KEY',
   apis: {
     paymentsa1: { type: 'CLIENT_CREDENTIALS', scopes: ['payments/read'] },
     refundsa01: { type: 'CLIENT_CREDENTIALS', scopes: ['refunds/write'] },
+    euorders01: { region: europe.region },
+    partner001: { account: partner.account, region: partner.region },
   },
+  targets: [{ regions: [europe.region] }, { account: partner.account, regions: [partner.region], ...partnerRole }],
 };
 const keyApis: ApiRef[] = seed.usagePlans.slice(0, 3).map((plan) => ({ id: plan.apiStages[0]?.apiId as string, usagePlans: [{ id: plan.id }] }));
 /** The plans of the Orders stage: a request names one of them. */
 const ordersPlans = ['ord001', 'ord002'];
+/** An app whose APIs live in three places: its key is one per place, all with one value. */
+const farApis: ApiRef[] = [
+  { id: 'ordersapi1', usagePlans: [{ id: 'ord001' }] },
+  { id: 'euorders01', usagePlans: [{ id: 'euo001' }] },
+  { id: 'partner001', usagePlans: [{ id: 'ptn001' }] },
+];
 const clientApis: ApiRef[] = [
   { id: 'paymentsa1', usagePlans: [] },
   { id: 'refundsa01', usagePlans: [] },
 ];
 
-/** The apps the operations race over: two with API keys, one with client credentials. */
+/** The apps the operations race over: two with API keys, one with client credentials, one with API keys in three places. */
 const apps = [
   { appSlug: 'race-key-a', credentialType: 'API_KEY', apis: keyApis },
   { appSlug: 'race-key-b', credentialType: 'API_KEY', apis: keyApis },
   { appSlug: 'race-client', credentialType: 'CLIENT_CREDENTIALS', apis: clientApis },
+  { appSlug: 'race-far', credentialType: 'API_KEY', apis: farApis },
 ] as const satisfies readonly { appSlug: string; credentialType: CredentialType; apis: ApiRef[] }[];
 type App = (typeof apps)[number];
 
 const database = await startRegistryDatabase();
-const controlPlane = await startAwsControlPlane({ seed });
+const controlPlane = await startAwsControlPlane({ seed, places: farSeeds, roles: [partnerRole] });
 const cognitoLocal = await startCognitoLocal();
 const localAws = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const apiGateway = new APIGatewayClient({ ...localAws, endpoint: controlPlane.url });
+const europeApiGateway = new APIGatewayClient({ ...localAws, region: europe.region, endpoint: controlPlane.url });
+const partnerApiGateway = new APIGatewayClient({
+  region: partner.region,
+  endpoint: controlPlane.url,
+  credentials: fromTemporaryCredentials({
+    params: { RoleArn: partnerRole.roleArn, ExternalId: partnerRole.externalId, RoleSessionName: 'interleavings' },
+    clientConfig: { ...localAws, endpoint: controlPlane.url },
+  }),
+});
 const cognito = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
+/** Each place's API Gateway client, as the functions have one per place. */
+const placeClients = [
+  { place: home, client: apiGateway },
+  { place: europe, client: europeApiGateway },
+  { place: partner, client: partnerApiGateway },
+];
 // As in production, a call tells whether a failed attempt may have acted (the lost answers below rely on it),
 // and no call starts after its caller's turn (the registry's client is fenced by its helper).
-for (const client of [apiGateway, cognito]) {
+for (const client of [apiGateway, europeApiGateway, partnerApiGateway, cognito]) {
   client.middlewareStack.use(recordAttemptOutcomes);
   client.middlewareStack.use(fencedByTurns);
 }
 // Reads what Cognito holds for the assertions, outside the interleaving.
 const cognitoAdmin = new CognitoIdentityProviderClient({ ...localAws, endpoint: cognitoLocal.url });
 afterAll(async () => {
-  for (const client of [apiGateway, cognito, cognitoAdmin]) client.destroy();
+  for (const client of [apiGateway, europeApiGateway, partnerApiGateway, cognito, cognitoAdmin]) client.destroy();
   await Promise.all([database.close(), controlPlane.close(), cognitoLocal.close()]);
 });
 
@@ -100,22 +142,30 @@ const scale = Number(process.env.INTERLEAVING_SCALE ?? 1);
 const interleaver = new Interleaver();
 interleaver.attach(database.documents, 'DynamoDB');
 interleaver.attach(apiGateway, 'APIGateway');
+interleaver.attach(europeApiGateway, 'APIGatewayEurope');
+interleaver.attach(partnerApiGateway, 'APIGatewayPartner');
 interleaver.attach(cognito, 'Cognito');
 
 /**
  * The production service on the stand-ins, with a short wait so a run that makes a caller wait ends soon;
  * `now` lets a retry come after the lease of a call that failed holding its app.
  */
-const provisionersOn = (userPoolId: string, usagePlans: UsagePlanCatalog) => [
-  new ApiKeyProvisioner(apiGateway, usagePlans),
+/** A container's clients per place: its own usage-plan catalogs, as each container keeps its own. */
+const placesOfAContainer = () => placeClients.map(({ place, client }) => ({ place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) }));
+const provisionersOn = (userPoolId: string, places = placesOfAContainer()) => [
+  new ApiKeyProvisioner(apiGateway, places[0]?.usagePlans as UsagePlanCatalog, undefined, functionDefaults.deploymentId, {
+    home,
+    elsewhere: places.slice(1),
+  }),
   new ClientCredentialsProvisioner(cognito, { userPoolId, tokenUrl: 'https://auth.example.com/oauth2/token', accessTokenValidityMinutes: 60 }),
 ];
 const serviceOn = (registry: Registry, userPoolId: string, now?: () => number) => {
-  const usagePlans = new UsagePlanCatalog(apiGateway);
+  const places = placesOfAContainer();
+  const usagePlans = new PlacedUsagePlans(home, new Map(places.map(({ place, usagePlans: catalog }) => [placeId(place), catalog])));
   return new CredentialsService({
     registry,
-    policy: new CredentialPolicy(policy, usagePlans),
-    provisioners: provisionersOn(userPoolId, usagePlans),
+    policy: new CredentialPolicy(policy, usagePlans, home),
+    provisioners: provisionersOn(userPoolId, places),
     leaseMs: 60_000,
     waitMs: 1_000,
     pollMs: 5,
@@ -192,16 +242,25 @@ const clientsIn = async (userPoolId: string) => {
     }),
   );
 };
-const plansLinkedTo = (keyId: string) =>
-  seed.usagePlans
-    .filter((plan) => controlPlane.usagePlanKeyIds(plan.id).includes(keyId))
-    .map((plan) => plan.id)
+/** Every usage plan of every place, as grants name them, with the place and id the stand-in knows it by. */
+const allPlans = [
+  ...seed.usagePlans.map((plan) => ({ placed: plan.id, place: placeId(home), id: plan.id })),
+  ...Object.entries(farSeeds).flatMap(([place, placeSeed]) =>
+    placeSeed.usagePlans.map((plan) => ({ placed: `${place}/${plan.id}`, place, id: plan.id })),
+  ),
+];
+const plansLinkedTo = (keyIds: readonly string[]) =>
+  allPlans
+    .filter((plan) => keyIds.some((keyId) => controlPlane.usagePlanKeyIds(plan.id, plan.place).includes(keyId)))
+    .map((plan) => plan.placed)
     .sort();
+/** Every API key in every place, each with its place. */
+const allKeys = () => placeClients.flatMap(({ place }) => controlPlane.apiKeys(placeId(place)).map((key) => ({ ...key, place: placeId(place) })));
 
 /** Registry ≡ AWS: each app holds in AWS exactly what its record says, and AWS holds nothing else. */
 /** `now`: when told, a hold whose lease ran out by then may remain (as one that nobody came back to does). */
 const expectRegistryEqualsAws = async (registry: Registry, userPoolId: string, now?: number) => {
-  const keys = controlPlane.apiKeys();
+  const keys = allKeys();
   const clients = await clientsIn(userPoolId);
   const accountedFor = new Set<string>();
   for (const app of apps) {
@@ -217,13 +276,22 @@ const expectRegistryEqualsAws = async (registry: Registry, userPoolId: string, n
       expect(held, `${app.appSlug} has no credential`).toEqual([]);
       continue;
     }
-    expect(
-      held.map((credential) => credential.id),
-      `${app.appSlug} has exactly its recorded credential`,
-    ).toEqual([record.credentialId]);
-    accountedFor.add(record.credentialId as string);
+    // An API key is one key per place it lives in, recorded by place; absent, the one key in the webhook's own place.
+    const recorded = record.placedIds ?? { [placeId(home)]: record.credentialId as string };
+    const heldByPlace = Object.fromEntries(held.map((credential) => [(credential as { place?: string }).place ?? 'pool', credential.id]));
+    expect(held, `${app.appSlug} has one credential per place`).toHaveLength(new Set(Object.keys(heldByPlace)).size);
+    if (app.credentialType === 'API_KEY') {
+      expect(heldByPlace, `${app.appSlug} has exactly its recorded keys`).toEqual(recorded);
+      expect(Object.values(recorded), `${app.appSlug} answers with one of its keys`).toContain(record.credentialId);
+      expect(new Set(held.map((key) => (key as { value?: string }).value)).size, `${app.appSlug}'s keys share one value`).toBe(1);
+    } else
+      expect(
+        held.map((credential) => credential.id),
+        `${app.appSlug} has exactly its recorded credential`,
+      ).toEqual([record.credentialId]);
+    for (const id of held.map((credential) => credential.id)) accountedFor.add(id);
     if (app.credentialType === 'API_KEY')
-      expect(plansLinkedTo(record.credentialId as string), `${app.appSlug}'s links`).toEqual([...record.usagePlanIds].sort());
+      expect(plansLinkedTo(Object.values(recorded)), `${app.appSlug}'s links`).toEqual([...record.usagePlanIds].sort());
     else expect((held[0] as { scopes: string[] }).scopes, `${app.appSlug}'s scopes`).toEqual([...record.scopes].sort());
   }
   const orphans = [...keys.map((key) => key.id), ...clients.map((client) => client.id)].filter((id) => !accountedFor.has(id));
@@ -236,6 +304,10 @@ const lossTargets = {
   APIGateway: {
     client: apiGateway,
     commands: ['CreateApiKeyCommand', 'CreateUsagePlanKeyCommand', 'DeleteUsagePlanKeyCommand', 'DeleteApiKeyCommand'],
+  },
+  APIGatewayPartner: {
+    client: partnerApiGateway,
+    commands: ['CreateApiKeyCommand', 'CreateUsagePlanKeyCommand', 'DeleteApiKeyCommand'],
   },
   Cognito: { client: cognito, commands: ['CreateUserPoolClientCommand', 'UpdateUserPoolClientCommand', 'DeleteUserPoolClientCommand'] },
 };
@@ -328,7 +400,7 @@ describe('concurrent create, update and revoke calls, in any interleaving of the
       await fc.assert(
         fc.asyncProperty(
           fc.scheduler(),
-          fc.subarray([0, 1, 2]),
+          fc.subarray([0, 1, 2, 3]),
           fc.array(operation, { minLength: 2, maxLength: 6 }),
           (scheduler, existing, operations) => race(scheduler, existing, operations),
         ),
@@ -344,7 +416,7 @@ describe('concurrent create, update and revoke calls, in any interleaving of the
       await fc.assert(
         fc.asyncProperty(
           fc.scheduler(),
-          fc.subarray([0, 1, 2]),
+          fc.subarray([0, 1, 2, 3]),
           fc.array(operation, { minLength: 2, maxLength: 5 }),
           lostAnswer,
           (scheduler, existing, operations, loss) => race(scheduler, existing, operations, loss),
@@ -390,8 +462,7 @@ interface Told {
 
 /** The audit the scheduled function runs, repairing what it finds, on the run's clients and clock. */
 const auditAndRepair = async (registry: Registry, userPoolId: string) => {
-  const usagePlans = new UsagePlanCatalog(apiGateway);
-  const provisioners = new Map<CredentialType, Provisioner>(provisionersOn(userPoolId, usagePlans).map((p) => [p.credentialType, p]));
+  const provisioners = new Map<CredentialType, Provisioner>(provisionersOn(userPoolId).map((p) => [p.credentialType, p]));
   const inventory = await readInventory({
     registry,
     apiKeys: { client: apiGateway, deploymentId: functionDefaults.deploymentId },
@@ -406,7 +477,7 @@ const auditAndRepair = async (registry: Registry, userPoolId: string) => {
 
 /** Every credential the portal was last told is live exists; every credential a 204 revoke named is gone. */
 const expectThePortalWasToldTheTruth = async (told: Told[], userPoolId: string, knownIds: Map<number, string>) => {
-  const existing = new Set([...controlPlane.apiKeys().map((key) => key.id), ...(await clientsIn(userPoolId)).map((client) => client.id)]);
+  const existing = new Set([...allKeys().map((key) => key.id), ...(await clientsIn(userPoolId)).map((client) => client.id)]);
   const isCreated = (t: Told) => t.op.kind === 'create' && t.answer.status === 200;
   const isRevoked = (t: Told) => t.op.kind === 'revoke' && t.answer.status === 204;
   for (const [index, app] of apps.entries()) {
@@ -537,7 +608,7 @@ describe('in the real world: answers lost while another call takes the app, hold
       await fc.assert(
         fc.asyncProperty(
           fc.scheduler(),
-          fc.subarray([0, 1, 2]),
+          fc.subarray([0, 1, 2, 3]),
           fc.array(actor, { minLength: 2, maxLength: 5 }),
           fc.option(lostRegistryAnswer),
           fc.option(frozenCall),

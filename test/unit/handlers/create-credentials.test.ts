@@ -14,6 +14,9 @@ const call = async (body: unknown, headers?: Record<string, string>) => {
   return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
 };
 
+/** A write of a capacity gauge (a reserved `#gauge#` item), not of the app's record. */
+const isGauge = (input: { Key?: Record<string, unknown> }) => String(input.Key?.appKey).startsWith('#gauge#');
+
 describe('POST /v1/createCredentials for API keys', () => {
   beforeEach(() => {
     resetAwsMocks();
@@ -45,7 +48,7 @@ describe('POST /v1/createCredentials for API keys', () => {
       ]),
     );
     expect(links).toHaveLength(2);
-    const activation = aws.dynamodb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    const activation = aws.dynamodb.commandCalls(UpdateCommand).find((c) => !isGauge(c.args[0].input))?.args[0].input;
     expect(activation?.ExpressionAttributeValues).toMatchObject({ ':active': 'ACTIVE', ':id': 'key123' });
   });
 
@@ -145,8 +148,10 @@ describe('POST /v1/createCredentials for API keys', () => {
   });
 
   it('deletes the key and then releases the claim when the registry cannot record it, answering 502', async () => {
-    // Prepare: the write that turns the claim ACTIVE fails.
-    aws.dynamodb.on(UpdateCommand).rejects(awsError('InternalServerError', 500));
+    // Prepare: the write that turns the claim ACTIVE fails (the capacity gauges' writes still land).
+    aws.dynamodb
+      .on(UpdateCommand)
+      .callsFake(async (input) => (isGauge(input) ? { Attributes: { count: 1 } } : Promise.reject(awsError('InternalServerError', 500))));
 
     // Act
     const response = await call(createRequest());
