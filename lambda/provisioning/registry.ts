@@ -88,7 +88,8 @@ const sameVersion = (current: CredentialRecord | undefined, expected: Credential
 export class Registry {
   constructor(
     private readonly documents: DynamoDBDocumentClient,
-    private readonly tableName: string,
+    /** The table; its reserved items (`#…`, such as the capacity gauges) share it. */
+    readonly tableName: string,
   ) {}
 
   async get(appKey: string): Promise<CredentialRecord | undefined> {

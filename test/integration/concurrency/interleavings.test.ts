@@ -24,6 +24,8 @@ import { functionDefaults } from '#commons/defaults';
 import { appClientName, type Provisioner, resourceName } from '#provisioning/provisioner';
 import type { Registry } from '#provisioning/registry';
 import { PlacedUsagePlans, UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
+import { apiKeysGauge, appClientsGauge, CapacityGauges, memberOf } from '#provisioning/capacity';
+import { CapacityLedger } from '#provisioning/capacity-ledger';
 import { type ControlPlaneSeed, startAwsControlPlane } from '../../../local/stand-ins/aws-control-plane.ts';
 import { startCognitoLocal } from '../../../local/stand-ins/cognito-local.ts';
 import { findDrift } from '../../../lambda/audit/drift.ts';
@@ -166,6 +168,7 @@ const serviceOn = (registry: Registry, userPoolId: string, now?: () => number) =
     registry,
     policy: new CredentialPolicy(policy, usagePlans, home),
     provisioners: provisionersOn(userPoolId, places),
+    capacity: new CapacityLedger(new CapacityGauges(database.documents, registry.tableName), { id: userPoolId, appClientLimit: 1_000 }),
     leaseMs: 60_000,
     waitMs: 1_000,
     pollMs: 5,
@@ -256,6 +259,26 @@ const plansLinkedTo = (keyIds: readonly string[]) =>
     .sort();
 /** Every API key in every place, each with its place. */
 const allKeys = () => placeClients.flatMap(({ place }) => controlPlane.apiKeys(placeId(place)).map((key) => ({ ...key, place: placeId(place) })));
+
+/**
+ * The capacity gauges count every app holding something in a place (never fewer: a full quota must be seen
+ * before AWS refuses); `exact`: no more either, as when no call failed midway.
+ */
+const expectGaugesCount = async (registry: Registry, userPoolId: string, exact: boolean) => {
+  const gauges = new CapacityGauges(database.documents, registry.tableName);
+  const holders = new Map<string, Set<string>>();
+  const hold = (gauge: string, appKey: string) => holders.set(gauge, (holders.get(gauge) ?? new Set()).add(memberOf(appKey)));
+  for (const key of allKeys()) hold(key.place, key.tags['portal-app-key'] as string);
+  for (const client of await clientsIn(userPoolId)) hold(userPoolId, (client.name ?? '').replace(/^portal-/, '').replace(/@[0-9a-f]{8}$/, ''));
+  const gaugesOfRun = [...placeClients.map(({ place }) => apiKeysGauge(place)), appClientsGauge(userPoolId)];
+  for (const gauge of gaugesOfRun) {
+    const { members, count } = await gauges.snapshot(gauge);
+    const held = holders.get(gauge.place) ?? new Set();
+    expect(count, `${gauge.quota} in ${gauge.place}: the count is its members'`).toBe(members.size);
+    for (const member of held) expect(members.has(member), `${gauge.quota} in ${gauge.place} counts every app holding one`).toBe(true);
+    if (exact) expect([...members].sort(), `${gauge.quota} in ${gauge.place} counts only the apps holding one`).toEqual([...held].sort());
+  }
+};
 
 /** Registry ≡ AWS: each app holds in AWS exactly what its record says, and AWS holds nothing else. */
 /** `now`: when told, a hold whose lease ran out by then may remain (as one that nobody came back to does). */
@@ -385,6 +408,7 @@ const race = async (scheduler: fc.Scheduler, existing: number[], operations: Ope
 
   // Assess
   await expectRegistryEqualsAws(registry, userPoolId);
+  await expectGaugesCount(registry, userPoolId, !fault?.fired && !answers.some((answer) => answer.status === 502));
   // Without a revoke in the race, every create of an app answers with its one credential.
   for (const [index, app] of apps.entries()) {
     const revoked = operations.some((op, at) => op.app === index && op.kind === 'revoke' && answers[at]?.status === 204);
@@ -590,6 +614,7 @@ const raceInTheRealWorld = async (
 
   // Assess
   await expectRegistryEqualsAws(registry, userPoolId, clock());
+  await expectGaugesCount(registry, userPoolId, false);
   await expectThePortalWasToldTheTruth(told, userPoolId, knownIds);
 };
 
