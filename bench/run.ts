@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: size, cold init, warm overhead and AWS round trips of the four
  * functions, printed as a table and written to bench/results/latest.json, each
- * figure beside its target.
+ * figure beside its target; and what a create costs when its APIs live in 1, 2 and 4 places.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createRequest, examplePlanId, proxyEvent, withPlans } from '../test/helpers/portal.ts';
 import { type ColdStart, measureColdStarts } from './cold-init.ts';
 import { synthesizeDeployedFunctions } from './deployed-functions.ts';
+import { type PlacesFigures, placesHeading, placesRows } from './places-report.ts';
 import { serveRecordedAws } from './recorded-aws.ts';
 
 const targets = { bundleKb: 400, initRatio: 1.15, p50Ms: 0.3, p99Ms: 2, createApiGatewaySteps: 2 };
@@ -69,6 +70,14 @@ const warm = JSON.parse(readFileSync(warmFile, 'utf8')) as {
   roundTrips: Record<string, { apiGateway: number; total: number; calls: number }>;
   iterations: number;
 };
+
+console.log('A create across 1, 2 and 4 places, against the control-plane stand-in with a fixed per-call latency…');
+const placesFile = join(outDir, 'places.json');
+execFileSync(process.execPath, ['--import', 'tsx', 'bench/places.ts'], {
+  env: { ...process.env, BENCH_OUT: placesFile },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const places = JSON.parse(readFileSync(placesFile, 'utf8')) as PlacesFigures;
 
 const mark = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
@@ -158,10 +167,12 @@ console.table(
     'AWS calls': trips.calls,
   })),
 );
+console.log(placesHeading(places));
+console.table(placesRows(places));
 
 const resultFile = join(outDir, 'latest.json');
 writeFileSync(
   resultFile,
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, targets, nodeStart, functions: functionRows, warm }, null, 2)}\n`,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, targets, nodeStart, functions: functionRows, warm, places }, null, 2)}\n`,
 );
 console.log(`\nWritten to ${resultFile}`);

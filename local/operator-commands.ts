@@ -1,12 +1,14 @@
+import type { FarSampleApi } from './far-sample-api.ts';
 import type { LocalWebhook } from './local-webhook.ts';
 
 /**
  * The operator commands as `npm start` prints them: one line each, runnable as they are from
  * this checkout in another shell. The SDK's standard endpoint variables point them at the local
  * stand-ins (CloudFormation, STS, API Gateway and Secrets Manager share one), and `--stack` finds
- * everything else from the local stack's outputs, as on AWS.
+ * everything else from the local stack's outputs, as on AWS. With `far`, the sample API of another
+ * Region, `verify` proves one key value there too.
  */
-export const operatorCommandLines = (webhook: LocalWebhook, exampleAppKey: string) => {
+export const operatorCommandLines = (webhook: LocalWebhook, exampleAppKey: string, far?: FarSampleApi) => {
   const environment = [
     'AWS_REGION=us-east-1',
     'AWS_ACCESS_KEY_ID=local',
@@ -17,11 +19,12 @@ export const operatorCommandLines = (webhook: LocalWebhook, exampleAppKey: strin
   ].join(' ');
   const command = (args: string) => `${environment} npx portal-credentials ${args} --stack ${webhook.stackName}`;
   const { sampleApi } = webhook;
+  const farFlags = far ? ` --far-api-id ${far.apiId} --far-plan-id ${far.usagePlanId} --far-sample-url ${far.url}` : '';
   return {
     audit: command('audit'),
     history: command(`history ${exampleAppKey}`),
     verify: command(
-      `verify --other-plan-id ${sampleApi.otherPlanId} --payments-api-id ${sampleApi.paymentsApiId} --scope ${sampleApi.paymentsScope} --narrow-api-id ${sampleApi.narrowApiId}`,
+      `verify --other-plan-id ${sampleApi.otherPlanId} --payments-api-id ${sampleApi.paymentsApiId} --scope ${sampleApi.paymentsScope} --narrow-api-id ${sampleApi.narrowApiId}${farFlags}`,
     ),
   };
 };

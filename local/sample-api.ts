@@ -4,7 +4,10 @@ import { type APIGatewayClient, GetApiKeysCommand, paginateGetUsagePlans } from 
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 export interface LocalSampleApiOptions {
-  /** The control plane holding API keys and usage plans (the local stand-in). */
+  /**
+   * The control plane holding API keys and usage plans (the local stand-in). The Region it signs for (and its
+   * credentials' account) is the place whose keys it admits: a sample of another Region gets a client of that Region.
+   */
   apiGateway: APIGatewayClient;
   /** The REST API id GET /orders stands for: a key must be linked to a plan serving it. */
   ordersApiId: string;

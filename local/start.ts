@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { functionDefaults } from '#commons/defaults';
-import { startLocalWebhook } from './local-webhook.ts';
+import { startFarSampleApi } from './far-sample-api.ts';
+import { localPlaces, startLocalWebhook } from './local-webhook.ts';
 import { operatorCommandLines } from './operator-commands.ts';
 
 /** `npm start`: the webhook on this machine, no AWS account needed. */
@@ -23,6 +24,17 @@ const webhook = await startLocalWebhook({
   port,
   environment: policy ? { CREDENTIAL_POLICY: policy } : {},
 });
+const farSample = await startFarSampleApi(webhook);
+/** Whether the policy places the far sample's API where that sample stands: the local policy does; one from CREDENTIAL_POLICY may not. */
+const policyPlacesFarApi = () => {
+  if (!policy) return true;
+  try {
+    const api = (JSON.parse(policy) as { apis?: Record<string, { account?: string; region?: string }> }).apis?.[farSample.apiId];
+    return api?.region === localPlaces.europe.region && (api.account ?? localPlaces.europe.account) === localPlaces.europe.account;
+  } catch {
+    return false;
+  }
+};
 
 const example = JSON.stringify({
   appName: 'my new aws app',
@@ -47,7 +59,7 @@ const ways: Record<string, string> = {
   ${fetchCallerToken}
   curl -si -H "Authorization: Bearer $TOKEN" ${webhook.url}/v1/health`,
 };
-const operator = operatorCommandLines(webhook, '590d83b5c05f');
+const operator = operatorCommandLines(webhook, '590d83b5c05f', policyPlacesFarApi() ? farSample : undefined);
 ways.cognito = `${ways.jwt}\n  (locally the jwt scheme makes the Cognito authorizer's check against the local pool)`;
 
 console.log(`portal-credentials-webhook listening on ${webhook.url}
@@ -62,6 +74,8 @@ fetch a token at ${webhook.cognito.tokenUrl}
 
 The sample API (GET orders with an API key for 5aba4csvd4, GET payments with a token carrying payments/read):
   ${webhook.sampleApi.url}
+and in ${farSample.place} (GET orders with an API key for ${farSample.apiId}, plan ${farSample.usagePlanId}: the same key value, when one app asks for both):
+  ${farSample.url}
 
 Operator commands against this local stack (${webhook.stackName}), each one line, from this checkout in another shell:
   Audit:   ${operator.audit}
@@ -72,7 +86,7 @@ Operator commands against this local stack (${webhook.stackName}), each one line
 Ctrl-C stops it; nothing is kept between runs.`);
 
 const stop = async () => {
-  await webhook.close();
+  await Promise.all([farSample.close(), webhook.close()]);
   process.exit(0);
 };
 process.on('SIGINT', stop);

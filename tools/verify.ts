@@ -2,6 +2,8 @@
  * Proves a deployment works end to end, as the walk-through in docs/platform-teams.md does by hand: health with
  * the Basic pair, demo credentials of each type, calls to the sample API with the key and with a
  * token, updates whose effect the sample API shows, revoke, and the revoked credentials refused.
+ * With the --far-… flags the key is asked for an API in another place too (another Region or
+ * account), and the sample API there must admit the same key value, and refuse it once revoked.
  * Cleans up whatever it asked for, and says what each clean-up step really answered.
  *
  *   portal-credentials verify --stack NAME
@@ -42,6 +44,12 @@ Options (with --stack, the stack's outputs give each value; a flag overrides its
   --scope <scope>             The scope GET /payments requires (default: portal-sample/payments.read)
   --narrow-api-id <id>        An API the policy serves with client credentials whose scopes lack --scope: the
                               update narrows the client to it. Without it the client's update is skipped (said so)
+  --far-api-id <id>           An API the policy places in another Region or account (served with API keys): the
+                              key is asked for it and the sample API together, so the developer holds one key value
+                              in two places. Give the three --far flags together, or none
+  --far-plan-id <id>          A usage plan of that API, as the portal names it (the plan's own id)
+  --far-sample-url <url>      That API's sample in its place: GET orders there must admit the key's one value, and
+                              refuse it once revoked
   --propagation-seconds <n>   How long to retry while a change takes effect (default 60)
   --region <region>           AWS Region for CloudFormation and Secrets Manager (default: AWS_REGION or your profile's)
   --json                      Print the result as one JSON document on stdout; the steps go to stderr
@@ -59,6 +67,8 @@ interface VerifyRequest {
   otherPlanId?: string;
   paymentsApiId?: string;
   narrowApiId?: string;
+  /** An API key API in another place, its plan and its sample API: the key must work there too. */
+  far?: { apiId: string; planId: string; sampleUrl: string };
   scope: string;
   json: boolean;
   propagationMs: number;
@@ -75,6 +85,9 @@ const parseCommandLine = (args: readonly string[], outputs: StackOutputs): Verif
       url: { type: 'string' },
       'other-plan-id': { type: 'string' },
       'narrow-api-id': { type: 'string' },
+      'far-api-id': { type: 'string' },
+      'far-plan-id': { type: 'string' },
+      'far-sample-url': { type: 'string' },
       json: { type: 'boolean', default: false },
       'secret-id': { type: 'string' },
       'sample-url': { type: 'string' },
@@ -105,6 +118,12 @@ const parseCommandLine = (args: readonly string[], outputs: StackOutputs): Verif
     ['--sample-url', sampleUrl],
   ])
     if (!URL.canParse(value as string)) throw new Error(`${flag} is not a URL`);
+  const farFlags = [values['far-api-id'], values['far-plan-id'], values['far-sample-url']];
+  if (farFlags.some((value) => value !== undefined) && !farFlags.every((value) => value)) {
+    throw new Error('--far-api-id, --far-plan-id and --far-sample-url go together: give all three, or none');
+  }
+  const [farApiId, farPlanId, farSampleUrl] = farFlags.map((value) => value ?? '') as [string, string, string];
+  if (farSampleUrl && !URL.canParse(farSampleUrl)) throw new Error('--far-sample-url is not a URL');
   const seconds = Number(values['propagation-seconds']);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 600) throw new Error('--propagation-seconds must be a whole number from 0 to 600');
   return {
@@ -115,6 +134,7 @@ const parseCommandLine = (args: readonly string[], outputs: StackOutputs): Verif
     ...(values['other-plan-id'] ? { otherPlanId: values['other-plan-id'] } : {}),
     ...(values['payments-api-id'] === 'none' ? {} : { paymentsApiId: values['payments-api-id'] }),
     ...(values['narrow-api-id'] ? { narrowApiId: values['narrow-api-id'] } : {}),
+    ...(farApiId ? { far: { apiId: farApiId, planId: farPlanId, sampleUrl: withSlash(farSampleUrl) } } : {}),
     scope: values.scope,
     json: values.json,
     propagationMs: seconds * 1000,
@@ -205,11 +225,15 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(30_000),
     });
+  // With --far-…, every request for the key names the far API too: each update keeps the key in both places.
   const keyRequest = (usagePlanIds: string[]) => ({
     appName: `Verify ${run} key`,
     appSlug: apps.key,
     developer: 'verify@example.com',
-    apis: [{ id: request.sampleApiId, usagePlans: usagePlanIds.map((id) => ({ id })) }],
+    apis: [
+      { id: request.sampleApiId, usagePlans: usagePlanIds.map((id) => ({ id })) },
+      ...(request.far ? [{ id: request.far.apiId, usagePlans: [{ id: request.far.planId }] }] : []),
+    ],
   });
   const clientRequest = (apiId: string) => ({
     appName: `Verify ${run} client`,
@@ -232,6 +256,9 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
     });
   const orders = (apiKey: string) => fetch(`${request.sampleUrl}orders`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) });
   const ordersAnswer = async () => (await orders(key?.apiKey ?? '')).status;
+  /** What GET orders of the far place's sample answers the key: that place's own key, made with the same value. */
+  const farOrdersAnswer = async () =>
+    (await fetch(`${request.far?.sampleUrl}orders`, { headers: { 'x-api-key': key?.apiKey ?? '' }, signal: AbortSignal.timeout(10_000) })).status;
   /** Whether GET payments admits a token of the client holding --scope: false when the token endpoint or the API refuses. */
   const paymentsAdmitClient = async () => {
     const { clientId, clientSecret, tokenUrl } = client as NonNullable<typeof client>;
@@ -258,7 +285,7 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
     ],
     ['health', async () => expectStatus(await webhook('health'), 204, 'GET v1/health')],
     [
-      'create an API key',
+      request.far ? 'create an API key for APIs in two places' : 'create an API key',
       async () => {
         askedFor.add('API_KEY');
         const response = await webhook('createCredentials', keyRequest([request.samplePlanId]));
@@ -270,6 +297,7 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       'call the sample API with the key',
       async () => until(request.propagationMs, async () => (await ordersAnswer()) === 200, 'GET orders never accepted the new key'),
     ],
+    ...farSteps('call the far sample API with the same key', 'GET orders of the far sample API never accepted the key'),
     ...keyUpdateSteps(),
     ...clientSteps(),
     [
@@ -283,6 +311,13 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       'the revoked credentials are refused',
       async () => {
         await until(request.propagationMs, async () => (await ordersAnswer()) === 403, 'GET orders still accepts the revoked key');
+        if (request.far) {
+          await until(
+            request.propagationMs,
+            async () => (await farOrdersAnswer()) === 403,
+            'GET orders of the far sample API still accepts the revoked key',
+          );
+        }
         if (client) {
           const { clientId, clientSecret, tokenUrl } = client;
           await until(
@@ -294,6 +329,12 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
       },
     ],
   ];
+
+  /** The far place's sample admits the key (one value in both places), when --far-… gave one. */
+  function farSteps(name: string, failure: string): Step[] {
+    if (!request.far) return [];
+    return [[name, async () => until(request.propagationMs, async () => (await farOrdersAnswer()) === 200, failure)]];
+  }
 
   /** The key moved to a plan of another stage must be refused, then admitted again back on its plan: the update's effect, seen. */
   function keyUpdateSteps(): Step[] {
@@ -316,6 +357,7 @@ export const main = async (args: readonly string[], env: NodeJS.ProcessEnv = pro
         'the sample API admits the key again',
         async () => until(request.propagationMs, async () => (await ordersAnswer()) === 200, 'GET orders never accepted the key back on its plan'),
       ],
+      ...farSteps('the far sample API still admits the key', 'GET orders of the far sample API no longer accepts the key after the updates'),
     ];
   }
 

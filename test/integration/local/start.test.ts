@@ -107,7 +107,7 @@ describe('npm start prints operator commands that work against the local stack, 
     expect(JSON.parse(history.stdout)).toEqual([]);
   });
 
-  it('verifies the local stack end to end, the Basic pair read from the stack’s secret', { timeout: 120_000 }, async () => {
+  it('verifies the local stack end to end, in two Regions, the Basic pair read from the stack’s secret', { timeout: 120_000 }, async () => {
     // Act
     const verify = await shell(printed('Verify'));
 
@@ -115,6 +115,9 @@ describe('npm start prints operator commands that work against the local stack, 
     expect(verify.exitCode).toBe(0);
     expect(verify.stdout).toMatch(/^passed in \d+ ms$/m);
     expect(verify.stdout).not.toMatch(/^skip/m);
+    // The printed line names the sample API of eu-west-1 too: one key value, admitted there and refused there once revoked.
+    expect(verify.stdout).toMatch(/^ok {4}create an API key for APIs in two places/m);
+    expect(verify.stdout).toMatch(/^ok {4}call the far sample API with the same key/m);
   });
 });
 

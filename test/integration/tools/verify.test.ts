@@ -1,10 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { APIGatewayClient, DeleteApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startFarSampleApi } from '../../../local/far-sample-api.ts';
 import { main } from '../../../tools/verify.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { portalUser } from '../../helpers/portal.ts';
 
 const { webhook, registry } = await startWebhookForTests();
 const { sampleApi } = webhook;
+// The sample API of eu-west-1, where the local policy places the Orders API (Europe).
+const farSample = await startFarSampleApi(webhook);
+afterAll(() => farSample.close());
+const farFlags = ['--far-api-id', farSample.apiId, '--far-plan-id', farSample.usagePlanId, '--far-sample-url', farSample.url];
 
 /** The flags every run shares (as the walk-through in docs/platform-teams.md gives them); `narrow` adds the client's narrowing. */
 const sampleFlags = [
@@ -46,7 +53,7 @@ const stepNames = (stdout: string, outcome: 'ok' | 'skip') =>
         .replace(/: give --.*$/, ''),
     );
 
-const verifyKeys = () => webhook.controlPlane.apiKeys().filter((key) => key.name.startsWith('portal-verify-'));
+const verifyKeys = (place?: string) => webhook.controlPlane.apiKeys(place).filter((key) => key.name.startsWith('portal-verify-'));
 
 afterEach(() => webhook.controlPlane.clearFaults());
 
@@ -166,5 +173,75 @@ describe('portal-credentials verify against the local webhook', () => {
     expect(document).toMatchObject({ passed: true, cleanUp: [], leftovers: [] });
     expect(document.steps.map((step: { outcome: string }) => step.outcome)).toEqual(Array(10).fill('ok'));
     expect(run.stderr).toMatch(/^ok {4}read the Basic pair/);
+  });
+});
+
+describe('portal-credentials verify across two places', () => {
+  it('proves one key value in two Regions: the sample API of each admits it, each refuses it once revoked, and no key is left in either', async () => {
+    // Act
+    const run = await verify([...sampleFlags, '--payments-api-id', 'none', '--other-plan-id', sampleApi.otherPlanId, ...farFlags]);
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    expect(stepNames(run.stdout, 'ok')).toEqual([
+      'read the Basic pair',
+      'health',
+      'create an API key for APIs in two places',
+      'call the sample API with the key',
+      'call the far sample API with the same key',
+      `update the API key: move it off the sample plan, to plan ${sampleApi.otherPlanId}`,
+      'the sample plan no longer admits the key',
+      'update the API key: back onto the sample plan',
+      'the sample API admits the key again',
+      'the far sample API still admits the key',
+      'revoke',
+      'the revoked credentials are refused',
+    ]);
+    expect(verifyKeys()).toEqual([]);
+    expect(verifyKeys(farSample.place)).toEqual([]);
+  });
+
+  it('fails when the far key is missing, and its clean-up revokes the app in every place', async () => {
+    // Prepare: the far place's key is deleted by hand the moment it exists (its link's answer is held meanwhile), so the create still answers 200.
+    webhook.controlPlane.injectFault('CreateUsagePlanKey', { kind: 'hang-answer', delayMs: 1000 }, 1, { place: farSample.place });
+    const farGateway = new APIGatewayClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      endpoint: webhook.controlPlane.url,
+    });
+    const deleteFarKey = (async () => {
+      for (let tries = 0; tries < 400; tries++) {
+        const [farKey] = verifyKeys(farSample.place);
+        if (farKey) return farGateway.send(new DeleteApiKeyCommand({ apiKey: farKey.id }));
+        await sleep(5);
+      }
+      throw new Error('verify made no key in the far place');
+    })();
+
+    // Act
+    const run = await verify([...sampleFlags, '--payments-api-id', 'none', ...farFlags]);
+
+    // Assess
+    await deleteFarKey;
+    farGateway.destroy();
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(/ok {4}call the sample API with the key/);
+    expect(run.stdout).toMatch(
+      /FAIL {2}call the far sample API with the same key \(\d+ ms\): GET orders of the far sample API never accepted the key/,
+    );
+    expect(run.stderr).toBe('error: the step "call the far sample API with the same key" failed\n');
+    expect(run.stdout).toMatch(/clean-up: revoked verify-[0-9a-f]+-key \(revokeCredentials answered 204, attempt 1\)/);
+    expect(verifyKeys()).toEqual([]);
+    expect(verifyKeys(farSample.place)).toEqual([]);
+  });
+
+  it('refuses a far API without its plan and sample URL: the three flags go together', async () => {
+    // Act
+    const run = await verify([...sampleFlags, '--far-api-id', farSample.apiId]);
+
+    // Assess
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('--far-api-id, --far-plan-id and --far-sample-url go together');
   });
 });
