@@ -1,7 +1,13 @@
-import { type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
-import { defaultDomainPrefix, type ResourceServerPlan, resourceServersFor } from './cognito-names.ts';
+import {
+  defaultDomainPrefix,
+  MAX_RESOURCE_SERVERS_PER_POOL,
+  MAX_SCOPES_PER_RESOURCE_SERVER,
+  type ResourceServerPlan,
+  resourceServersFor,
+} from './cognito-names.ts';
 
 /** Where client credentials live and how their tokens are fetched. */
 export interface ClientCredentialsOptions {
@@ -79,6 +85,7 @@ export const addClientCredentialsPool = (scope: Construct, options: ClientCreden
     tokenUrl = `${domain.baseUrl()}/oauth2/token`;
   }
   const servers = resourceServersFor([...scopes]);
+  expectResourceServersFit(scope, servers);
   if (!options.existingResourceServers) addResourceServers(userPool, servers);
   return { userPool, tokenUrl };
 };
@@ -97,6 +104,30 @@ const createUserPool = (scope: Construct): cognito.UserPool =>
     // rolls back holds no client, so it goes.
     removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
   });
+
+/**
+ * Cognito's quotas on what the scopes need (25 resource servers per pool, 100 scopes per resource server,
+ * neither adjustable) are known at synth: `resourceServersFor` refuses past one; from 80 % of one, synth
+ * warns, while there is room to plan.
+ */
+const expectResourceServersFit = (scope: Construct, servers: readonly ResourceServerPlan[]) => {
+  const gauges = [
+    { what: 'resource servers in the user pool', used: servers.length, limit: MAX_RESOURCE_SERVERS_PER_POOL },
+    ...servers.map((server) => ({
+      what: `scopes of resource server ${server.identifier}`,
+      used: server.scopeNames.length,
+      limit: MAX_SCOPES_PER_RESOURCE_SERVER,
+    })),
+  ];
+  for (const { what, used, limit } of gauges) {
+    if (used >= limit * 0.8) {
+      Annotations.of(scope).addWarningV2(
+        'portal-credentials:capacity',
+        `The scopes take ${used} of ${limit} ${what} Cognito allows (a quota that cannot be raised)`,
+      );
+    }
+  }
+};
 
 /** The resource servers the scopes name, kept with the pool: issued clients' tokens carry their scopes. */
 const addResourceServers = (userPool: cognito.IUserPool, servers: readonly ResourceServerPlan[]) => {
