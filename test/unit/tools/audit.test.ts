@@ -4,6 +4,8 @@ import { main, parseCommandLine } from '../../../tools/audit.ts';
 const table = ['--table', 'registry'];
 /** What a deployed function's environment holds: the stack sets USAGE_PLAN_IDS, never CREDENTIAL_POLICY. */
 const deployed = { USAGE_PLAN_IDS: 'plan1, plan2' };
+/** The webhook's own place when neither the stack, the environment nor a flag names one: the functions' defaults. */
+const defaultHome = { account: '000000000000', region: 'us-east-1' };
 
 const parsed = (args: string[], env: NodeJS.ProcessEnv = {}) => {
   const command = parseCommandLine([...table, ...args], env);
@@ -13,13 +15,14 @@ const parsed = (args: string[], env: NodeJS.ProcessEnv = {}) => {
 
 describe('npm run audit: the usage plans the deployment links keys to', () => {
   it('defaults to USAGE_PLAN_IDS, as the stack sets it for the functions', () => {
-    expect(parsed([], deployed).target.apiKeys).toEqual({ deploymentId: 'PortalCredentialsWebhook', linkableUsagePlanIds: ['plan1', 'plan2'] });
+    expect(parsed([], deployed).target.apiKeys).toEqual({ home: defaultHome, deploymentId: 'PortalCredentialsWebhook', linkableUsagePlanIds: ['plan1', 'plan2'] });
   });
 
   it("falls back to CREDENTIAL_POLICY's usagePlanIds, and --usage-plans overrides both", () => {
     const policy = { CREDENTIAL_POLICY: JSON.stringify({ usagePlanIds: ['plan3'] }) };
-    expect(parsed([], policy).target.apiKeys).toEqual({ deploymentId: 'PortalCredentialsWebhook', linkableUsagePlanIds: ['plan3'] });
+    expect(parsed([], policy).target.apiKeys).toEqual({ home: defaultHome, deploymentId: 'PortalCredentialsWebhook', linkableUsagePlanIds: ['plan3'] });
     expect(parsed(['--usage-plans', 'plan4'], { ...deployed, ...policy }).target.apiKeys).toEqual({
+      home: defaultHome,
       deploymentId: 'PortalCredentialsWebhook',
       linkableUsagePlanIds: ['plan4'],
     });
@@ -35,7 +38,7 @@ describe('npm run audit: the usage plans the deployment links keys to', () => {
     const exitCode = await main([...table, '--repair', '--apply'], {}, { output });
 
     // Assess
-    expect(report.target.apiKeys).toEqual({ deploymentId: 'PortalCredentialsWebhook' });
+    expect(report.target.apiKeys).toEqual({ home: defaultHome, deploymentId: 'PortalCredentialsWebhook' });
     expect(exitCode).toBe(2);
     expect(stderr).toMatch(/--repair --apply needs the usage plans the deployment links keys to/);
   });
