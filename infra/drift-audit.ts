@@ -30,6 +30,9 @@ export interface DriftAuditProps {
   readonly alarmAction?: cloudwatch.IAlarmAction;
 }
 
+/** The registry keys of the capacity gauges (`gaugeKey` in lambda/provisioning/capacity.ts; a test keeps the two in step). */
+export const gaugeKeyPattern = '#gauge#*';
+
 const allow = (sid: string, actions: string[], resources: string[]) => new iam.PolicyStatement({ sid, actions, resources });
 
 /**
@@ -51,8 +54,17 @@ export class DriftAudit extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Portal credentials webhook, drift audit: reads the registry and the credentials, changes nothing',
     });
-    // A consistent Scan of the registry, and one GetItem whose answer sets the registry's clock; no write: the scheduled audit only reports.
+    // A consistent Scan of the registry, and one GetItem whose answer sets the registry's clock (and reads the gauges).
     role.addToPolicy(allow('ReadRegistry', ['dynamodb:GetItem', 'dynamodb:Scan'], [props.registry.tableArn]));
+    // The one write: the capacity gauges corrected to the registry. Their items alone (reserved keys `#gauge#…`), never an app's record.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReconcileCapacityGauges',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.registry.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [gaugeKeyPattern] } },
+      }),
+    );
     if (props.usagePlanIds) {
       const apigateway = (path: string) => `arn:${stack.partition}:apigateway:${stack.region}::${path}`;
       role.addToPolicy(allow('ReadApiKeys', ['apigateway:GET'], [apigateway('/apikeys')]));

@@ -10,15 +10,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { userPoolIdPattern } from '#commons/config';
+import { CredentialPolicySettings, userPoolIdPattern } from '#commons/config';
 import { defaultStackName, deploymentIdPattern, functionDefaults } from '#commons/defaults';
+import { accountIdPattern, type ProvisioningTarget, placementProblems } from '#commons/places';
 import { withCaller } from '#history/caller';
 import { type AcknowledgementRequest, maxAcknowledgementDays, parseAcknowledgement } from '../lambda/audit/acknowledgements.ts';
 import { Audit, type AuditRun, type AuditTarget } from '../lambda/audit/audit.ts';
 import { driftKinds } from '../lambda/audit/drift.ts';
 import type { InventoryProgress } from '../lambda/audit/inventory.ts';
 import type { RepairResult } from '../lambda/audit/repair.ts';
-import { findingsApartLines, verdictLine } from '../lambda/audit/report-text.ts';
+import { findingsApartLines, gaugeLines, verdictLine } from '../lambda/audit/report-text.ts';
 import { callerArn } from './caller-identity.ts';
 import { type CliOutput, EXIT_DRIFT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, isEntryPoint, parseOrExit, processOutput } from './cli.ts';
 import { outputsOfStackFlag, type StackOutputs, stackOption } from './stack-outputs.ts';
@@ -44,6 +45,11 @@ Options:
   --deployment-id <id>         The deployment whose API keys are audited, the keys' tag portal-deployment
                                (output DeploymentId, DEPLOYMENT_ID, default ${defaultStackName}). Another
                                deployment's keys in the account and Region are foreign, never touched
+  --targets <json>             The provisioning targets of the credential policy (output ProvisioningTargets, or
+                               CREDENTIAL_POLICY's targets): the API keys of every account and Region they cover
+                               are audited too, another account's through the role the target names
+  --account <id>               The deployment's own account (output DeploymentAccountId, DEPLOYMENT_ACCOUNT_ID,
+                               default ${functionDefaults.accountId}): records and plan ids without a place are there
   --usage-plans <a,b,...>      The usage plans the deployment links keys to (output UsagePlanIds, USAGE_PLAN_IDS,
                                or CREDENTIAL_POLICY's usagePlanIds; without any, every plan of the account is
                                read, and --apply is refused: it could unlink keys from plans made by hand.
@@ -98,6 +104,20 @@ const planList = (text: string) =>
     .map((plan) => plan.trim())
     .filter(Boolean);
 
+/** The deployment's provisioning targets: --targets, the stack's output, else CREDENTIAL_POLICY's (as the functions read them). */
+const targetsOf = (text: string | undefined, env: NodeJS.ProcessEnv): ProvisioningTarget[] | undefined => {
+  let policy: unknown;
+  try {
+    policy = text !== undefined ? { targets: JSON.parse(text) } : env.CREDENTIAL_POLICY ? JSON.parse(env.CREDENTIAL_POLICY) : undefined;
+  } catch {
+    throw new Error(text !== undefined ? '--targets is not valid JSON' : 'CREDENTIAL_POLICY is not valid JSON');
+  }
+  if (policy === undefined) return undefined;
+  const parsed = CredentialPolicySettings.safeParse({ targets: (policy as { targets?: unknown }).targets });
+  if (!parsed.success) throw new Error(`the provisioning targets are not valid: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  return parsed.data.targets;
+};
+
 /** The deployment's plans as its functions read them: USAGE_PLAN_IDS (what the stack sets), else CREDENTIAL_POLICY's. */
 const usagePlansFromEnvironment = (env: NodeJS.ProcessEnv): string[] | undefined => {
   if (env.USAGE_PLAN_IDS !== undefined) return planList(env.USAGE_PLAN_IDS);
@@ -119,6 +139,8 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       'user-pool-id': { type: 'string' },
       'usage-plans': { type: 'string' },
       'deployment-id': { type: 'string' },
+      targets: { type: 'string' },
+      account: { type: 'string' },
       'access-token-validity-minutes': { type: 'string' },
       'lease-seconds': { type: 'string' },
       'history-table': { type: 'string' },
@@ -161,12 +183,20 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
   );
   if (validity < 5 || validity > 1440) throw new Error('--access-token-validity-minutes must be between 5 and 1440');
   const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const targets = targetsOf(values.targets ?? outputs.ProvisioningTargets, env);
+  const account = values.account ?? outputs.DeploymentAccountId ?? env.DEPLOYMENT_ACCOUNT_ID ?? functionDefaults.accountId;
+  if (!accountIdPattern.test(account)) throw new Error(`--account "${account}" is not a 12-digit AWS account id`);
+  if (targets?.length && region === undefined) throw new Error('--region is required to audit the places the provisioning targets cover');
+  const home = { account, region: region ?? functionDefaults.region };
+  // The functions refuse these at cold start: an audit with them would read places they never reach.
+  const problems = placementProblems({}, targets ?? [], home);
+  if (problems.length > 0) throw new Error(`the provisioning targets cannot be served: ${problems.join('; ')}`);
   const history = values.apply ? historyOf(values, env, outputs) : undefined;
   return {
     ...(history ? { history } : {}),
     target: {
       registryTableName: table,
-      apiKeys: { deploymentId, ...(plans ? { linkableUsagePlanIds: plans } : {}) },
+      apiKeys: { deploymentId, ...(plans ? { linkableUsagePlanIds: plans } : {}), home, ...(targets?.length ? { targets } : {}) },
       ...(userPoolId
         ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity, deploymentId } }
         : {}),
@@ -274,9 +304,10 @@ export const formatTable = (run: AuditRun, options: { repair: boolean; apply: bo
   if (report.foreign.length > 0) {
     const shown = report.foreign.slice(0, 10);
     lines.push('', `Foreign (not made by the webhook, never touched): ${report.foreign.length}`);
-    lines.push(...shown.map((f) => `  ${f.credentialType} ${f.credentialId} ${f.name}`));
+    lines.push(...shown.map((f) => `  ${f.credentialType} ${f.credentialId}${f.place ? ` (${f.place})` : ''} ${f.name}`));
     if (report.foreign.length > shown.length) lines.push(`  … and ${report.foreign.length - shown.length} more (--json lists all)`);
   }
+  lines.push(...gaugeLines(run.gauges));
   if (options.repair) {
     lines.push('', options.apply ? 'Repairs:' : 'Repairs (dry run; add --apply to do them):');
     if (run.repairs.length === 0) lines.push('  nothing to repair');

@@ -5,9 +5,13 @@ import { ServerClock } from '#clients/server-clock';
 import { fencedByTurns } from '#clients/turns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientSettings } from '#clients/retry-settings';
+import { functionDefaults } from '#commons/defaults';
+import { type Place, type PlaceId, type ProvisioningTarget, placeId, planPlace } from '#commons/places';
 import type { CredentialType } from '#contract/schemas';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
+import { ApiKeysInPlace } from '#provisioning/api-keys-in-place';
+import { CapacityGauges } from '#provisioning/capacity';
 import { isNotFound } from '#provisioning/aws-failures';
 import { ClientCredentialsProvisioner, type ClientCredentialsSettings } from '#provisioning/client-credentials-provisioner';
 import type { Provisioner } from '#provisioning/provisioner';
@@ -16,7 +20,9 @@ import { historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { HistoryStore } from '#history/history-store';
 import { type Acknowledgement, type AcknowledgementRequest, acknowledges, recordAcknowledgement } from './acknowledgements.ts';
 import { type AuditReport, type Drift, findDrift } from './drift.ts';
+import { deploymentGauges, type GaugeLevel, reconcileGauges } from './gauges.ts';
 import { type InventoryProgress, readInventory } from './inventory.ts';
+import { apiGatewayElsewhere, placesElsewhere } from './places.ts';
 import { apiGatewayRates, cognitoRates, RateLimitedCalls } from './rate-limiter.ts';
 import { type RepairResult, repair, repairKindOf } from './repair.ts';
 
@@ -25,11 +31,15 @@ export interface AuditTarget {
   registryTableName: string;
   /**
    * Checks the API keys of deployment `deploymentId` (its stack's name; another stack's keys are
-   * foreign); `linkableUsagePlanIds` narrows the links read to the deployment's plans.
+   * foreign); `linkableUsagePlanIds` (as grants name them) narrows the links read to the deployment's plans.
+   * `home` is the webhook's own place (default: the default account, and `region`); `targets` the provisioning
+   * targets of its credential policy: every place they cover is audited too, reached as the functions reach it.
    */
-  apiKeys?: { deploymentId: string; linkableUsagePlanIds?: readonly string[] };
+  apiKeys?: { deploymentId: string; linkableUsagePlanIds?: readonly string[]; home?: Place; targets?: readonly ProvisioningTarget[] };
   /** Checks the pool's app clients. */
   appClients?: ClientCredentialsSettings;
+  /** The pool's quota of app clients, for its capacity gauge (default: Cognito's default). */
+  appClientsLimit?: number;
   /** The webhook's claim lease: a repair holds a dead create's claim this long. */
   leaseMs: number;
   region?: string;
@@ -68,6 +78,8 @@ export interface AuditRun {
   notStarted: number;
   /** AWS calls made, by service and operation (every attempt). */
   calls: Record<string, number>;
+  /** The capacity gauges as the audit left them, reconciled to the registry. */
+  gauges: GaugeLevel[];
   /** What became of `acknowledge`: recorded, or why not. */
   acknowledgement?: { recorded: true; acknowledgement: Acknowledgement } | { recorded: false; detail: string };
 }
@@ -84,6 +96,9 @@ export class Audit {
   private readonly cognitoCalls: RateLimitedCalls;
   private readonly dynamoDbCalls = new RateLimitedCalls(undefined);
   private readonly apiGateway: APIGatewayClient;
+  /** Every place the audit reads API keys in, home first, each with its own client (AWS's rate limits are per account and Region). */
+  private readonly places: { place: Place; client: APIGatewayClient; calls: RateLimitedCalls; keys: ApiKeysInPlace }[];
+  private readonly home: Place;
   private readonly cognito: CognitoIdentityProviderClient;
   private readonly documents: DynamoDBDocumentClient;
   readonly registry: Registry;
@@ -98,6 +113,26 @@ export class Audit {
     this.cognito = new CognitoIdentityProviderClient(settings);
     const dynamodb = new DynamoDBClient(settings);
     this.apiGatewayCalls.attachTo(this.apiGateway);
+    this.home = target.apiKeys?.home ?? { account: functionDefaults.accountId, region: target.region ?? functionDefaults.region };
+    const deploymentId = target.apiKeys?.deploymentId ?? functionDefaults.deploymentId;
+    const keysIn = (place: Place, client: APIGatewayClient) => {
+      const here = placeId(place);
+      const linkable = target.apiKeys?.linkableUsagePlanIds
+        ?.map((id) => planPlace(id, this.home))
+        .filter((plan) => placeId(plan.place) === here)
+        .map((plan) => plan.planId);
+      return new ApiKeysInPlace(client, new UsagePlanCatalog(client), linkable, deploymentId);
+    };
+    const elsewhere = placesElsewhere(this.home, target.apiKeys?.targets).map((reached) => {
+      const client = apiGatewayElsewhere(reached, deploymentId, this.home);
+      const calls = new RateLimitedCalls(limited ? apiGatewayRates : undefined);
+      calls.attachTo(client);
+      return { place: reached.place, client, calls, keys: keysIn(reached.place, client) };
+    });
+    this.places = [
+      { place: this.home, client: this.apiGateway, calls: this.apiGatewayCalls, keys: keysIn(this.home, this.apiGateway) },
+      ...elsewhere,
+    ];
     this.cognitoCalls.attachTo(this.cognito);
     this.dynamoDbCalls.attachTo(dynamodb);
     // Repairs obey their turn as portal calls do: a run that slept past a lease acts no more.
@@ -115,7 +150,17 @@ export class Audit {
     await this.registry.get(registryClockProbe);
     const inventory = await readInventory({
       registry: this.registry,
-      ...(target.apiKeys ? { apiKeys: { client: this.apiGateway, ...target.apiKeys } } : {}),
+      ...(target.apiKeys
+        ? {
+            apiKeys: {
+              client: this.apiGateway,
+              deploymentId: target.apiKeys.deploymentId,
+              ...(target.apiKeys.linkableUsagePlanIds ? { linkableUsagePlanIds: target.apiKeys.linkableUsagePlanIds } : {}),
+              home: this.home,
+              elsewhere: this.places.slice(1).map(({ place, client }) => ({ place, client })),
+            },
+          }
+        : {}),
       ...(target.appClients
         ? {
             appClients: {
@@ -150,7 +195,10 @@ export class Audit {
       const deps = {
         registry: this.registry,
         provisioners: this.provisioners(),
-        exists: (type: CredentialType, id: string) => this.exists(type, id),
+        exists: (type: CredentialType, id: string, place?: PlaceId) => this.exists(type, id, place),
+        whereaboutsIn: (id: string, place: PlaceId) => this.keysIn(place).whereabouts(id),
+        shareOneValue: (placedIds: Readonly<Record<PlaceId, string>>) => this.shareOneValue(placedIds),
+        home: this.home,
         leaseMs: target.leaseMs,
         now,
       };
@@ -170,17 +218,32 @@ export class Audit {
         await options.onRepair?.(result);
       }
     }
-    return { report, repairs, notStarted, calls: this.calls(), ...(acknowledgement ? { acknowledgement } : {}) };
+    // After the repairs, which may end an app's credential: the gauges count what is left.
+    const gauges = await this.reconcileGauges(now);
+    return { report, repairs, notStarted, calls: this.calls(), gauges, ...(acknowledgement ? { acknowledgement } : {}) };
+  }
+
+  /** Every gauge the deployment has, reconciled to the registry (its level is what the scheduled audit publishes). */
+  private reconcileGauges(now: () => number): Promise<GaugeLevel[]> {
+    const { target } = this;
+    const gauges = deploymentGauges(
+      target.apiKeys ? this.places.map(({ place }) => place) : [],
+      target.appClients
+        ? { userPoolId: target.appClients.userPoolId, ...(target.appClientsLimit ? { limit: target.appClientsLimit } : {}) }
+        : undefined,
+    );
+    return reconcileGauges(new CapacityGauges(this.documents, target.registryTableName), gauges, this.registry, { home: this.home, now });
   }
 
   calls(): Record<string, number> {
     const named = (service: string, calls: RateLimitedCalls) =>
       [...calls.counts].map(([operation, count]) => [`${service}:${operation}`, count] as const);
-    return Object.fromEntries(
-      [...named('dynamodb', this.dynamoDbCalls), ...named('apigateway', this.apiGatewayCalls), ...named('cognito-idp', this.cognitoCalls)].sort(
-        ([a], [b]) => a.localeCompare(b),
-      ),
-    );
+    const totals = new Map<string, number>();
+    const apiGateway = this.places.flatMap(({ calls }) => named('apigateway', calls));
+    for (const [name, count] of [...named('dynamodb', this.dynamoDbCalls), ...apiGateway, ...named('cognito-idp', this.cognitoCalls)]) {
+      totals.set(name, (totals.get(name) ?? 0) + count);
+    }
+    return Object.fromEntries([...totals].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   /** The history table on the audit's own DynamoDB client. */
@@ -189,7 +252,7 @@ export class Audit {
   }
 
   destroy(): void {
-    this.apiGateway.destroy();
+    for (const { client } of this.places) client.destroy();
     this.cognito.destroy();
     this.documents.destroy();
   }
@@ -205,15 +268,33 @@ export class Audit {
           new UsagePlanCatalog(this.apiGateway),
           this.target.apiKeys.linkableUsagePlanIds,
           this.target.apiKeys.deploymentId,
+          {
+            home: this.home,
+            elsewhere: this.places.slice(1).map(({ place, client }) => ({ place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) })),
+          },
         ),
       );
     if (this.target.appClients) provisioners.set('CLIENT_CREDENTIALS', new ClientCredentialsProvisioner(this.cognito, this.target.appClients));
     return provisioners;
   }
 
-  private async exists(type: CredentialType, credentialId: string): Promise<boolean> {
+  private keysIn(place: PlaceId): ApiKeysInPlace {
+    const found = this.places.find((reached) => placeId(reached.place) === place);
+    if (!found) throw new Error(`the audit does not reach ${place}`);
+    return found.keys;
+  }
+
+  /** Reads each key's value and compares them; the values never leave this method. */
+  private async shareOneValue(placedIds: Readonly<Record<PlaceId, string>>): Promise<boolean> {
+    const values = await Promise.all(Object.entries(placedIds).map(async ([place, keyId]) => (await this.keysIn(place).reveal(keyId))?.secret));
+    return values.every((value) => value !== undefined && value === values[0]);
+  }
+
+  private async exists(type: CredentialType, credentialId: string, place?: PlaceId): Promise<boolean> {
+    const client = type === 'API_KEY' && place ? this.places.find((reached) => placeId(reached.place) === place)?.client : this.apiGateway;
+    if (!client) throw new Error(`the audit does not reach ${place}`);
     try {
-      if (type === 'API_KEY') await this.apiGateway.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: false }));
+      if (type === 'API_KEY') await client.send(new GetApiKeyCommand({ apiKey: credentialId, includeValue: false }));
       // The answer carries the client's secret; it is dropped unread.
       else await this.cognito.send(new DescribeUserPoolClientCommand({ UserPoolId: this.target.appClients?.userPoolId, ClientId: credentialId }));
       return true;

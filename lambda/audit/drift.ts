@@ -1,9 +1,11 @@
+import { type PlaceId, placeId, planPlace } from '#commons/places';
 import type { CredentialType } from '#contract/schemas';
 import { appKeyOfResourceName, resourceName, withoutMark } from '#provisioning/provisioner';
 import type { CredentialRecord } from '#provisioning/registry';
 import { type Acknowledgement, acknowledges, inForce } from './acknowledgements.ts';
 import { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
 import type { ForeignCredential, Inventory, InventoryCredential } from './inventory.ts';
+import { placedKeysOf, placesOfPlans, primaryPlaceOf } from './places.ts';
 
 export { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
 
@@ -13,6 +15,8 @@ export interface Drift {
   /** The app, when a registry record names it. */
   appKey?: string;
   credentialId?: string;
+  /** An API key's place (`account/region`): ORPHAN and DISABLED_KEY, the key's; GONE, the place of the key the portal knows. */
+  place?: PlaceId;
   /** One sentence for the operator. */
   detail: string;
   /** GRANT_MISMATCH: what the registry recorded, and what AWS holds. */
@@ -20,8 +24,14 @@ export interface Drift {
   actual?: string[];
   /** ORPHAN: the credential's name in AWS. */
   name?: string;
+  /** GRANT_MISMATCH: the places where a key the registry records no longer exists (the repair makes it again, with the same value). */
+  missingIn?: PlaceId[];
   /** STUCK_CLAIM: what the dead create left in AWS. */
   leftovers?: string[];
+  /** STUCK_CLAIM of API keys: each leftover with its place. */
+  placedLeftovers?: { place: PlaceId; credentialId: string }[];
+  /** STUCK_CLAIM of API keys: the places the claim's plans are in, the first holding the key the portal would be answered. */
+  claimPlaces?: PlaceId[];
   /** When the record was last changed; a repair acts only if it still is. */
   recordUpdatedAt?: string;
 }
@@ -41,6 +51,8 @@ export interface AcknowledgedDrift extends Drift {
 export interface AuditReport {
   checkedAt: string;
   checkedTypes: CredentialType[];
+  /** The places whose API keys were read. */
+  places: PlaceId[];
   /**
    * False when the registry holds credentials (active or being made) of a type this audit did not
    * read from AWS: `unchecked` counts them, and nothing can be said about them, drift or not.
@@ -71,16 +83,25 @@ const recordedGrant = (record: CredentialRecord) => (record.credentialType === '
  */
 export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditReport => {
   const drift: Drift[] = [];
-  const key = (type: CredentialType, id: string) => `${type}:${id}`;
-  const inAws = new Map(inventory.credentials.map((credential) => [key(credential.credentialType, credential.credentialId), credential]));
+  const { home } = inventory;
+  const homeId = placeId(home);
+  /** A credential's identity: an API key's id is unique only in its place. */
+  const key = (type: CredentialType, id: string, place?: PlaceId) => (type === 'API_KEY' ? `${type}:${place ?? homeId}|${id}` : `${type}:${id}`);
+  const keyOf = (credential: InventoryCredential) =>
+    key(credential.credentialType, credential.credentialId, credential.credentialType === 'API_KEY' ? credential.place : undefined);
+  const inAws = new Map(inventory.credentials.map((credential) => [keyOf(credential), credential]));
   const checked = new Set(inventory.checkedTypes);
   const checkedPlans = new Set(inventory.usagePlanIds);
+  const checkedPlaces = new Set(inventory.places);
   /** Credentials some record accounts for: the active one, or what a PENDING claim is making. */
   const accounted = new Set<string>();
+  /** Every credential a record names: an API key record names one key per place. */
   const recordsById = new Map<string, CredentialRecord>();
   const recordsByName = new Map<string, CredentialRecord>();
+  const placesOf = (record: CredentialRecord): [PlaceId | undefined, string][] =>
+    record.credentialType === 'API_KEY' ? Object.entries(placedKeysOf(record, home)) : record.credentialId ? [[undefined, record.credentialId]] : [];
   for (const record of inventory.records) {
-    if (record.credentialId) recordsById.set(key(record.credentialType, record.credentialId), record);
+    for (const [place, id] of placesOf(record)) recordsById.set(key(record.credentialType, id, place), record);
     recordsByName.set(`${record.credentialType}:${resourceName(record)}`, record);
   }
   const namedFor = (record: CredentialRecord) =>
@@ -91,20 +112,21 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
   const inProgress: ChangeInProgress[] = [];
   const unchecked: Partial<Record<CredentialType, number>> = {};
   const leaseRuns = (record: CredentialRecord) => record.leaseExpiresAt !== undefined && record.leaseExpiresAt >= inventory.readAt;
+  const notSeen = (record: CredentialRecord) => {
+    unchecked[record.credentialType] = (unchecked[record.credentialType] ?? 0) + 1;
+  };
 
   for (const record of inventory.records) {
     if (!checked.has(record.credentialType)) {
       // A revoked record claims nothing exists; an active or pending one does, and this audit cannot see it.
-      if (record.state !== 'REVOKED') unchecked[record.credentialType] = (unchecked[record.credentialType] ?? 0) + 1;
+      if (record.state !== 'REVOKED') notSeen(record);
       continue;
     }
     const base = { credentialType: record.credentialType, appKey: record.appKey, recordUpdatedAt: record.updatedAt };
     if (record.state === 'PENDING') {
-      // Running or not, the claim accounts for what carries its app's name.
-      const made = namedFor(record).filter(
-        (credential) => recordsById.get(key(credential.credentialType, credential.credentialId))?.state !== 'ACTIVE',
-      );
-      for (const credential of made) accounted.add(key(credential.credentialType, credential.credentialId));
+      // Running or not, the claim accounts for what carries its app's name, in every place.
+      const made = namedFor(record).filter((credential) => recordsById.get(keyOf(credential))?.state !== 'ACTIVE');
+      for (const credential of made) accounted.add(keyOf(credential));
       if (leaseRuns(record)) {
         inProgress.push({
           ...base,
@@ -114,27 +136,37 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
         });
       } else {
         const leftovers = made.map((credential) => credential.credentialId).sort();
+        const apiKeys = record.credentialType === 'API_KEY';
+        const claimPlaces = apiKeys ? placesOfPlans(record.usagePlanIds ?? [], home) : undefined;
+        const placedLeftovers = made
+          .flatMap((credential) =>
+            credential.credentialType === 'API_KEY' ? [{ place: credential.place, credentialId: credential.credentialId }] : [],
+          )
+          .sort((a, b) => a.place.localeCompare(b.place) || a.credentialId.localeCompare(b.credentialId));
+        const where =
+          apiKeys && inventory.places.length > 1
+            ? ` (${placedLeftovers.map(({ place, credentialId }) => `${credentialId} in ${place}`).join(', ')})`
+            : '';
         drift.push({
           ...base,
           kind: 'STUCK_CLAIM',
           leftovers,
-          detail: `a create claimed this app at ${record.updatedAt} and never finished; ${leftovers.length} credential(s) left in AWS`,
+          ...(apiKeys ? { placedLeftovers, claimPlaces } : {}),
+          detail: `a create claimed this app at ${record.updatedAt} and never finished; ${leftovers.length} credential(s) left in AWS${where}`,
         });
       }
       continue;
     }
     if (record.state !== 'ACTIVE' || !record.credentialId) continue;
+    if (record.credentialType === 'API_KEY') {
+      judgeApiKeys(record);
+      continue;
+    }
     const credential = inAws.get(key(record.credentialType, record.credentialId));
     if (record.claimToken !== undefined && leaseRuns(record)) {
       // An update, revoke or repeated create holds it: its plans, scopes or very existence may be half-way.
-      if (credential) accounted.add(key(credential.credentialType, credential.credentialId));
-      inProgress.push({
-        ...base,
-        kind: inProgressKind,
-        credentialId: record.credentialId,
-        leaseExpiresAt: new Date(record.leaseExpiresAt as number).toISOString(),
-        detail: 'a change (update, revoke or repeated create) is under way',
-      });
+      if (credential) accounted.add(keyOf(credential));
+      inProgress.push(changeInProgress(record, base));
       continue;
     }
     if (!credential) {
@@ -146,30 +178,88 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
       });
       continue;
     }
-    accounted.add(key(credential.credentialType, credential.credentialId));
+    accounted.add(keyOf(credential));
     const actual = actualGrant(credential);
-    const recorded =
-      credential.credentialType === 'API_KEY' && linkableOnly
-        ? recordedGrant(record).filter((plan) => checkedPlans.has(plan))
-        : recordedGrant(record);
+    const recorded = recordedGrant(record);
     if (!sameSet(recorded, actual)) {
-      const what = credential.credentialType === 'API_KEY' ? 'usage plans' : 'scopes';
       drift.push({
         ...base,
         kind: 'GRANT_MISMATCH',
         credentialId: credential.credentialId,
         recorded: sorted(recorded),
         actual: sorted(actual),
-        detail: `${what} in AWS [${sorted(actual).join(', ')}] differ from the registry's [${sorted(recorded).join(', ')}]`,
+        detail: `scopes in AWS [${sorted(actual).join(', ')}] differ from the registry's [${sorted(recorded).join(', ')}]`,
       });
     }
-    if (credential.credentialType === 'API_KEY' && !credential.enabled) {
-      drift.push({ ...base, kind: 'DISABLED_KEY', credentialId: credential.credentialId, detail: 'the key was disabled outside the webhook' });
+  }
+
+  /**
+   * An active API key record: every place's key (the registry's `placedIds`). The key the portal knows
+   * gone is GONE; a key gone elsewhere, or links that differ in any place, is GRANT_MISMATCH (the
+   * regrant makes the key again with the developer's value, and relinks); a key disabled anywhere is DISABLED_KEY.
+   */
+  function judgeApiKeys(record: CredentialRecord) {
+    const base = { credentialType: record.credentialType, appKey: record.appKey, recordUpdatedAt: record.updatedAt };
+    const credentialId = record.credentialId as string;
+    const placed = Object.entries(placedKeysOf(record, home));
+    // A place this audit does not reach (no target covers it any more): nothing can be said of its key.
+    if (placed.some(([place]) => !checkedPlaces.has(place))) notSeen(record);
+    const seen = placed.filter(([place]) => checkedPlaces.has(place));
+    const found = seen.flatMap(([place, id]) => {
+      const credential = inAws.get(key('API_KEY', id, place));
+      return credential?.credentialType === 'API_KEY' ? [credential] : [];
+    });
+    for (const credential of found) accounted.add(keyOf(credential));
+    if (record.claimToken !== undefined && leaseRuns(record)) {
+      inProgress.push(changeInProgress(record, base));
+      return;
+    }
+    const primary = primaryPlaceOf(record, home);
+    if (!checkedPlaces.has(primary)) return;
+    if (!found.some((credential) => credential.place === primary && credential.credentialId === credentialId)) {
+      // Whatever is left elsewhere goes with the record: marking it revoked deletes those keys too.
+      drift.push({
+        ...base,
+        kind: 'GONE',
+        credentialId,
+        place: primary,
+        detail: `the registry holds it as active, but it no longer exists in AWS${placed.length > 1 ? ` (${primary})` : ''}`,
+      });
+      return;
+    }
+    const missingIn = seen
+      .filter(([place, id]) => !found.some((credential) => credential.place === place && credential.credentialId === id))
+      .map(([place]) => place);
+    const actual = found.flatMap((credential) => credential.usagePlanIds);
+    const inCheckedPlace = (plan: string) => checkedPlaces.has(placeId(planPlace(plan, home).place));
+    const recorded = recordedGrant(record).filter((plan) => inCheckedPlace(plan) && (!linkableOnly || checkedPlans.has(plan)));
+    if (!sameSet(recorded, actual) || missingIn.length > 0) {
+      const gone = missingIn.length > 0 ? `its key in ${missingIn.join(', ')} no longer exists; ` : '';
+      drift.push({
+        ...base,
+        kind: 'GRANT_MISMATCH',
+        credentialId,
+        recorded: sorted(recorded),
+        actual: sorted(actual),
+        ...(missingIn.length > 0 ? { missingIn } : {}),
+        detail: `${gone}usage plans in AWS [${sorted(actual).join(', ')}] differ from the registry's [${sorted(recorded).join(', ')}]`,
+      });
+    }
+    for (const credential of found) {
+      if (credential.enabled) continue;
+      const where = placed.length > 1 ? ` (in ${credential.place})` : '';
+      drift.push({
+        ...base,
+        kind: 'DISABLED_KEY',
+        credentialId: credential.credentialId,
+        place: credential.place,
+        detail: `the key was disabled outside the webhook${where}`,
+      });
     }
   }
 
   for (const credential of inventory.credentials) {
-    const id = key(credential.credentialType, credential.credentialId);
+    const id = keyOf(credential);
     if (accounted.has(id)) continue;
     const record = recordsById.get(id) ?? recordsByName.get(`${credential.credentialType}:${withoutMark(credential.name)}`);
     const detail = !record
@@ -180,12 +270,15 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     // Without a record, the app its name stands whole for (a shortened name stands for none): a create for it may yet claim it.
     const appKey = record?.appKey ?? appKeyOfResourceName(credential.name);
     const app = { ...(appKey ? { appKey } : {}), ...(record ? { recordUpdatedAt: record.updatedAt } : {}) };
+    const place = credential.credentialType === 'API_KEY' ? credential.place : undefined;
+    const where = place && inventory.places.length > 1 ? ` (in ${place})` : '';
     drift.push({
       kind: 'ORPHAN',
       credentialType: credential.credentialType,
       credentialId: credential.credentialId,
+      ...(place ? { place } : {}),
       name: credential.name,
-      detail,
+      detail: `${detail}${where}`,
       ...app,
     });
   }
@@ -209,6 +302,7 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
   return {
     checkedAt: new Date(inventory.readAt).toISOString(),
     checkedTypes: [...inventory.checkedTypes],
+    places: [...inventory.places],
     complete: Object.keys(unchecked).length === 0,
     unchecked,
     totals: {
@@ -224,6 +318,14 @@ export const findDrift = (inventory: Inventory, linkableOnly: boolean): AuditRep
     foreign: inventory.foreign,
   };
 };
+
+const changeInProgress = (record: CredentialRecord, base: Pick<Drift, 'credentialType' | 'appKey' | 'recordUpdatedAt'>): ChangeInProgress => ({
+  ...base,
+  kind: inProgressKind,
+  credentialId: record.credentialId as string,
+  leaseExpiresAt: new Date(record.leaseExpiresAt as number).toISOString(),
+  detail: 'a change (update, revoke or repeated create) is under way',
+});
 
 const actualGrant = (credential: InventoryCredential) => (credential.credentialType === 'API_KEY' ? credential.usagePlanIds : credential.scopes);
 

@@ -5,20 +5,24 @@ import {
   paginateListUserPoolClients,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { functionDefaults } from '#commons/defaults';
+import { type Place, type PlaceId, placedPlanId, placeId, planPlace } from '#commons/places';
 import type { CredentialType } from '#contract/schemas';
 import { isOwnKey } from '#provisioning/api-key-provisioner';
 import { isNotFound } from '#provisioning/aws-failures';
 import { isOwnAppClientName } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Acknowledgement, acknowledgementOf, isReservedItem } from './acknowledgements.ts';
+import { placedKeysOf } from './places.ts';
 
 /** An API key this deployment tagged as its own (or that the registry names). Never its value. */
 export interface InventoryApiKey {
   credentialType: 'API_KEY';
   credentialId: string;
+  /** The account and Region the key lives in (`account/region`): key ids are unique only there. */
+  place: PlaceId;
   name: string;
   enabled: boolean;
-  /** The plans (among those the audit reads) the key is linked to. */
+  /** The plans (among those the audit reads) the key is linked to, as grants name them (`account/region/id` elsewhere). */
   usagePlanIds: string[];
 }
 
@@ -38,6 +42,8 @@ export interface ForeignCredential {
   credentialType: CredentialType;
   credentialId: string;
   name: string;
+  /** An API key's place. */
+  place?: PlaceId;
 }
 
 export interface Inventory {
@@ -48,8 +54,12 @@ export interface Inventory {
   acknowledgements: Acknowledgement[];
   credentials: InventoryCredential[];
   foreign: ForeignCredential[];
-  /** The usage plans whose links were read; links to any other plan are not the webhook's business. */
+  /** The usage plans whose links were read, as grants name them; links to any other plan are not the webhook's business. */
   usagePlanIds: string[];
+  /** The webhook's own place: records without `placedIds` and bare plan ids are there. */
+  home: Place;
+  /** The places whose API keys were read (home first). */
+  places: PlaceId[];
   /** Which credential types were read from AWS (a deployment reads only the ones it issues). */
   checkedTypes: CredentialType[];
 }
@@ -59,13 +69,25 @@ export interface InventoryProgress {
   done: number;
   /** Known for the steps that work through a list already read. */
   total?: number;
+  /** The place whose API keys are being read. */
+  place?: PlaceId;
 }
 
 export interface InventorySources {
   registry: Registry;
   /** Present when the deployment issues API keys. */
-  /** `deploymentId`: the stack whose keys are audited; another stack's keys are foreign. */
-  apiKeys?: { client: APIGatewayClient; deploymentId: string; linkableUsagePlanIds?: readonly string[] };
+  /**
+   * `deploymentId`: the stack whose keys are audited; another stack's keys are foreign. `client` reads the
+   * webhook's own place (`home`), `elsewhere` every other place a provisioning target covers.
+   * `linkableUsagePlanIds` as grants name them.
+   */
+  apiKeys?: {
+    client: APIGatewayClient;
+    deploymentId: string;
+    linkableUsagePlanIds?: readonly string[];
+    home?: Place;
+    elsewhere?: readonly { place: Place; client: APIGatewayClient }[];
+  };
   /** Present when the deployment issues client credentials. */
   /** `deploymentId`: whose app clients these are (their names' mark); another deployment's in a shared pool are foreign. */
   appClients?: { client: CognitoIdentityProviderClient; userPoolId: string; deploymentId?: string };
@@ -95,20 +117,47 @@ export const readInventory = async (sources: InventorySources): Promise<Inventor
     }
     progress({ step: 'registry', done: records.length });
   }
-  const referenced = new Set(records.flatMap((record) => (record.credentialId ? [record.credentialId] : [])));
-  const inventory: Inventory = { readAt, records, acknowledgements, credentials: [], foreign: [], usagePlanIds: [], checkedTypes: [] };
-  if (sources.apiKeys) await readApiKeys(sources.apiKeys, referenced, inventory, progress);
-  if (sources.appClients) await readAppClients(sources.appClients, referenced, inventory, progress);
+  const home = sources.apiKeys?.home ?? { account: functionDefaults.accountId, region: functionDefaults.region };
+  const inventory: Inventory = {
+    readAt,
+    records,
+    acknowledgements,
+    credentials: [],
+    foreign: [],
+    usagePlanIds: [],
+    home,
+    places: [],
+    checkedTypes: [],
+  };
+  if (sources.apiKeys) {
+    // A key any record names, in the place it names it: the registry's, whatever its tags.
+    const referencedKeys = new Set(
+      records.flatMap((record) =>
+        record.credentialType === 'API_KEY' ? Object.entries(placedKeysOf(record, home)).map(([place, id]) => `${place}|${id}`) : [],
+      ),
+    );
+    const { client, elsewhere = [], ...source } = sources.apiKeys;
+    for (const { place, client: placeClient } of [{ place: home, client }, ...elsewhere]) {
+      await readApiKeys({ ...source, client: placeClient, place, home }, referencedKeys, inventory, progress);
+    }
+    inventory.checkedTypes.push('API_KEY');
+  }
+  if (sources.appClients) {
+    const referenced = new Set(records.flatMap((record) => (record.credentialId ? [record.credentialId] : [])));
+    await readAppClients(sources.appClients, referenced, inventory, progress);
+  }
   return inventory;
 };
 
+/** One place's keys and their links; `referenced` holds `place|keyId` of every key a record names. */
 const readApiKeys = async (
-  source: NonNullable<InventorySources['apiKeys']>,
+  source: { client: APIGatewayClient; deploymentId: string; linkableUsagePlanIds?: readonly string[]; place: Place; home: Place },
   referenced: Set<string>,
   inventory: Inventory,
   progress: (progress: InventoryProgress) => void,
 ) => {
-  const { client, deploymentId } = source;
+  const { client, deploymentId, place, home } = source;
+  const here = placeId(place);
   const keys: InventoryApiKey[] = [];
   let seen = 0;
   // includeValues stays false: the audit never reads a key's value.
@@ -118,35 +167,42 @@ const readApiKeys = async (
       const name = key.name ?? '';
       // Another stack of the webhook beside this one (staging by production) tags its keys with its own id: foreign.
       // A key this registry holds stays this deployment's whatever its tags, so a wrong id cannot make live keys look GONE.
-      if (isOwnKey(key.tags, deploymentId) || referenced.has(key.id)) {
-        keys.push({ credentialType: 'API_KEY', credentialId: key.id, name, enabled: key.enabled !== false, usagePlanIds: [] });
-      } else inventory.foreign.push({ credentialType: 'API_KEY', credentialId: key.id, name });
+      if (isOwnKey(key.tags, deploymentId) || referenced.has(`${here}|${key.id}`)) {
+        keys.push({ credentialType: 'API_KEY', credentialId: key.id, place: here, name, enabled: key.enabled !== false, usagePlanIds: [] });
+      } else inventory.foreign.push({ credentialType: 'API_KEY', credentialId: key.id, name, place: here });
     }
     seen += page.items?.length ?? 0;
-    progress({ step: 'api keys', done: seen });
+    progress({ step: 'api keys', done: seen, place: here });
   }
 
   // One listing per plan rather than one per key: plans are few (300 per Region at most).
   const planIds: string[] = [];
-  if (source.linkableUsagePlanIds) planIds.push(...source.linkableUsagePlanIds);
+  if (source.linkableUsagePlanIds)
+    planIds.push(
+      ...source.linkableUsagePlanIds.flatMap((id) => {
+        const plan = planPlace(id, home);
+        return placeId(plan.place) === here ? [plan.planId] : [];
+      }),
+    );
   else
     for await (const page of paginateGetUsagePlans({ client, pageSize: 500 }, {}))
       planIds.push(...(page.items ?? []).flatMap((plan) => (plan.id ? [plan.id] : [])));
   const byId = new Map(keys.map((key) => [key.credentialId, key]));
+  const named = (planId: string) => placedPlanId(planId, place, home);
   for (const [index, usagePlanId] of planIds.entries()) {
     try {
       for await (const page of paginateGetUsagePlanKeys({ client, pageSize: 500 }, { usagePlanId })) {
-        for (const link of page.items ?? []) if (link.id) byId.get(link.id)?.usagePlanIds.push(usagePlanId);
+        for (const link of page.items ?? []) if (link.id) byId.get(link.id)?.usagePlanIds.push(named(usagePlanId));
       }
     } catch (error) {
       // A plan deleted by hand links nothing; keys recorded with it show up as drift.
       if (!isNotFound(error)) throw error;
     }
-    progress({ step: 'usage plan links', done: index + 1, total: planIds.length });
+    progress({ step: 'usage plan links', done: index + 1, total: planIds.length, place: here });
   }
-  inventory.usagePlanIds = planIds;
+  inventory.usagePlanIds.push(...planIds.map(named));
+  inventory.places.push(here);
   inventory.credentials.push(...keys);
-  inventory.checkedTypes.push('API_KEY');
 };
 
 const readAppClients = async (

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { currentTurn, inTurn, narrowTurn } from '#clients/turns';
-import { leaseMarginSeconds } from '#commons/defaults';
+import { functionDefaults, leaseMarginSeconds } from '#commons/defaults';
+import { type Place, type PlaceId, placeId } from '#commons/places';
 import type { CredentialType } from '#contract/schemas';
 import { credentialRef, type Grant, LeftoversError, type Placement, type Provisioner, resourceName, withoutMark } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Drift, reportOnly } from './drift.ts';
+import { placedKeysOf } from './places.ts';
 
 /**
  * DELETE_ORPHAN: delete a credential no record holds. MARK_REVOKED: record that an active
@@ -37,8 +39,17 @@ export interface RepairResult {
 export interface RepairDependencies {
   registry: Registry;
   provisioners: ReadonlyMap<CredentialType, Provisioner>;
-  /** Whether a credential still exists in AWS (a direct read, never a listing). */
-  exists(credentialType: CredentialType, credentialId: string): Promise<boolean>;
+  /** Whether a credential still exists in AWS (a direct read, never a listing); an API key in `place` (default: home). */
+  exists(credentialType: CredentialType, credentialId: string, place?: PlaceId): Promise<boolean>;
+  /**
+   * What AWS says of an API key in one place (its tags), as `Provisioner.whereabouts` does for the whole
+   * deployment; absent: the provisioner's, which looks in every place.
+   */
+  whereaboutsIn?(credentialId: string, place: PlaceId): Promise<{ ours: boolean; appKey?: string } | undefined>;
+  /** Whether the API keys named (one per place) hold one value; the values are compared, never returned. */
+  shareOneValue?(placedIds: Readonly<Record<PlaceId, string>>): Promise<boolean>;
+  /** The webhook's own place: records without `placedIds` hold their key there. */
+  home?: Place;
   /** How long a taken-over claim protects the repair; the webhook's own lease. */
   leaseMs: number;
   /** How long before its lease ends a repair stops acting, as the webhook's holders do (default `leaseMarginSeconds`). */
@@ -56,11 +67,34 @@ export const repairKindOf = (drift: Drift): RepairKind | undefined => {
     case 'GRANT_MISMATCH':
       return 'REGRANT';
     case 'STUCK_CLAIM':
-      return drift.leftovers?.length === 1 ? 'FINISH_CLAIM' : 'RELEASE_CLAIM';
+      return finishable(drift) ? 'FINISH_CLAIM' : 'RELEASE_CLAIM';
     default:
       return undefined;
   }
 };
+
+/**
+ * Whether a dead create left exactly what it was making: one credential, or, for an API key, one key in
+ * each place its plans are in and none elsewhere (whether they share one value is checked when applied).
+ */
+const finishable = (drift: Drift): boolean => {
+  const { placedLeftovers, claimPlaces } = drift;
+  if (!placedLeftovers || !claimPlaces) return drift.leftovers?.length === 1;
+  const places = placedLeftovers.map(({ place }) => place);
+  return places.length === claimPlaces.length && new Set(places).size === places.length && claimPlaces.every((place) => places.includes(place));
+};
+
+/** The leftovers of an API key claim as `placedIds`, by place; undefined for app clients. */
+const leftoverPlacedIds = (drift: Drift): Record<PlaceId, string> | undefined =>
+  drift.placedLeftovers ? Object.fromEntries(drift.placedLeftovers.map(({ place, credentialId }) => [place, credentialId])) : undefined;
+
+const homeOf = (deps: RepairDependencies): Place => deps.home ?? { account: functionDefaults.accountId, region: functionDefaults.region };
+
+/** One API key in its place, as a `CredentialRef` (a revoke of it touches that place only). */
+const keyInPlace = (credentialId: string, place: PlaceId | undefined) => ({
+  credentialId,
+  ...(place ? { placedIds: { [place]: credentialId } } : {}),
+});
 
 const grantOf = (record: CredentialRecord): Grant => ({
   apiIds: record.apiIds ?? [],
@@ -106,17 +140,26 @@ export const repair = async (drift: Drift, deps: RepairDependencies, apply: bool
 const plannedDetail = (action: RepairKind, drift: Drift): string => {
   switch (action) {
     case 'DELETE_ORPHAN':
-      return `delete ${drift.credentialId}`;
+      return `delete ${drift.credentialId}${drift.place ? ` in ${drift.place}` : ''}`;
     case 'MARK_REVOKED':
-      return 'mark the registry record revoked';
-    case 'REGRANT':
-      return `set ${drift.credentialType === 'API_KEY' ? 'usage plans' : 'scopes'} back to [${drift.recorded?.join(', ')}]`;
+      return 'mark the registry record revoked (deleting its keys in any other place)';
+    case 'REGRANT': {
+      const remade = drift.missingIn?.length ? `make its key in ${drift.missingIn.join(', ')} again with the same value, and ` : '';
+      return `${remade}set ${drift.credentialType === 'API_KEY' ? 'usage plans' : 'scopes'} back to [${drift.recorded?.join(', ')}]`;
+    }
     case 'FINISH_CLAIM':
-      return `record ${drift.leftovers?.[0]} as the app's credential and grant it what the claim asked for`;
+      return (drift.placedLeftovers?.length ?? 0) > 1
+        ? `record ${leftoverList(drift)} as the app's key (if they share one value; else release the claim) and grant it what the claim asked for`
+        : `record ${drift.leftovers?.[0]} as the app's credential and grant it what the claim asked for`;
     case 'RELEASE_CLAIM':
-      return `delete ${drift.leftovers?.length ? drift.leftovers.join(', ') : 'nothing'} and mark the claim revoked`;
+      return `delete ${drift.leftovers?.length ? leftoverList(drift) : 'nothing'} and mark the claim revoked`;
   }
 };
+
+const leftoverList = (drift: Drift) =>
+  drift.placedLeftovers && drift.placedLeftovers.length > 0
+    ? drift.placedLeftovers.map(({ place, credentialId }) => `${credentialId} (${place})`).join(', ')
+    : (drift.leftovers ?? []).join(', ');
 
 type Done = Partial<RepairResult>;
 
@@ -131,28 +174,43 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
     const credentialId = drift.credentialId as string;
     const provisioner = provisionerOf(deps, drift.credentialType);
     // The app it was made for, as AWS names it (an API key's tag), never as a name derived from it.
-    const whereabouts = await provisioner.whereabouts(credentialId);
+    const { place } = drift;
+    const whereabouts = place && deps.whereaboutsIn ? await deps.whereaboutsIn(credentialId, place) : await provisioner.whereabouts(credentialId);
     if (!whereabouts) return { detail: `${credentialId} was already gone` };
     if (!whereabouts.ours) throw new Skip('it is not this deployment’s: left alone');
     const appKey = whereabouts.appKey ?? drift.appKey;
     const [byId, byApp] = await Promise.all([deps.registry.findByCredentialId(credentialId), appKey ? deps.registry.get(appKey) : undefined]);
     // An app client whose shortened name hides its app: any create in progress whose name it carries.
     const claims = appKey ? [] : (await deps.registry.pendingClaims()).filter((claim) => resourceName(claim) === withoutMark(drift.name ?? ''));
+    // A key is held by a record that names it in its place; an app client by its id.
+    const holds = (record: CredentialRecord) =>
+      place && record.credentialType === 'API_KEY'
+        ? placedKeysOf(record, homeOf(deps))[place] === credentialId
+        : record.credentialId === credentialId;
     for (const record of [byId, byApp, ...claims]) {
-      if (record?.state === 'ACTIVE' && record.credentialId === credentialId) throw new Skip('the registry now holds it: not an orphan any more');
+      if (record?.state === 'ACTIVE' && holds(record)) throw new Skip('the registry now holds it: not an orphan any more');
       if (record?.state === 'PENDING' && record.credentialType === drift.credentialType)
         throw new Skip('a create for this app is in progress: audit again later');
     }
-    await provisioner.revoke({ credentialId });
-    return { ...(appKey ? { appKey } : {}), detail: `deleted ${credentialId}` };
+    // In its own place only: the same id elsewhere would be another key.
+    await provisioner.revoke(keyInPlace(credentialId, place));
+    return { ...(appKey ? { appKey } : {}), detail: `deleted ${credentialId}${place ? ` in ${place}` : ''}` };
   },
 
   async MARK_REVOKED(drift, deps) {
     const credentialId = drift.credentialId as string;
-    if (await deps.exists(drift.credentialType, credentialId)) throw new Skip('it exists in AWS after all: not gone');
+    if (await deps.exists(drift.credentialType, credentialId, drift.place)) throw new Skip('it exists in AWS after all: not gone');
     const { record, claimToken } = await hold(drift, deps);
-    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), { action: 'MARK_REVOKED' });
-    return { detail: 'marked revoked: the portal’s next create for this app issues a new credential', before: grantOf(record) };
+    // The developer's keys in other places carry the value of the key that is gone: they go with the record.
+    const others = Object.entries(placedKeysOf(record, homeOf(deps))).filter(([, keyId]) => keyId !== credentialId);
+    if (others.length > 0) await provisionerOf(deps, record.credentialType).revoke({ credentialId, placedIds: Object.fromEntries(others) });
+    const deletedCredentialIds = others.map(([, keyId]) => keyId);
+    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), {
+      action: 'MARK_REVOKED',
+      ...(deletedCredentialIds.length > 0 ? { deletedCredentialIds } : {}),
+    });
+    const deleted = others.length > 0 ? ` (its keys in ${others.map(([place]) => place).join(', ')} deleted)` : '';
+    return { detail: `marked revoked${deleted}: the portal’s next create for this app issues a new credential`, before: grantOf(record) };
   },
 
   async REGRANT(drift, deps) {
@@ -184,27 +242,46 @@ const repairs: Record<RepairKind, (drift: Drift, deps: RepairDependencies) => Pr
 
   async FINISH_CLAIM(drift, deps) {
     const { record, claimToken } = await takeOver(drift, deps);
-    const credentialId = drift.leftovers?.[0] as string;
-    // A create that took the claim over since the audit may have deleted it; under our claim nobody else can now.
-    if (!(await deps.exists(record.credentialType, credentialId))) throw new Skip(`${credentialId} no longer exists: audit again`);
+    const placed = leftoverPlacedIds(drift);
+    // The key the portal would have been answered: the first place the claim's plans are in.
+    const primaryPlace = drift.claimPlaces?.[0];
+    const credentialId = (placed && primaryPlace ? placed[primaryPlace] : drift.leftovers?.[0]) as string;
+    // A create that took the claim over since the audit may have deleted them; under our claim nobody else can now.
+    for (const [place, keyId] of placed ? Object.entries(placed) : [[undefined, credentialId] as const]) {
+      if (!(await deps.exists(record.credentialType, keyId, place))) throw new Skip(`${keyId} no longer exists: audit again`);
+    }
+    const places = placed ? Object.keys(placed) : [];
+    if (places.length > 1 && !(await deps.shareOneValue?.(placed as Record<PlaceId, string>))) {
+      // Keys of two attempts, or one made by hand: no one value to answer the developer with.
+      const released = await releaseWith(drift, deps, record, claimToken);
+      return { action: 'RELEASE_CLAIM', detail: `the keys left do not share one value: ${released}` };
+    }
+    const onlyHome = places.length === 1 && places[0] === placeId(homeOf(deps));
+    const ref = { credentialId, ...(placed && !onlyHome ? { placedIds: placed } : {}), app: record };
     // Granted while the claim is still ours, then recorded: the claim is given up only with AWS in line.
-    const placement = await provisionerOf(deps, record.credentialType).regrant({ credentialId, app: record }, grantOf(record));
+    const placement = await provisionerOf(deps, record.credentialType).regrant(ref, grantOf(record));
     await deps.registry.activate(record.appKey, claimToken, credentialId, iso(deps), 'FINISH_CLAIM', placement);
-    return { credentialId, detail: `recorded ${credentialId} as the app's credential, granted as the claim asked`, after: grantOf(record) };
+    const where = places.length > 1 ? ` (its keys in ${places.join(', ')})` : '';
+    return { credentialId, detail: `recorded ${credentialId} as the app's credential${where}, granted as the claim asked`, after: grantOf(record) };
   },
 
   async RELEASE_CLAIM(drift, deps) {
     const { record, claimToken } = await takeOver(drift, deps);
-    const provisioner = provisionerOf(deps, record.credentialType);
-    // The claim is ours until its lease ends: if a delete fails, the next audit (or create) takes it over again.
-    for (const credentialId of drift.leftovers ?? []) await provisioner.revoke({ credentialId });
-    await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), {
-      action: 'RELEASE_CLAIM',
-      deletedCredentialIds: [...(drift.leftovers ?? [])],
-    });
-    const deleted = drift.leftovers?.length ? drift.leftovers.join(', ') : 'nothing';
-    return { detail: `deleted ${deleted} and marked the claim revoked` };
+    return { detail: await releaseWith(drift, deps, record, claimToken) };
   },
+};
+
+/** Deletes what a dead create left, each key in its own place, and marks the claim revoked; says what it deleted. */
+const releaseWith = async (drift: Drift, deps: RepairDependencies, record: CredentialRecord, claimToken: string): Promise<string> => {
+  const provisioner = provisionerOf(deps, record.credentialType);
+  const leftovers = drift.placedLeftovers ?? (drift.leftovers ?? []).map((credentialId) => ({ credentialId, place: undefined }));
+  // The claim is ours until its lease ends: if a delete fails, the next audit (or create) takes it over again.
+  for (const { credentialId, place } of leftovers) await provisioner.revoke(keyInPlace(credentialId, place));
+  await deps.registry.markRevoked(record.appKey, claimToken, iso(deps), {
+    action: 'RELEASE_CLAIM',
+    deletedCredentialIds: leftovers.map(({ credentialId }) => credentialId),
+  });
+  return `deleted ${leftovers.length > 0 ? leftoverList(drift) : 'nothing'} and marked the claim revoked`;
 };
 
 /**

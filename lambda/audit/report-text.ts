@@ -1,6 +1,7 @@
 import type { CredentialType } from '#contract/schemas';
 import type { AuditRun } from './audit.ts';
 import type { AuditReport } from './drift.ts';
+import type { GaugeLevel } from './gauges.ts';
 
 /** How the operator command makes the audit see each type, said when it did not. */
 const howToCheck: Record<CredentialType, string> = {
@@ -57,4 +58,22 @@ export const findingsApartLines = (run: AuditRun): string[] => {
     lines.push('', `Acknowledgement recorded: ${kind} ${subject} until ${expiresAt}`);
   } else if (asked) lines.push('', `Acknowledgement refused: ${asked.detail}`);
   return lines;
+};
+
+const amount = (value: number) => value.toLocaleString('en-US');
+const gaugeNames: Record<GaugeLevel['quota'], string> = { apiKeys: 'API keys in', appClients: 'App clients of pool' };
+
+/** One line per capacity gauge: its level after the audit, and what the audit corrected. */
+export const gaugeLines = (gauges: readonly GaugeLevel[]): string[] => {
+  if (gauges.length === 0) return [];
+  const line = (gauge: GaugeLevel) => {
+    const level = `${amount(gauge.used)} of ${amount(gauge.limit)} (${Math.floor((gauge.used / gauge.limit) * 100)} %)`;
+    const what = `  ${gaugeNames[gauge.quota]} ${gauge.place}: `;
+    if (gauge.error) return `${what}could not be read or corrected (${gauge.error})`;
+    if (!gauge.reconciled) return `${what}${level}; not corrected: it changed during the audit (the next audit corrects it)`;
+    const corrected =
+      gauge.added + gauge.removed > 0 ? `; corrected from ${amount(gauge.counted)} (${gauge.added} added, ${gauge.removed} removed)` : '';
+    return `${what}${level}${corrected}`;
+  };
+  return ['', 'Capacity (gauges reconciled to the registry):', ...gauges.map(line)];
 };

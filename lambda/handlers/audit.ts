@@ -4,8 +4,9 @@ import { driftKinds } from '#audit/drift';
 import { issuesCredentialType } from '#commons/config';
 import { logger, metrics } from '#commons/powertools';
 import { settings } from '#commons/settings';
+import { publishCapacityLevel } from '#provisioning/capacity-metrics';
 
-const { credentialPolicy } = settings;
+const { credentialPolicy, home } = settings;
 
 /** The same audit as `npm run audit`, on the deployment's own settings. */
 const audit = new Audit({
@@ -15,6 +16,9 @@ const audit = new Audit({
         apiKeys: {
           deploymentId: settings.deploymentId,
           ...(credentialPolicy.usagePlanIds ? { linkableUsagePlanIds: credentialPolicy.usagePlanIds } : {}),
+          // Every place the functions reach, reached as they reach it.
+          home,
+          ...(credentialPolicy.targets ? { targets: credentialPolicy.targets } : {}),
         },
       }
     : {}),
@@ -35,7 +39,9 @@ export class IncompleteAuditError extends Error {
  * A run that could not read a kind of credential the registry holds fails instead of reporting.
  */
 export const handler = async () => {
-  const { report, calls } = await audit.run();
+  const { report, calls, gauges } = await audit.run();
+  // Each gauge's level, reconciled to the registry: the capacity alarms see a gauge even when no portal call moves it.
+  for (const gauge of gauges) if (!gauge.error) publishCapacityLevel(gauge, { used: gauge.used, limit: gauge.limit });
   for (const kind of driftKinds) {
     const metric = metrics.singleMetric();
     metric.addDimension('kind', kind);
@@ -50,6 +56,7 @@ export const handler = async () => {
     counts: report.counts,
     totals: report.totals,
     calls,
+    gauges,
     drift: report.drift.slice(0, 200),
     inProgress: report.inProgress.slice(0, 50),
     acknowledged: report.acknowledged.slice(0, 50),
@@ -67,5 +74,11 @@ export const handler = async () => {
   }
   logger[report.drift.length > 0 ? 'warn' : 'info']('Audit finished', summary);
   count('AuditCompleted', 1);
-  return { counts: report.counts, totals: report.totals, inProgress: report.inProgress.length, acknowledged: report.acknowledged.length };
+  return {
+    counts: report.counts,
+    totals: report.totals,
+    inProgress: report.inProgress.length,
+    acknowledged: report.acknowledged.length,
+    gauges: gauges.map(({ quota, place, used, limit, reconciled }) => ({ quota, place, used, limit, reconciled })),
+  };
 };

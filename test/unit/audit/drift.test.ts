@@ -6,6 +6,7 @@ import type { Inventory, InventoryApiKey } from '../../../lambda/audit/inventory
 
 const readAt = Date.parse('2026-11-30T03:00:00Z');
 const minute = 60_000;
+const home = '000000000000/us-east-1';
 
 const record = (appKey: string, change: Partial<CredentialRecord> = {}): CredentialRecord => ({
   appKey,
@@ -26,6 +27,7 @@ const record = (appKey: string, change: Partial<CredentialRecord> = {}): Credent
 const key = (appKey: string, change: Partial<InventoryApiKey> = {}): InventoryApiKey => ({
   credentialType: 'API_KEY',
   credentialId: `key-${appKey}`,
+  place: home,
   name: `portal-${appKey}`,
   enabled: true,
   usagePlanIds: ['1el57v'],
@@ -39,6 +41,8 @@ const inventory = (change: Partial<Inventory>): Inventory => ({
   credentials: [],
   foreign: [],
   usagePlanIds: ['1el57v', '2fm68w'],
+  home: { account: '000000000000', region: 'us-east-1' },
+  places: [home],
   checkedTypes: ['API_KEY'],
   ...change,
 });

@@ -1,5 +1,5 @@
 import { GetApiKeysCommand, GetUsagePlanKeysCommand } from '@aws-sdk/client-api-gateway';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { metrics } from '#commons/powertools';
 import { aws, resetAwsMocks } from '../../helpers/aws-mocks.ts';
@@ -28,9 +28,12 @@ const capturePublished = () => {
   const published: Record<string, number> = {};
   vi.spyOn(metrics, 'singleMetric').mockImplementation(() => {
     const dimensions: Record<string, string> = {};
+    const named = (name: string) =>
+      dimensions.kind ? `${name}:${dimensions.kind}` : dimensions.quota ? `${name}:${dimensions.quota}:${dimensions.place}` : name;
     return {
       addDimension: (name: string, value: string) => void (dimensions[name] = value),
-      addMetric: (name: string, _unit: unknown, value: number) => void (published[dimensions.kind ? `${name}:${dimensions.kind}` : name] = value),
+      addDimensions: (added: Record<string, string>) => void Object.assign(dimensions, added),
+      addMetric: (name: string, _unit: unknown, value: number) => void (published[named(name)] = value),
     } as never;
   });
   return published;
@@ -42,7 +45,7 @@ describe('the scheduled audit function', () => {
     vi.restoreAllMocks();
   });
 
-  it('publishes one Drift metric per kind, with the counts found, and changes nothing', async () => {
+  it('publishes one Drift metric per kind, with the counts found, and the API key gauge reconciled; changes no credential', async () => {
     // Prepare: one healthy key, one gone, one orphan, one foreign.
     aws.dynamodb.on(ScanCommand).resolves({ Items: [record('healthy', 'k1'), record('gone', 'k2')] });
     aws.apiGateway.on(GetApiKeysCommand).resolves({
@@ -69,11 +72,17 @@ describe('the scheduled audit function', () => {
       ChangesInProgress: 0,
       AcknowledgedDrift: 0,
       AuditCompleted: 1,
+      // The registry holds two live keys at home: the empty gauge is set to them.
+      'CapacityUsed:apiKeys:000000000000/us-east-1': 2,
+      'CapacityLimit:apiKeys:000000000000/us-east-1': 10_000,
     });
+    expect(result.gauges).toEqual([{ quota: 'apiKeys', place: '000000000000/us-east-1', used: 2, limit: 10_000, reconciled: true }]);
     expect(result.counts).toEqual({ ORPHAN: 1, GONE: 1, GRANT_MISMATCH: 0, STUCK_CLAIM: 0, DISABLED_KEY: 0 });
     const calls = [...aws.apiGateway.calls(), ...aws.dynamodb.calls()].map((call) => (call.args[0] as object).constructor.name);
-    // Reads only: the registry (one GetItem sets its clock), the keys and their links.
-    expect(new Set(calls)).toEqual(new Set(['GetCommand', 'ScanCommand', 'GetApiKeysCommand', 'GetUsagePlanKeysCommand']));
+    // Reads the registry (one GetItem sets its clock, one reads the gauge), the keys and their links; writes the gauge only.
+    expect(new Set(calls)).toEqual(new Set(['GetCommand', 'ScanCommand', 'GetApiKeysCommand', 'GetUsagePlanKeysCommand', 'UpdateCommand']));
+    const writes = aws.dynamodb.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key?.appKey);
+    expect(writes).toEqual(['#gauge#apiKeys#000000000000/us-east-1']);
   });
 
   it('fails, and publishes no completed audit, when the registry holds credentials of a type it does not read', async () => {

@@ -5,6 +5,8 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { PortalCredentialsWebhookStack } from '../../../infra/portal-credentials-webhook-stack.ts';
 import { parseSettings, SETTINGS_CONTEXT_KEY } from '../../../infra/settings.ts';
+import { gaugeKeyPattern } from '../../../infra/drift-audit.ts';
+import { apiKeysGauge, appClientsGauge, gaugeKey } from '#provisioning/capacity';
 
 const cdkJson = JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
   context: Record<string, Record<string, unknown>>;
@@ -47,7 +49,7 @@ describe('the scheduled drift audit in the stack', () => {
     });
   });
 
-  it('lets the audit read the registry, the API keys, the plans’ links and the app clients, and change nothing', () => {
+  it('lets the audit read the registry, the API keys, the plans’ links and the app clients, and write nothing but the capacity gauges', () => {
     const roleId = (template.toJSON().Resources[logicalId(audit.function)].Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
       (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId),
@@ -59,15 +61,28 @@ describe('the scheduled drift audit in the stack', () => {
         .map((statement) => statement.Sid)
         .filter(Boolean)
         .sort(),
-    ).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadRegistry', 'ReadUsagePlanLinks']);
+    ).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadRegistry', 'ReadUsagePlanLinks', 'ReconcileCapacityGauges']);
     expect(actions).toEqual(
       expect.arrayContaining(['dynamodb:Scan', 'apigateway:GET', 'cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient']),
     );
-    // Logs and traces aside, nothing that writes.
-    const writes = actions.filter(
-      (action) => !/^(logs|xray):/.test(action) && !/:(Get|Scan|List|Describe)/.test(action) && action !== 'apigateway:GET',
-    );
+    // Logs and traces aside, nothing that writes but the gauges' items: keys the gauges are written under, never an app's.
+    const gauges = statements.filter((statement) => statement.Sid === 'ReconcileCapacityGauges');
+    const writes = statements
+      .filter((statement) => !gauges.includes(statement))
+      .flatMap((statement) => [statement.Action].flat())
+      .filter((action) => !/^(logs|xray):/.test(action) && !/:(Get|Scan|List|Describe)/.test(action) && action !== 'apigateway:GET');
     expect(writes).toEqual([]);
+    expect(gauges).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [gaugeKeyPattern] } },
+      }),
+    ]);
+    const pattern = new RegExp(`^${gaugeKeyPattern.replace('*', '.*')}$`);
+    for (const gauge of [apiKeysGauge({ account: '222222222222', region: 'eu-west-1' }), appClientsGauge('eu-west-1_AbC123')]) {
+      expect(gaugeKey(gauge)).toMatch(pattern);
+    }
+    expect('app-slug').not.toMatch(pattern);
   });
 
   it('alarms when the audit finds any drift, and when it fails', () => {
@@ -174,7 +189,7 @@ describe('the scheduled audit of a client-credentials-only deployment', () => {
         .map((statement) => statement.Sid)
         .filter(Boolean)
         .sort(),
-    ).toEqual(['ReadAppClients', 'ReadRegistry']);
+    ).toEqual(['ReadAppClients', 'ReadRegistry', 'ReconcileCapacityGauges']);
     expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('apigateway:'))).toEqual([]);
     expect(auditFunction.Environment.Variables).toEqual(routeFunction.Environment.Variables);
     expect(auditFunction.Environment.Variables).toHaveProperty('USER_POOL_ID');

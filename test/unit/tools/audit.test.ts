@@ -4,6 +4,8 @@ import { main, parseCommandLine } from '../../../tools/audit.ts';
 const table = ['--table', 'registry'];
 /** What a deployed function's environment holds: the stack sets USAGE_PLAN_IDS, never CREDENTIAL_POLICY. */
 const deployed = { USAGE_PLAN_IDS: 'plan1, plan2' };
+/** The webhook's own place when neither the stack, the environment nor a flag names one: the functions' defaults. */
+const defaultHome = { account: '000000000000', region: 'us-east-1' };
 
 const parsed = (args: string[], env: NodeJS.ProcessEnv = {}) => {
   const command = parseCommandLine([...table, ...args], env);
@@ -13,13 +15,22 @@ const parsed = (args: string[], env: NodeJS.ProcessEnv = {}) => {
 
 describe('npm run audit: the usage plans the deployment links keys to', () => {
   it('defaults to USAGE_PLAN_IDS, as the stack sets it for the functions', () => {
-    expect(parsed([], deployed).target.apiKeys).toEqual({ deploymentId: 'PortalCredentialsWebhook', linkableUsagePlanIds: ['plan1', 'plan2'] });
+    expect(parsed([], deployed).target.apiKeys).toEqual({
+      home: defaultHome,
+      deploymentId: 'PortalCredentialsWebhook',
+      linkableUsagePlanIds: ['plan1', 'plan2'],
+    });
   });
 
   it("falls back to CREDENTIAL_POLICY's usagePlanIds, and --usage-plans overrides both", () => {
     const policy = { CREDENTIAL_POLICY: JSON.stringify({ usagePlanIds: ['plan3'] }) };
-    expect(parsed([], policy).target.apiKeys).toEqual({ deploymentId: 'PortalCredentialsWebhook', linkableUsagePlanIds: ['plan3'] });
+    expect(parsed([], policy).target.apiKeys).toEqual({
+      home: defaultHome,
+      deploymentId: 'PortalCredentialsWebhook',
+      linkableUsagePlanIds: ['plan3'],
+    });
     expect(parsed(['--usage-plans', 'plan4'], { ...deployed, ...policy }).target.apiKeys).toEqual({
+      home: defaultHome,
       deploymentId: 'PortalCredentialsWebhook',
       linkableUsagePlanIds: ['plan4'],
     });
@@ -35,7 +46,7 @@ describe('npm run audit: the usage plans the deployment links keys to', () => {
     const exitCode = await main([...table, '--repair', '--apply'], {}, { output });
 
     // Assess
-    expect(report.target.apiKeys).toEqual({ deploymentId: 'PortalCredentialsWebhook' });
+    expect(report.target.apiKeys).toEqual({ home: defaultHome, deploymentId: 'PortalCredentialsWebhook' });
     expect(exitCode).toBe(2);
     expect(stderr).toMatch(/--repair --apply needs the usage plans the deployment links keys to/);
   });
@@ -133,5 +144,49 @@ describe('portal-credentials audit --repair --apply: every repair is recorded in
 
   it('needs no history for a report or a dry run', () => {
     expect(parsed(['--repair'], deployed).history).toBeUndefined();
+  });
+});
+
+describe('npm run audit: the places beyond the deployment’s own', () => {
+  const targets = [
+    { regions: ['eu-west-1'] },
+    { account: '222222222222', regions: ['us-west-2'], roleArn: 'arn:aws:iam::222222222222:role/portal-target', externalId: 'portal-ext' },
+  ];
+
+  it('takes the provisioning targets from CREDENTIAL_POLICY, as the functions do, and --targets and --account override', () => {
+    // Prepare
+    const env = { AWS_REGION: 'eu-central-1', DEPLOYMENT_ACCOUNT_ID: '111111111111', CREDENTIAL_POLICY: JSON.stringify({ targets }) };
+
+    // Act
+    const fromPolicy = parsed([], env).target.apiKeys;
+    const fromFlags = parsed(['--targets', JSON.stringify([targets[0]]), '--account', '333333333333'], env).target.apiKeys;
+
+    // Assess
+    expect(fromPolicy).toMatchObject({ home: { account: '111111111111', region: 'eu-central-1' }, targets });
+    expect(fromFlags).toMatchObject({ home: { account: '333333333333', region: 'eu-central-1' }, targets: [targets[0]] });
+  });
+
+  it('reads the targets and the account from the stack outputs', () => {
+    // Act
+    const command = parseCommandLine(
+      ['--region', 'eu-central-1'],
+      {},
+      {
+        RegistryTableName: 'registry',
+        ProvisioningTargets: JSON.stringify(targets),
+        DeploymentAccountId: '111111111111',
+      },
+    );
+
+    // Assess
+    expect(command).toMatchObject({ target: { apiKeys: { home: { account: '111111111111', region: 'eu-central-1' }, targets } } });
+  });
+
+  it('refuses targets the functions would refuse, and targets without a Region to call home', () => {
+    const noRole = JSON.stringify([{ account: '222222222222', regions: ['us-west-2'] }]);
+    expect(() => parsed(['--targets', noRole, '--region', 'eu-central-1'])).toThrow(/names no roleArn/);
+    expect(() => parsed(['--targets', '[{"regions":[]}]', '--region', 'eu-central-1'])).toThrow(/targets are not valid/);
+    expect(() => parsed(['--targets', JSON.stringify(targets)])).toThrow(/--region is required/);
+    expect(() => parsed(['--account', '12345'])).toThrow(/not a 12-digit AWS account id/);
   });
 });
