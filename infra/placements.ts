@@ -1,6 +1,6 @@
 import { type Stack, Token } from 'aws-cdk-lib';
 import type { CredentialPolicySettings } from '#commons/config';
-import { accountIdPattern, planPlace, placementProblems, regionPattern } from '#commons/places';
+import { accountIdPattern, planPlace, placementProblems, type ProvisioningTarget, regionPattern } from '#commons/places';
 
 /**
  * Where the webhook's API keys live, as its functions' IAM needs it: the places the credential
@@ -16,6 +16,8 @@ export interface WebhookPlaces {
   readonly ownRegions: readonly { readonly region: string; readonly usagePlanIds: readonly string[] }[];
   /** The roles other accounts provide for the webhook: exactly the targets' roleArns. */
   readonly roleArns: readonly string[];
+  /** The credential policy's provisioning targets, as the functions read them. */
+  readonly targets: readonly ProvisioningTarget[];
 }
 
 /** A pattern's source without its anchors. */
@@ -83,5 +85,6 @@ export const webhookPlaces = (stack: Stack, policy: CredentialPolicySettings, us
     homePlanIds,
     ownRegions: ownRegions.map((region) => ({ region, usagePlanIds: elsewhere.get(region) ?? [] })),
     roleArns: [...new Set(targets.flatMap((target) => (target.roleArn !== undefined && !ownAccount(target.account) ? [target.roleArn] : [])))],
+    targets,
   };
 };

@@ -279,6 +279,9 @@ export class PortalCredentialsWebhook extends Construct {
   /** Lifetime of issued client credentials' access tokens, when the policy issues them. */
   public readonly accessTokenValidity?: Duration;
 
+  /** The user pool's quota of app clients, which the functions count against. */
+  public readonly appClientsQuota: number;
+
   /**
    * The webhook from settings shaped as cdk.json's `portalCredentialsWebhook` (docs/platform-teams.md, Configure), validated by
    * the same schema with the same messages naming each bad field; tables and a user pool they name are imported into `scope`.
@@ -301,6 +304,10 @@ export class PortalCredentialsWebhook extends Construct {
     const logRetention = props.logRetention ?? webhookDefaults.logRetention;
     const detailedMetrics = props.detailedMetrics ?? webhookDefaults.detailedMetrics;
 
+    this.appClientsQuota = props.clientCredentials?.appClientsQuota ?? functionDefaults.appClientsQuota;
+    if (!Number.isSafeInteger(this.appClientsQuota) || this.appClientsQuota < 1) {
+      throw new Error(`clientCredentials.appClientsQuota (${this.appClientsQuota}) must be a positive whole number`);
+    }
     const leaseProblem = claimLeaseProblem(claimLease.toSeconds());
     if (leaseProblem) throw new Error(`claimLease (${claimLease.toSeconds()} s) ${leaseProblem}`);
     // The functions refuse a longer wait at cold start (lambda/commons/config.ts): refuse it at synth instead.
@@ -481,7 +488,7 @@ export class PortalCredentialsWebhook extends Construct {
       environment.USER_POOL_ID = this.userPool.userPoolId;
       environment.TOKEN_URL = this.tokenUrl;
       environment.ACCESS_TOKEN_VALIDITY_MINUTES = String(this.accessTokenValidity.toMinutes());
-      environment.APP_CLIENTS_QUOTA = String(props.clientCredentials?.appClientsQuota ?? functionDefaults.appClientsQuota);
+      environment.APP_CLIENTS_QUOTA = String(this.appClientsQuota);
     }
     return environment;
   }

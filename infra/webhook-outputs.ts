@@ -1,4 +1,4 @@
-import { CfnOutput } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { PortalCredentialsWebhook } from './portal-credentials-webhook.ts';
 
@@ -45,6 +45,15 @@ export const addWebhookOutputs = (scope: Construct, webhook: PortalCredentialsWe
     value: webhook.deploymentId,
     description: 'The tag portal-deployment of the API keys this stack made (audit --deployment-id)',
   });
+  new CfnOutput(scope, 'DeploymentAccountId', {
+    value: Stack.of(scope).account,
+    description: "The webhook's own account: API keys of APIs the policy places nowhere else live there (audit --account)",
+  });
+  if (webhook.places.targets.length > 0)
+    new CfnOutput(scope, 'ProvisioningTargets', {
+      value: JSON.stringify(webhook.places.targets),
+      description: 'The other accounts and Regions the webhook makes API keys in, and the roles it reaches them through (audit --targets)',
+    });
   new CfnOutput(scope, 'RegistryTableName', { value: webhook.table.tableName, description: 'Registry table (audit --table)' });
   new CfnOutput(scope, 'HistoryTableName', {
     value: webhook.history.table.tableName,
@@ -67,6 +76,10 @@ export const addWebhookOutputs = (scope: Construct, webhook: PortalCredentialsWe
     new CfnOutput(scope, 'UserPoolId', {
       value: webhook.userPool.userPoolId,
       description: 'User pool of issued client credentials (audit --user-pool-id)',
+    });
+    new CfnOutput(scope, 'AppClientsQuota', {
+      value: String(webhook.appClientsQuota),
+      description: "The user pool's quota of app clients the webhook counts against (audit --app-clients-quota)",
     });
     new CfnOutput(scope, 'AccessTokenValidityMinutes', {
       value: String(webhook.accessTokenValidity.toMinutes()),

@@ -42,6 +42,8 @@ Options:
   --stack <name>               The deployment's CloudFormation stack: reads its outputs
   --registry-table <name>      The registry table (alias --table; output RegistryTableName, REGISTRY_TABLE_NAME)
   --user-pool-id <id>          Also audit the pool's app clients (output UserPoolId, USER_POOL_ID)
+  --app-clients-quota <n>      The pool's quota of app clients its gauge counts against (output AppClientsQuota,
+                               APP_CLIENTS_QUOTA, default ${functionDefaults.appClientsQuota})
   --deployment-id <id>         The deployment whose API keys are audited, the keys' tag portal-deployment
                                (output DeploymentId, DEPLOYMENT_ID, default ${defaultStackName}). Another
                                deployment's keys in the account and Region are foreign, never touched
@@ -137,6 +139,7 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       table: { type: 'string' },
       'registry-table': { type: 'string' },
       'user-pool-id': { type: 'string' },
+      'app-clients-quota': { type: 'string' },
       'usage-plans': { type: 'string' },
       'deployment-id': { type: 'string' },
       targets: { type: 'string' },
@@ -198,7 +201,13 @@ export const parseCommandLine = (args: readonly string[], env: NodeJS.ProcessEnv
       registryTableName: table,
       apiKeys: { deploymentId, ...(plans ? { linkableUsagePlanIds: plans } : {}), home, ...(targets?.length ? { targets } : {}) },
       ...(userPoolId
-        ? { appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity, deploymentId } }
+        ? {
+            appClients: { userPoolId, tokenUrl: 'https://unused.invalid/oauth2/token', accessTokenValidityMinutes: validity, deploymentId },
+            appClientsLimit: positiveInteger(
+              values['app-clients-quota'] ?? outputs.AppClientsQuota ?? env.APP_CLIENTS_QUOTA ?? String(functionDefaults.appClientsQuota),
+              '--app-clients-quota',
+            ),
+          }
         : {}),
       leaseMs:
         positiveInteger(

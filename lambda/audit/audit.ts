@@ -22,7 +22,8 @@ import { type Acknowledgement, type AcknowledgementRequest, acknowledges, record
 import { type AuditReport, type Drift, findDrift } from './drift.ts';
 import { deploymentGauges, type GaugeLevel, reconcileGauges } from './gauges.ts';
 import { type InventoryProgress, readInventory } from './inventory.ts';
-import { apiGatewayElsewhere, placesElsewhere } from './places.ts';
+import { placesElsewhere } from '#provisioning/key-places';
+import { apiGatewayElsewhere } from './places.ts';
 import { apiGatewayRates, cognitoRates, RateLimitedCalls } from './rate-limiter.ts';
 import { type RepairResult, repair, repairKindOf } from './repair.ts';
 

@@ -5,7 +5,7 @@ import type { CredentialRecord } from '#provisioning/registry';
 import { type Acknowledgement, acknowledges, inForce } from './acknowledgements.ts';
 import { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
 import type { ForeignCredential, Inventory, InventoryCredential } from './inventory.ts';
-import { placedKeysOf, placesOfPlans, primaryPlaceOf } from './places.ts';
+import { placedKeysOf, placesOfPlans, primaryPlaceOf } from '#provisioning/key-places';
 
 export { type DriftKind, driftKinds, inProgressKind } from './drift-kinds.ts';
 

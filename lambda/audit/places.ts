@@ -1,49 +1,8 @@
 import type { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { apiGatewayIn } from '#clients/api-gateway';
-import { type Place, type PlaceId, type ProvisioningTarget, placeId, planPlace } from '#commons/places';
-import type { CredentialRecord } from '#provisioning/registry';
-
-/** A place beyond the webhook's own, and the target that covers it (its role, for another account). */
-export interface PlaceElsewhere {
-  place: Place;
-  target: ProvisioningTarget;
-}
-
-/**
- * Every place beyond `home` that a provisioning target covers, as the functions wire them
- * (lambda/provisioning/credentials.ts): a target without an account is the webhook's own.
- */
-export const placesElsewhere = (home: Place, targets: readonly ProvisioningTarget[] = []): PlaceElsewhere[] => {
-  const seen = new Set([placeId(home)]);
-  return targets.flatMap((target) =>
-    target.regions.flatMap((region) => {
-      const place: Place = { account: target.account ?? home.account, region };
-      if (seen.has(placeId(place))) return [];
-      seen.add(placeId(place));
-      return [{ place, target }];
-    }),
-  );
-};
+import type { Place } from '#commons/places';
+import type { PlaceElsewhere } from '#provisioning/key-places';
 
 /** The API Gateway of a place elsewhere, reached as the functions reach it (its role, session named after the deployment). */
 export const apiGatewayElsewhere = ({ place, target }: PlaceElsewhere, deploymentId: string, home: Place): APIGatewayClient =>
   apiGatewayIn(place, target, deploymentId, home.region);
-
-/** Where a record says its API keys live: every place's key id (`placedIds`; absent, the one id at home). */
-export const placedKeysOf = (record: Pick<CredentialRecord, 'credentialId' | 'placedIds'>, home: Place): Record<PlaceId, string> =>
-  record.placedIds ? { ...record.placedIds } : record.credentialId ? { [placeId(home)]: record.credentialId } : {};
-
-/** The place of the key the portal knows: its entry in `placedIds`, else home. */
-export const primaryPlaceOf = (record: Pick<CredentialRecord, 'credentialId' | 'placedIds'>, home: Place): PlaceId =>
-  Object.entries(record.placedIds ?? {}).find(([, keyId]) => keyId === record.credentialId)?.[0] ?? placeId(home);
-
-/**
- * The places a grant's plans are in, in the order a create makes them (home first, then by id): the
- * first holds the key the portal is answered. A grant without plans makes its key at home.
- */
-export const placesOfPlans = (usagePlanIds: readonly string[], home: Place): PlaceId[] => {
-  const places = new Set(usagePlanIds.map((id) => placeId(planPlace(id, home).place)));
-  const own = placeId(home);
-  if (places.size === 0) return [own];
-  return [...places].sort((a, b) => (a === own ? -1 : b === own ? 1 : a.localeCompare(b)));
-};

@@ -6,7 +6,7 @@ import type { CredentialType } from '#contract/schemas';
 import { credentialRef, type Grant, LeftoversError, type Placement, type Provisioner, resourceName, withoutMark } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { type Drift, reportOnly } from './drift.ts';
-import { placedKeysOf } from './places.ts';
+import { placedKeysOf } from '#provisioning/key-places';
 
 /**
  * DELETE_ORPHAN: delete a credential no record holds. MARK_REVOKED: record that an active

@@ -22,7 +22,9 @@ const audit = new Audit({
         },
       }
     : {}),
-  ...(settings.cognito ? { appClients: { ...settings.cognito, deploymentId: settings.deploymentId } } : {}),
+  ...(settings.cognito
+    ? { appClients: { ...settings.cognito, deploymentId: settings.deploymentId }, appClientsLimit: settings.cognito.appClientsQuota }
+    : {}),
   leaseMs: settings.claim.leaseMs,
 });
 

@@ -5,6 +5,7 @@ import { type Place, type PlaceId, parsePlaceId, placeId, planPlace } from '#com
 import { conflict, quotaExceeded } from '#contract/errors';
 import { isResourceQuotaRefusal } from '#clients/retry-settings';
 import { ApiKeysInPlace } from './api-keys-in-place.ts';
+import { placedKeysOf, primaryPlaceOf } from './key-places.ts';
 import {
   type AppIdentity,
   type CredentialRef,
@@ -221,13 +222,12 @@ export class ApiKeyProvisioner implements Provisioner {
   }
 
   private placedIdsOf(credential: CredentialRef): Record<PlaceId, string> {
-    return credential.placedIds ? { ...credential.placedIds } : { [placeId(this.home)]: credential.credentialId };
+    return placedKeysOf(credential, this.home);
   }
 
   /** Where the key the portal knows lives: its place in `placedIds`, else the webhook's own. */
   private primaryPlace(credential: CredentialRef): PlaceId {
-    const entry = Object.entries(credential.placedIds ?? {}).find(([, keyId]) => keyId === credential.credentialId);
-    return entry?.[0] ?? placeId(this.home);
+    return primaryPlaceOf(credential, this.home);
   }
 
   private in(place: PlaceId): ApiKeysInPlace {

@@ -2,7 +2,7 @@ import { apiGateway, apiGatewayIn } from '#clients/api-gateway';
 import { dynamodb } from '#clients/dynamodb';
 import { cognito } from '#clients/cognito';
 import { issuesCredentialType } from '#commons/config';
-import { type Place, placeId } from '#commons/places';
+import { placeId } from '#commons/places';
 import { logger } from '#commons/powertools';
 import { settings } from '#commons/settings';
 import { ApiKeyProvisioner } from './api-key-provisioner.ts';
@@ -10,6 +10,7 @@ import { ClientCredentialsProvisioner } from './client-credentials-provisioner.t
 import { CapacityGauges } from './capacity.ts';
 import { CapacityLedger } from './capacity-ledger.ts';
 import { CredentialPolicy } from './credential-policy.ts';
+import { placesElsewhere } from './key-places.ts';
 import { CredentialsService } from './credentials-service.ts';
 import { HistoryStore } from '#history/history-store';
 import { Registry } from './registry.ts';
@@ -19,14 +20,10 @@ const { credentialPolicy, home } = settings;
 const usagePlans = new UsagePlanCatalog(apiGateway);
 
 /** Every place beyond its own that a provisioning target covers, each with its own client and plans. */
-const elsewhere = (credentialPolicy.targets ?? []).flatMap((target) =>
-  target.regions.flatMap((region) => {
-    const place: Place = { account: target.account ?? home.account, region };
-    if (placeId(place) === placeId(home)) return [];
-    const client = apiGatewayIn(place, target, settings.deploymentId, home.region);
-    return [{ place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) }];
-  }),
-);
+const elsewhere = placesElsewhere(home, credentialPolicy.targets).map(({ place, target }) => {
+  const client = apiGatewayIn(place, target, settings.deploymentId, home.region);
+  return { place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) };
+});
 const plansEverywhere = new PlacedUsagePlans(
   home,
   new Map([[placeId(home), usagePlans], ...elsewhere.map(({ place, usagePlans: catalog }) => [placeId(place), catalog] as const)]),

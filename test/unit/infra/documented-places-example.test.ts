@@ -80,6 +80,10 @@ describe('the two-Region, two-account example of docs/platform-teams.md', () => 
     expect(JSON.stringify(create)).not.toMatch(/ghi789|jkl012/);
     const health = statementsOfRole(template, 'WebhookHealthRole');
     expect(resourcesOf(health, 'sts:AssumeRole')).toEqual([]);
+    // What `portal-credentials audit --stack` reads to reach the same places.
+    const outputs = template.toJSON().Outputs;
+    expect(JSON.parse(outputs.ProvisioningTargets.Value)).toEqual(documentedSettings.credentialPolicy.targets);
+    expect(outputs.DeploymentAccountId.Value).toBe(webhookPlace.account);
   });
 
   it('shows in the README a brief version of it that synthesizes too, its targets the documented ones', () => {

@@ -636,8 +636,10 @@ describe('observability and outputs', () => {
     // Assess
     expect(Object.keys(template.toJSON().Outputs).sort()).toEqual([
       'AccessTokenValidityMinutes',
+      'AppClientsQuota',
       'BasicAuthSecretArn',
       'ClaimLeaseSeconds',
+      'DeploymentAccountId',
       'DeploymentId',
       'HistoryRetentionDays',
       'HistoryTableName',
@@ -667,6 +669,8 @@ describe('observability and outputs', () => {
     expect(outputs.ClaimLeaseSeconds.Value).toBe(environment.CLAIM_LEASE_SECONDS);
     expect(outputs.AccessTokenValidityMinutes.Value).toBe(environment.ACCESS_TOKEN_VALIDITY_MINUTES);
     expect(outputs.UsagePlanIds.Value).toEqual(environment.USAGE_PLAN_IDS);
+    expect(outputs.AppClientsQuota.Value).toBe(environment.APP_CLIENTS_QUOTA);
+    expect(outputs.DeploymentAccountId.Value).toEqual(environment.DEPLOYMENT_ACCOUNT_ID);
     template.hasOutput('SampleApiId', { Value: ref(stack.webhook.sampleApi!.api) });
   });
 });
