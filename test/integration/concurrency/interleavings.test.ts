@@ -17,6 +17,7 @@ import { WebhookError } from '#contract/errors';
 import type { ApiRef, CreateCredentialsResponse, CredentialType } from '#contract/schemas';
 import { type Place, placeId } from '#commons/places';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
+import { ApiKeysInPlace } from '#provisioning/api-keys-in-place';
 import { ClientCredentialsProvisioner } from '#provisioning/client-credentials-provisioner';
 import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
@@ -484,18 +485,31 @@ interface Told {
   settled: number;
 }
 
-/** The audit the scheduled function runs, repairing what it finds, on the run's clients and clock. */
+/** The audit the scheduled function runs, repairing what it finds in every place, on the run's clients and clock. */
 const auditAndRepair = async (registry: Registry, userPoolId: string) => {
   const provisioners = new Map<CredentialType, Provisioner>(provisionersOn(userPoolId).map((p) => [p.credentialType, p]));
+  const keysIn = new Map(
+    placeClients.map(({ place, client }) => [
+      placeId(place),
+      new ApiKeysInPlace(client, new UsagePlanCatalog(client), undefined, functionDefaults.deploymentId),
+    ]),
+  );
+  const keys = (place: string) => keysIn.get(place) as ApiKeysInPlace;
   const inventory = await readInventory({
     registry,
-    apiKeys: { client: apiGateway, deploymentId: functionDefaults.deploymentId },
+    apiKeys: { client: apiGateway, deploymentId: functionDefaults.deploymentId, home, elsewhere: placeClients.slice(1) },
     appClients: { client: cognito, userPoolId },
     now: clock,
   });
-  const exists = async (type: CredentialType, id: string) => (await provisioners.get(type)?.reveal({ credentialId: id })) !== undefined;
+  const exists = async (type: CredentialType, id: string, place = placeId(home)) =>
+    (type === 'API_KEY' ? await keys(place).reveal(id) : await provisioners.get(type)?.reveal({ credentialId: id })) !== undefined;
+  const shareOneValue = async (placedIds: Readonly<Record<string, string>>) => {
+    const values = await Promise.all(Object.entries(placedIds).map(async ([place, id]) => (await keys(place).reveal(id))?.secret));
+    return values.every((value) => value !== undefined && value === values[0]);
+  };
+  const deps = { registry, provisioners, exists, whereaboutsIn: (id: string, place: string) => keys(place).whereabouts(id), shareOneValue, home };
   for (const drift of findDrift(inventory, false).drift) {
-    await repair(drift, { registry, provisioners, exists, leaseMs: 60_000, now: clock }, true);
+    await repair(drift, { ...deps, leaseMs: 60_000, now: clock }, true);
   }
 };
 
