@@ -450,15 +450,26 @@ export class PortalCredentialsWebhook extends Construct {
     }
   }
 
-  /** The quotas the functions count (lambda/provisioning/capacity.ts): API keys in each place they make them, app clients in the pool. */
+  /**
+   * The quotas the functions publish (lambda/provisioning/capacity.ts): API keys, and the plans one key is granted, in
+   * each place they make keys; app clients, and the scopes one client is granted, in the pool.
+   */
   private capacityGauges(policy: CredentialPolicySettings): MonitoredCapacityGauge[] {
     const stack = Stack.of(this);
     const home = `${stack.account}/${stack.region}`;
     const elsewhere = (policy.targets ?? []).flatMap((target) => target.regions.map((region) => `${target.account ?? stack.account}/${region}`));
     const apiKeyPlaces = this.issuesApiKeys ? [...new Set([home, ...elsewhere])] : [];
     return [
-      ...apiKeyPlaces.map((place) => ({ quota: 'apiKeys' as const, place })),
-      ...(this.userPool ? [{ quota: 'appClients' as const, place: this.userPool.userPoolId }] : []),
+      ...apiKeyPlaces.flatMap((place) => [
+        { quota: 'apiKeys' as const, place },
+        { quota: 'usagePlansPerKey' as const, place },
+      ]),
+      ...(this.userPool
+        ? [
+            { quota: 'appClients' as const, place: this.userPool.userPoolId },
+            { quota: 'scopesPerClient' as const, place: this.userPool.userPoolId },
+          ]
+        : []),
     ];
   }
 

@@ -20,9 +20,12 @@ export interface MonitoredRoute {
 
 /** A capacity gauge the functions publish (`publishCapacityLevel`): one alarm and one dashboard widget each. */
 export interface MonitoredCapacityGauge {
-  /** `apiKeys` (API keys per account and Region) or `appClients` (app clients per user pool). */
+  /**
+   * `apiKeys` (API keys per account and Region), `appClients` (app clients per user pool), `usagePlansPerKey`
+   * (the most plans a key of the place is granted) or `scopesPerClient` (the most scopes a client of the pool is granted).
+   */
   readonly quota: CapacityQuota;
-  /** Where the quota applies: `account/region` for API keys, the user pool id for app clients. */
+  /** Where the quota applies: `account/region` for API keys and their plans, the user pool id for app clients and their scopes. */
   readonly place: string;
 }
 
@@ -81,9 +84,20 @@ const capacityAlarms: Record<CapacityQuota, { id: string; title: (place: string)
     description: (place) =>
       `App clients in user pool ${place} are at ${capacityAlarmPercent} % or more of the pool's quota; at 100 % creates answer 503 QUOTA_EXCEEDED. Raise the quota in Service Quotas.`,
   },
+  usagePlansPerKey: {
+    id: 'UsagePlansPerKeyNearQuota',
+    title: (place) => `Usage plans per API key in ${place}`,
+    description: (place) =>
+      `An API key in ${place} was granted ${capacityAlarmPercent} % or more of the 10 usage plans one key may join; past 10, requests answer 422 TOO_MANY_USAGE_PLANS.`,
+  },
+  scopesPerClient: {
+    id: 'ScopesPerClientNearQuota',
+    title: (place) => `Scopes per app client in user pool ${place}`,
+    description: (place) =>
+      `An app client in user pool ${place} was granted ${capacityAlarmPercent} % or more of the 50 scopes one client may hold; past 50, requests answer 422 TOO_MANY_SCOPES.`,
+  },
 };
 
-/** A construct id from a place: `222222222222/eu-west-1` → `222222222222euwest1`. */
 /** A construct id from a place; what a token stands for (the stack's account or Region, the pool's id) reads `Own`, whatever its number. */
 const idOf = (place: string) => place.replace(/\$\{Token\[[^\]]*\]\}/g, 'Own').replace(/[^A-Za-z0-9]/g, '');
 
@@ -231,8 +245,11 @@ export class WebhookMonitoring extends Construct {
     const used = metric(capacityMetricNames.used, 'in use');
     const limit = metric(capacityMetricNames.limit, 'quota');
     const percent = new cloudwatch.MathExpression({ expression: '100 * used / limit', usingMetrics: { used, limit }, period, label: '% of quota' });
+    // One scope per place, holding each of its quotas' alarms.
+    const scopeId = `Capacity${idOf(gauge.place)}`;
+    const scope = (this.node.tryFindChild(scopeId) as Construct | undefined) ?? new Construct(this, scopeId);
     this.alarms.push(
-      new cloudwatch.Alarm(new Construct(this, `Capacity${idOf(gauge.place)}`), id, {
+      new cloudwatch.Alarm(scope, id, {
         metric: percent,
         alarmDescription: description(gauge.place),
         threshold: capacityAlarmPercent,

@@ -14,9 +14,10 @@ import {
   LeftoversError,
   type Placement,
   type Provisioner,
+  type QuotaTaken,
   undoThenRethrow,
 } from './provisioner.ts';
-import type { UsagePlanCatalog } from './usage-plan-catalog.ts';
+import { maxUsagePlansPerKey, type UsagePlanCatalog } from './usage-plan-catalog.ts';
 
 export { appKeyTag, deploymentTag, isOwnKey, managedByTag, managedByValue } from './api-keys-in-place.ts';
 
@@ -202,6 +203,15 @@ export class ApiKeyProvisioner implements Provisioner {
       if (found) return found;
     }
     return undefined;
+  }
+
+  quotasTaken(grant: Grant): QuotaTaken[] {
+    return [...this.plansByPlace(grant)].map(([place, plans]) => ({
+      quota: 'usagePlansPerKey',
+      place,
+      used: plans.length,
+      limit: maxUsagePlansPerKey,
+    }));
   }
 
   placesOf(grant: Grant, credential?: CredentialRef): string[] {

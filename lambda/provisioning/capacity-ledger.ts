@@ -3,6 +3,7 @@ import type { CredentialType } from '#contract/schemas';
 import { logger } from '#commons/powertools';
 import { apiKeysGauge, appClientsGauge, type CapacityGauges, type Gauge } from './capacity.ts';
 import { publishCapacityLevel } from './capacity-metrics.ts';
+import type { QuotaTaken } from './provisioner.ts';
 
 /**
  * What a holder of an app books against AWS's quotas: a place (an account and Region) for each API key
@@ -51,6 +52,11 @@ export class CapacityLedger {
         }
       }),
     );
+  }
+
+  /** Publishes what one credential was just granted of its own quotas (plans per key, scopes per client). */
+  published(taken: readonly QuotaTaken[]): void {
+    for (const { quota, place, used, limit } of taken) publishCapacityLevel({ quota, place }, { used, limit });
   }
 
   private gaugeOf(credentialType: CredentialType, place: string): Gauge[] {

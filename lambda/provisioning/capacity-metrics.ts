@@ -1,14 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { metrics } from '#commons/powertools';
-import type { CapacityLevel, Gauge } from './capacity.ts';
-import { type capacityDimensions, capacityMetricNames } from './capacity-names.ts';
+import type { CapacityLevel } from './capacity.ts';
+import { type CapacityQuota, type capacityDimensions, capacityMetricNames } from './capacity-names.ts';
 
 /**
  * Publishes a gauge's level (after a reserve or release, or from the audit): `CapacityUsed` and
  * `CapacityLimit` (Count), by `quota` and `place`. One single metric each: Powertools forgets a
  * single metric's dimensions once it is published.
  */
-export const publishCapacityLevel = (gauge: Pick<Gauge, 'quota' | 'place'>, level: CapacityLevel): void => {
+export const publishCapacityLevel = (gauge: { quota: CapacityQuota; place: string }, level: CapacityLevel): void => {
   const dimensions: Record<(typeof capacityDimensions)[number], string> = { quota: gauge.quota, place: gauge.place };
   for (const [name, value] of [
     [capacityMetricNames.used, level.used],

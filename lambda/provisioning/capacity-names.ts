@@ -3,9 +3,16 @@
  * stack's alarms and widgets that read them (no SDK or Powertools here: the stack imports it).
  */
 
-/** The quotas the webhook counts: API keys per account and Region, app clients per user pool. */
-export type CapacityQuota = 'apiKeys' | 'appClients';
-export const capacityQuotas: readonly CapacityQuota[] = ['apiKeys', 'appClients'];
+/** The quotas the webhook counts in gauges (`capacity.ts`): API keys per account and Region, app clients per user pool. */
+export type CountedQuota = 'apiKeys' | 'appClients';
+/**
+ * The quotas each credential takes on its own: usage plans per API key (10, in each place), scopes per app
+ * client (50). A request past one is refused with 422; the most a credential is granted is published as it
+ * is granted, so that a portal whose APIs grow towards one is seen before its requests are refused.
+ */
+export type PerCredentialQuota = 'usagePlansPerKey' | 'scopesPerClient';
+export type CapacityQuota = CountedQuota | PerCredentialQuota;
+export const capacityQuotas: readonly CapacityQuota[] = ['apiKeys', 'appClients', 'usagePlansPerKey', 'scopesPerClient'];
 
 export const capacityMetricNames = { used: 'CapacityUsed', limit: 'CapacityLimit' } as const;
 

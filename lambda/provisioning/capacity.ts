@@ -4,13 +4,13 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { reservedKeyPrefix } from '#audit/acknowledgements';
 import { type Place, parsePlaceId, placeId } from '#commons/places';
 import { quotaExceeded } from '#contract/errors';
-import type { CapacityQuota } from './capacity-names.ts';
+import type { CountedQuota } from './capacity-names.ts';
 
-export type { CapacityQuota } from './capacity-names.ts';
+export type { CapacityQuota, CountedQuota } from './capacity-names.ts';
 
 /** One quota in one place: what a gauge counts. */
 export interface Gauge {
-  readonly quota: CapacityQuota;
+  readonly quota: CountedQuota;
   /** `account/region` for API keys, the user pool id for app clients. */
   readonly place: string;
   /** How many the quota allows there. */
@@ -72,7 +72,7 @@ const whereFull = (gauge: Gauge): string => {
   return `API keys in account ${account}, Region ${region}`;
 };
 
-const remedy: Record<CapacityQuota, string> = {
+const remedy: Record<CountedQuota, string> = {
   apiKeys: 'the quota cannot be raised: revoke unused credentials, or serve further APIs from another Region or account',
   appClients: 'the platform team must raise the Cognito quota "App clients per user pool" or revoke unused credentials',
 };

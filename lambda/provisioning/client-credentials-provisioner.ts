@@ -19,6 +19,7 @@ import {
   type IssuedCredential,
   leftoversOnFailure,
   type Placement,
+  type QuotaTaken,
   type Provisioner,
   isOwnAppClientName,
   resourceName,
@@ -112,6 +113,10 @@ export class ClientCredentialsProvisioner implements Provisioner {
 
   placesOf(): string[] {
     return [this.settings.userPoolId];
+  }
+
+  quotasTaken(grant: Grant): QuotaTaken[] {
+    return [{ quota: 'scopesPerClient', place: this.settings.userPoolId, used: grant.scopes.length, limit: maxScopesPerClient }];
   }
 
   async revoke({ credentialId }: CredentialRef): Promise<void> {

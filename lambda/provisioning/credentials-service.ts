@@ -386,7 +386,13 @@ export class CredentialsService {
       if (!turn || isTurnOver(turn)) throw new TurnOverError(true);
       throw stateChanging();
     }
-    logger.info('Credential created', { appKey: app.appKey, credentialType: provisioner.credentialType, credentialId: issued.credentialId });
+    this.options.capacity?.published(provisioner.quotasTaken(grant));
+    logger.info('Credential created', {
+      appKey: app.appKey,
+      credentialType: provisioner.credentialType,
+      credentialId: issued.credentialId,
+      ...grant,
+    });
     return issued;
   }
 
@@ -516,6 +522,7 @@ export class CredentialsService {
       if (!(error instanceof LeftoversError) && !turnEnded(error)) await capacity?.release(provisioner.credentialType, added, record.appKey);
       throw error;
     }
+    capacity?.published(provisioner.quotasTaken(grant));
     const after = provisioner.placesOf(grant, placedAt(record, placement));
     await capacity?.release(
       provisioner.credentialType,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CredentialType } from '#contract/schemas';
+import type { PerCredentialQuota } from './capacity-names.ts';
 
 /** The app a credential is for. `appKey` is the registry key: the slug, or a hash when the portal sends none. */
 export interface AppIdentity {
@@ -77,6 +78,16 @@ export interface Provisioner {
    * of its keys; an app client: its user pool), counting the places `credential` already lives in.
    */
   placesOf(grant: Grant, credential?: CredentialRef): string[];
+  /** What one credential granted `grant` takes of the quotas each credential has on its own (plans per key, scopes per client). */
+  quotasTaken(grant: Grant): QuotaTaken[];
+}
+
+/** How much of a per-credential quota one credential takes, where. */
+export interface QuotaTaken {
+  quota: PerCredentialQuota;
+  place: string;
+  used: number;
+  limit: number;
 }
 
 /**

@@ -38,6 +38,7 @@ const fakeProvisioner = () => {
     }),
     whereabouts: vi.fn(async (credentialId: string) => (live.has(credentialId) ? { ours: true } : undefined)),
     placesOf: () => ['000000000000/us-east-1'],
+    quotasTaken: () => [],
   } satisfies Provisioner & { live: Map<string, Grant> };
   return provisioner;
 };
