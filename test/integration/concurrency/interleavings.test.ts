@@ -40,6 +40,8 @@ import { startRegistryDatabase } from '../../helpers/registry.ts';
 // The service logs every step; only failures matter here (set before the logger loads).
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = process.env.LOG_LEVEL ?? 'SILENT';
+  // The capacity metrics each grant publishes would fill the output: CloudWatch is not here to read them.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
 // Three APIs each on its own stage, so that any subset is a valid request; the Orders stage is served by

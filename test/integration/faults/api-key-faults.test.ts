@@ -84,6 +84,31 @@ describe('faults during createCredentials', () => {
     await expectConsistent('fault-create-key');
   });
 
+  it('CreateApiKey refused because the Region holds its 10,000 keys: 503 QUOTA_EXCEEDED at once, not retried as throttling, nothing left', async () => {
+    // Prepare
+    const full = {
+      kind: 'error',
+      status: 429,
+      errorType: 'LimitExceededException',
+      message: 'Maximum number of API Keys for this account has been reached.',
+    } as const;
+    controlPlane.injectFault('CreateApiKey', full, persistent);
+
+    // Act
+    const { result: refused, calls } = await callsDuring('CreateApiKey', () => create('fault-region-full'));
+    controlPlane.clearFaults();
+
+    // Assess
+    expect(refused.status).toBe(503);
+    expect(refused.json).toEqual({
+      code: 'QUOTA_EXCEEDED',
+      message: expect.stringMatching(/^API keys in account 000000000000, Region us-east-1: AWS refused a new key/),
+    });
+    expect(calls).toBe(1);
+    expect(keysOf('fault-region-full')).toHaveLength(0);
+    expect(await registry.get('fault-region-full')).toBeUndefined();
+  });
+
   it('CreateApiKey refused with 4xx: 502, nothing made, the claim released, and the retry completes at once', async () => {
     // Prepare
     controlPlane.injectFault('CreateApiKey', badRequest, 1);

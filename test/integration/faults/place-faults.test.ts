@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
+import { awsError } from '../../helpers/aws-errors.ts';
 import { localPlaces } from '../../../local/local-webhook.ts';
 import { leaseRunsOut } from '../../helpers/lease.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
@@ -115,5 +117,39 @@ describe('faults in one place of a create that spans three', () => {
     expect(afterRefusal?.claimToken).toBeUndefined();
     expect(retried.status).toBe(204);
     await expectOneKeyPerPlace('update-refused', first.json);
+  });
+
+  it("an update that made Europe's key and then could not record it: the revoke that takes its hold over deletes that key too", async () => {
+    // Prepare: the registry refuses the write that records the update's grant, once.
+    const first = await post('/v1/createCredentials', createRequest({ appSlug: 'update-unrecorded', apis: [apis[0] as (typeof apis)[0]] }));
+    let armed = true;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { UpdateExpression?: string };
+        if (armed && context.commandName === 'UpdateItemCommand' && input.UpdateExpression?.includes('usagePlanIds = :plans')) {
+          armed = false;
+          throw awsError('InternalServerError', 500);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failRecordGrant', override: true },
+    );
+    const failed = await post('/v1/updateCredentials', {
+      ...createRequest({ appSlug: 'update-unrecorded', apis: [apis[0], apis[1]] as typeof apis }),
+      credentialType: 'API_KEY',
+      apiKeyId: first.json.apiKeyId,
+    });
+    const unrecorded = keysOf('update-unrecorded', europe);
+    await leaseRunsOut('update-unrecorded', webhook.tableName);
+
+    // Act
+    const revoked = await post('/v1/revokeCredentials', { credentialType: 'API_KEY', apiKeyId: first.json.apiKeyId });
+
+    // Assess
+    expect(failed.status).toBe(502);
+    expect(unrecorded).toHaveLength(1);
+    expect((await registry.get('update-unrecorded'))?.state).toBe('REVOKED');
+    expect(revoked.status).toBe(204);
+    expect(everywhere.flatMap((place) => keysOf('update-unrecorded', place))).toEqual([]);
   });
 });
