@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { currentCaller } from '#history/caller';
 import { type DriftKind, driftKinds } from './drift-kinds.ts';
+import { reservedKeyPrefix } from '#provisioning/registry';
 
 /**
  * An operator's word that one finding is a known exception (a key disabled on purpose), until
@@ -25,11 +26,7 @@ export interface Acknowledgement {
  * digits, `.`, `-` and `_`; a derived key starts `sha256-`), so no route can ever read or claim one;
  * and they carry no `credentialId`, so the registry's index on it never returns one.
  */
-export const reservedKeyPrefix = '#';
 const acknowledgementKeyPrefix = `${reservedKeyPrefix}acknowledgement#`;
-
-/** Whether a registry item is something other than an app's record (an acknowledgement, or a future reserved item). */
-export const isReservedItem = (item: { appKey?: unknown }): boolean => typeof item.appKey === 'string' && item.appKey.startsWith(reservedKeyPrefix);
 
 export const acknowledgementOf = (item: Record<string, unknown>): Acknowledgement | undefined => {
   if (typeof item.appKey !== 'string' || !item.appKey.startsWith(acknowledgementKeyPrefix)) return undefined;

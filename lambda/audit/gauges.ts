@@ -1,7 +1,7 @@
 import type { Place } from '#commons/places';
 import { apiKeysGauge, appClientsGauge, type CapacityGauges, type Gauge, type GaugeSnapshot, memberOf } from '#provisioning/capacity';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
-import { isReservedItem } from './acknowledgements.ts';
+import { isReservedItem } from '#provisioning/registry';
 import { placedKeysOf, placesOfPlans } from '#provisioning/key-places';
 
 /** A gauge as the audit left it. */

@@ -11,7 +11,8 @@ import { isOwnKey } from '#provisioning/api-key-provisioner';
 import { isNotFound } from '#provisioning/aws-failures';
 import { isOwnAppClientName } from '#provisioning/provisioner';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
-import { type Acknowledgement, acknowledgementOf, isReservedItem } from './acknowledgements.ts';
+import { isReservedItem } from '#provisioning/registry';
+import { type Acknowledgement, acknowledgementOf } from './acknowledgements.ts';
 import { placedKeysOf } from '#provisioning/key-places';
 
 /** An API key this deployment tagged as its own (or that the registry names). Never its value. */

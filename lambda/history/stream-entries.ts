@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { isReservedItem } from '#audit/acknowledgements';
+import { isReservedItem } from '#provisioning/registry';
 import type { CredentialRecord } from '#provisioning/registry';
 import { type HistoryEntry, historyGrant } from './history-entry.ts';
 import { type LastChange, type RegistryStep, registrySteps } from './last-change.ts';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { reservedKeyPrefix } from '#audit/acknowledgements';
 import { type Place, parsePlaceId, placeId } from '#commons/places';
 import { quotaExceeded } from '#contract/errors';
 import type { CountedQuota } from './capacity-names.ts';
+import { reservedKeyPrefix } from './registry.ts';
 
 export type { CapacityQuota, CountedQuota } from './capacity-names.ts';
 

@@ -46,6 +46,15 @@ export type HoldOutcome = { held: true; record: CredentialRecord; tookOver?: boo
 
 export const credentialIdIndex = 'byCredentialId';
 
+/**
+ * How the keys of the table's items that are not apps start (acknowledgements, capacity gauges): no app key
+ * holds a `#` (a portal slug is letters, digits, `.`, `-` and `_`; a derived key starts `sha256-`).
+ */
+export const reservedKeyPrefix = '#';
+
+/** Whether a registry item is something other than an app's record (an acknowledgement, a capacity gauge). */
+export const isReservedItem = (item: { appKey?: unknown }): boolean => typeof item.appKey === 'string' && item.appKey.startsWith(reservedKeyPrefix);
+
 const isConditionFailure = (error: unknown) =>
   error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException';
 
