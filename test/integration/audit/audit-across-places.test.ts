@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parsePlaceId } from '#commons/places';
 import { apiKeysGauge, CapacityGauges, memberOf } from '#provisioning/capacity';
 import { localPlaces } from '../../../local/local-webhook.ts';
@@ -9,6 +9,12 @@ import { pendingClaim } from '../../helpers/audit.ts';
 import { outOfBandIn, placedPlans, places, placesAudit } from '../../helpers/audit-places.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { createRequest, exampleApiId } from '../../helpers/portal.ts';
+
+// The functions' logs and metrics load with the audit's modules, before the local webhook sets its environment.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = process.env.LOG_LEVEL ?? 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+});
 
 const { webhook, registry, post } = await startWebhookForTests();
 const { controlPlane } = webhook;
