@@ -277,8 +277,16 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
       HistoryTableName: historyTableName,
       HistoryRetentionDays: process.env.HISTORY_RETENTION_DAYS ?? String(functionDefaults.historyRetentionDays),
       ClaimLeaseSeconds: process.env.CLAIM_LEASE_SECONDS ?? String(functionDefaults.claimLeaseSeconds),
-      // Locally every seeded plan is the deployment's: the functions refuse none of them.
-      UsagePlanIds: seed.usagePlans.map((plan) => plan.id).join(','),
+      // Locally every seeded plan is the deployment's, in every place: the functions refuse none of them.
+      UsagePlanIds: [
+        ...seed.usagePlans.map((plan) => plan.id),
+        ...Object.entries(localPlaceSeeds).flatMap(([place, placeSeed]) => placeSeed.usagePlans.map((plan) => `${place}/${plan.id}`)),
+      ].join(','),
+      DeploymentAccountId: process.env.DEPLOYMENT_ACCOUNT_ID ?? functionDefaults.accountId,
+      ...((options.credentialPolicy ?? localCredentialPolicy).targets?.length
+        ? { ProvisioningTargets: JSON.stringify((options.credentialPolicy ?? localCredentialPolicy).targets) }
+        : {}),
+      AppClientsQuota: process.env.APP_CLIENTS_QUOTA ?? String(functionDefaults.appClientsQuota),
       UserPoolId: userPoolId,
       AccessTokenValidityMinutes: process.env.ACCESS_TOKEN_VALIDITY_MINUTES ?? String(functionDefaults.accessTokenValidityMinutes),
       TokenUrl: tokenEndpoint.tokenUrl,

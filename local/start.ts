@@ -72,6 +72,11 @@ ${schemes.map((scheme) => ways[scheme] ?? `${scheme}: see docs/portal-administra
 Client credentials for the Payments API (q8w2e4r6t1) come from a local Cognito stand-in;
 fetch a token at ${webhook.cognito.tokenUrl}
 
+APIs in two Regions and two accounts (one key per place, one value): besides this webhook's own
+000000000000/us-east-1, the Orders API (Europe) ${localPlaces.europe.apiId} with plan ${localPlaces.europe.usagePlanId} lives in ${localPlaces.europe.account}/${localPlaces.europe.region},
+and the Partner API ${localPlaces.partner.apiId} with plan ${localPlaces.partner.usagePlanId} in ${localPlaces.partner.account}/${localPlaces.partner.region}, reached through that account's role.
+Ask for all three in one app: "apis":[{"id":"5aba4csvd4","usagePlans":[{"id":"1el57v"}]},{"id":"${localPlaces.europe.apiId}","usagePlans":[{"id":"${localPlaces.europe.usagePlanId}"}]},{"id":"${localPlaces.partner.apiId}","usagePlans":[{"id":"${localPlaces.partner.usagePlanId}"}]}]
+
 The sample API (GET orders with an API key for 5aba4csvd4, GET payments with a token carrying payments/read):
   ${webhook.sampleApi.url}
 and in ${farSample.place} (GET orders with an API key for ${farSample.apiId}, plan ${farSample.usagePlanId}: the same key value, when one app asks for both):
