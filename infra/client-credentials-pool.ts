@@ -106,26 +106,21 @@ const createUserPool = (scope: Construct): cognito.UserPool =>
   });
 
 /**
- * Cognito's quotas on what the scopes need (25 resource servers per pool, 100 scopes per resource server,
- * neither adjustable) are known at synth: `resourceServersFor` refuses past one; from 80 % of one, synth
- * warns, while there is room to plan.
+ * Cognito's quotas on what the scopes need are known at synth: 25 resource servers per pool (Cognito's
+ * default quota, which `resourceServersFor` holds to) and 100 scopes per resource server (its API's limit).
+ * Past one, synth refuses; from 80 % of one, synth warns, while there is room to plan.
  */
 const expectResourceServersFit = (scope: Construct, servers: readonly ResourceServerPlan[]) => {
   const gauges = [
-    { what: 'resource servers in the user pool', used: servers.length, limit: MAX_RESOURCE_SERVERS_PER_POOL },
+    { what: "resource servers in the user pool (Cognito's default quota)", used: servers.length, limit: MAX_RESOURCE_SERVERS_PER_POOL },
     ...servers.map((server) => ({
-      what: `scopes of resource server ${server.identifier}`,
+      what: `scopes of resource server ${server.identifier} (Cognito's limit)`,
       used: server.scopeNames.length,
       limit: MAX_SCOPES_PER_RESOURCE_SERVER,
     })),
   ];
   for (const { what, used, limit } of gauges) {
-    if (used >= limit * 0.8) {
-      Annotations.of(scope).addWarningV2(
-        'portal-credentials:capacity',
-        `The scopes take ${used} of ${limit} ${what} Cognito allows (a quota that cannot be raised)`,
-      );
-    }
+    if (used >= limit * 0.8) Annotations.of(scope).addWarningV2('portal-credentials:capacity', `The scopes take ${used} of the ${limit} ${what}`);
   }
 };
 

@@ -27,7 +27,7 @@ describe("Cognito's resource-server quotas, seen at synth", () => {
     const { stack } = buildStack({ bundle: false, env: testEnv, change: withScopes(20, 1) });
 
     // Assess
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('The scopes take 20 of 25 resource servers in the user pool'));
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('The scopes take 20 of the 25 resource servers in the user pool'));
   });
 
   it('warns from 80 of the 100 scopes a resource server may hold', () => {
@@ -50,7 +50,7 @@ describe("Cognito's resource-server quotas, seen at synth", () => {
     });
 
     // Assess
-    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('The scopes take 80 of 100 scopes of resource server server-0'));
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('The scopes take 80 of the 100 scopes of resource server server-0'));
   });
 
   it('says nothing below 80 %', () => {
