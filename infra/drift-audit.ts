@@ -72,6 +72,9 @@ export class DriftAudit extends Construct {
     }
     if (props.userPoolArn) {
       role.addToPolicy(allow('ReadAppClients', ['cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient'], [props.userPoolArn]));
+      // The pool's quota of app clients in force, compared with the configured limit. Service Quotas' List actions
+      // name no resource type and no condition key (Service Authorization Reference, Service Quotas): all resources.
+      role.addToPolicy(allow('ReadAppClientsQuota', ['servicequotas:ListServiceQuotas', 'servicequotas:ListAWSDefaultServiceQuotas'], ['*']));
     }
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     logGroup.grantWrite(role);

@@ -31,7 +31,7 @@ const apigatewayArn = (path: string) => new RegExp(`^arn:${partition}:apigateway
 const wildcardReasons: [RegExp, string][] = [
   [
     /^\*$/,
-    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; the history's stream consumer: dynamodb:ListStreams, which the event source mapping grants, supports none either.",
+    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; the history's stream consumer: dynamodb:ListStreams, which the event source mapping grants, supports none either; the drift audit's servicequotas:ListServiceQuotas and servicequotas:ListAWSDefaultServiceQuotas (read-only: the pool's quota of app clients in force) support no resource type nor condition key.",
   ],
   [
     apigatewayArn('/apikeys/\\*'),

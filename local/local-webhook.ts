@@ -212,6 +212,8 @@ export const startLocalWebhook = async (options: LocalWebhookOptions): Promise<L
     AWS_ENDPOINT_URL_DYNAMODB: stream.url,
     AWS_ENDPOINT_URL_API_GATEWAY: controlPlane.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: controlPlane.url,
+    // The audit reads the pool's applied quota of app clients here (the SDK's service id "Service Quotas").
+    AWS_ENDPOINT_URL_SERVICE_QUOTAS: controlPlane.url,
     AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognitoProxy.url,
     // The operator commands find the local stack (DescribeStacks) and their caller (GetCallerIdentity) here.
     AWS_ENDPOINT_URL_CLOUDFORMATION: controlPlane.url,

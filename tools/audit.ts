@@ -43,7 +43,8 @@ Options:
   --registry-table <name>      The registry table (alias --table; output RegistryTableName, REGISTRY_TABLE_NAME)
   --user-pool-id <id>          Also audit the pool's app clients (output UserPoolId, USER_POOL_ID)
   --app-clients-quota <n>      The pool's quota of app clients its gauge counts against (output AppClientsQuota,
-                               APP_CLIENTS_QUOTA, default ${functionDefaults.appClientsQuota})
+                               APP_CLIENTS_QUOTA, default ${functionDefaults.appClientsQuota}); compared with the quota
+                               Service Quotas applies, a difference reported as QUOTA MISMATCH (not drift)
   --deployment-id <id>         The deployment whose API keys are audited, the keys' tag portal-deployment
                                (output DeploymentId, DEPLOYMENT_ID, default ${defaultStackName}). Another
                                deployment's keys in the account and Region are foreign, never touched

@@ -1,6 +1,7 @@
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { ServerClock } from '#clients/server-clock';
 import { fencedByTurns } from '#clients/turns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -18,6 +19,7 @@ import type { Provisioner } from '#provisioning/provisioner';
 import { Registry } from '#provisioning/registry';
 import { historyEntry, type HistoryRecorder } from '#history/history-entry';
 import { HistoryStore } from '#history/history-store';
+import { readAppClientsQuota } from './applied-quota.ts';
 import { type Acknowledgement, type AcknowledgementRequest, acknowledges, recordAcknowledgement } from './acknowledgements.ts';
 import { type AuditReport, type Drift, findDrift } from './drift.ts';
 import { deploymentGauges, type GaugeLevel, reconcileGauges } from './gauges.ts';
@@ -39,7 +41,11 @@ export interface AuditTarget {
   apiKeys?: { deploymentId: string; linkableUsagePlanIds?: readonly string[]; home?: Place; targets?: readonly ProvisioningTarget[] };
   /** Checks the pool's app clients. */
   appClients?: ClientCredentialsSettings;
-  /** The pool's quota of app clients, for its capacity gauge (default: Cognito's default). */
+  /**
+   * The pool's quota of app clients, for its capacity gauge (default: Cognito's default). The audit compares it
+   * with the quota Service Quotas applies in the pool's account and Region, and reports a difference; it never
+   * counts against the applied value by itself.
+   */
   appClientsLimit?: number;
   /** The webhook's claim lease: a repair holds a dead create's claim this long. */
   leaseMs: number;
@@ -96,6 +102,10 @@ export class Audit {
   private readonly apiGatewayCalls: RateLimitedCalls;
   private readonly cognitoCalls: RateLimitedCalls;
   private readonly dynamoDbCalls = new RateLimitedCalls(undefined);
+  /** A handful of reads a run: counted, not paced. */
+  private readonly serviceQuotasCalls = new RateLimitedCalls(undefined);
+  /** Reads the pool's applied quota of app clients; only when the audit checks app clients. */
+  private readonly serviceQuotas: ServiceQuotasClient | undefined;
   private readonly apiGateway: APIGatewayClient;
   /** Every place the audit reads API keys in, home first, each with its own client (AWS's rate limits are per account and Region). */
   private readonly places: { place: Place; client: APIGatewayClient; calls: RateLimitedCalls; keys: ApiKeysInPlace }[];
@@ -136,6 +146,11 @@ export class Audit {
     ];
     this.cognitoCalls.attachTo(this.cognito);
     this.dynamoDbCalls.attachTo(dynamodb);
+    // The pool lives in the audit's Region (the webhook's own): its quota is read there.
+    if (target.appClients) {
+      this.serviceQuotas = new ServiceQuotasClient(settings);
+      this.serviceQuotasCalls.attachTo(this.serviceQuotas);
+    }
     // Repairs obey their turn as portal calls do: a run that slept past a lease acts no more.
     for (const client of [this.apiGateway, this.cognito, dynamodb]) client.middlewareStack.use(fencedByTurns);
     this.registryClock = new ServerClock(target.clock);
@@ -224,8 +239,11 @@ export class Audit {
     return { report, repairs, notStarted, calls: this.calls(), gauges, ...(acknowledgement ? { acknowledgement } : {}) };
   }
 
-  /** Every gauge the deployment has, reconciled to the registry (its level is what the scheduled audit publishes). */
-  private reconcileGauges(now: () => number): Promise<GaugeLevel[]> {
+  /**
+   * Every gauge the deployment has, reconciled to the registry (its level is what the scheduled audit publishes);
+   * the app clients' gauge with the quota Service Quotas applies beside its configured limit.
+   */
+  private async reconcileGauges(now: () => number): Promise<GaugeLevel[]> {
     const { target } = this;
     const gauges = deploymentGauges(
       target.apiKeys ? this.places.map(({ place }) => place) : [],
@@ -233,7 +251,11 @@ export class Audit {
         ? { userPoolId: target.appClients.userPoolId, ...(target.appClientsLimit ? { limit: target.appClientsLimit } : {}) }
         : undefined,
     );
-    return reconcileGauges(new CapacityGauges(this.documents, target.registryTableName), gauges, this.registry, { home: this.home, now });
+    const [levels, applied] = await Promise.all([
+      reconcileGauges(new CapacityGauges(this.documents, target.registryTableName), gauges, this.registry, { home: this.home, now }),
+      this.serviceQuotas ? readAppClientsQuota(this.serviceQuotas) : undefined,
+    ]);
+    return levels.map((level) => (level.quota === 'appClients' && applied ? { ...level, applied } : level));
   }
 
   calls(): Record<string, number> {
@@ -241,7 +263,12 @@ export class Audit {
       [...calls.counts].map(([operation, count]) => [`${service}:${operation}`, count] as const);
     const totals = new Map<string, number>();
     const apiGateway = this.places.flatMap(({ calls }) => named('apigateway', calls));
-    for (const [name, count] of [...named('dynamodb', this.dynamoDbCalls), ...apiGateway, ...named('cognito-idp', this.cognitoCalls)]) {
+    for (const [name, count] of [
+      ...named('dynamodb', this.dynamoDbCalls),
+      ...apiGateway,
+      ...named('cognito-idp', this.cognitoCalls),
+      ...named('servicequotas', this.serviceQuotasCalls),
+    ]) {
       totals.set(name, (totals.get(name) ?? 0) + count);
     }
     return Object.fromEntries([...totals].sort(([a], [b]) => a.localeCompare(b)));
@@ -255,6 +282,7 @@ export class Audit {
   destroy(): void {
     for (const { client } of this.places) client.destroy();
     this.cognito.destroy();
+    this.serviceQuotas?.destroy();
     this.documents.destroy();
   }
 

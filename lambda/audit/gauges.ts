@@ -1,4 +1,5 @@
 import type { Place } from '#commons/places';
+import type { AppliedQuota } from './applied-quota.ts';
 import { apiKeysGauge, appClientsGauge, type CapacityGauges, type Gauge, type GaugeSnapshot, memberOf } from '#provisioning/capacity';
 import type { CredentialRecord, Registry } from '#provisioning/registry';
 import { isReservedItem } from '#provisioning/registry';
@@ -21,6 +22,11 @@ export interface GaugeLevel {
   removed: number;
   /** Why the gauge could not be read or written (the error's name). */
   error?: string;
+  /**
+   * App clients only: what Service Quotas says the pool's quota is (or why it said nothing), beside `limit`,
+   * the configured value the gauge counts against. A difference is reported, never applied by the audit.
+   */
+  applied?: AppliedQuota;
 }
 
 /** The gauges a deployment has: API keys in every place it reaches (when it issues them), app clients of its pool. */

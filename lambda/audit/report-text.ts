@@ -1,4 +1,5 @@
 import type { CredentialType } from '#contract/schemas';
+import { appClientsQuotaName, quotaMismatchOf } from './applied-quota.ts';
 import type { AuditRun } from './audit.ts';
 import type { AuditReport } from './drift.ts';
 import type { GaugeLevel } from './gauges.ts';
@@ -63,6 +64,27 @@ export const findingsApartLines = (run: AuditRun): string[] => {
 const amount = (value: number) => value.toLocaleString('en-US');
 const gaugeNames: Record<GaugeLevel['quota'], string> = { apiKeys: 'API keys in', appClients: 'App clients of pool' };
 
+/**
+ * The app clients' gauge's one line on the quota Service Quotas reports: as configured, a mismatch naming the
+ * setting to change (not drift: the audit never changes the limit), or why it was not read.
+ */
+export const appliedQuotaLine = (gauge: GaugeLevel): string | undefined => {
+  const { applied } = gauge;
+  if (gauge.quota !== 'appClients' || !applied) return undefined;
+  if (!applied.read)
+    return `    Quota in force not read from Service Quotas (${applied.reason}): the gauge keeps the configured ${amount(gauge.limit)}`;
+  const inForce =
+    applied.source === 'applied'
+      ? `Service Quotas applies ${amount(applied.value)} ("${appClientsQuotaName}")`
+      : `Service Quotas lists no applied value ("${appClientsQuotaName}"): AWS's default ${amount(applied.value)} is in force`;
+  const mismatch = quotaMismatchOf(gauge);
+  if (!mismatch) return `    ${inForce}, as configured`;
+  return (
+    `    QUOTA MISMATCH: ${inForce}, but the deployment counts against ${amount(mismatch.configured)}: ` +
+    `set ${mismatch.setting} to ${amount(mismatch.applied)} (not drift; the audit changes no limit)`
+  );
+};
+
 /** One line per capacity gauge: its level after the audit, and what the audit corrected. */
 export const gaugeLines = (gauges: readonly GaugeLevel[]): string[] => {
   if (gauges.length === 0) return [];
@@ -75,5 +97,9 @@ export const gaugeLines = (gauges: readonly GaugeLevel[]): string[] => {
       gauge.added + gauge.removed > 0 ? `; corrected from ${amount(gauge.counted)} (${gauge.added} added, ${gauge.removed} removed)` : '';
     return `${what}${level}${corrected}`;
   };
-  return ['', 'Capacity (gauges reconciled to the registry):', ...gauges.map(line)];
+  return [
+    '',
+    'Capacity (gauges reconciled to the registry):',
+    ...gauges.flatMap((gauge) => [line(gauge), appliedQuotaLine(gauge)].filter((text) => text !== undefined)),
+  ];
 };

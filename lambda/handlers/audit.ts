@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { quotaMismatchOf } from '#audit/applied-quota';
 import { Audit } from '#audit/audit';
 import { driftKinds } from '#audit/drift';
 import { issuesCredentialType } from '#commons/config';
@@ -75,12 +76,28 @@ export const handler = async () => {
     );
   }
   logger[report.drift.length > 0 ? 'warn' : 'info']('Audit finished', summary);
+  // Not drift, and no metric: a setting the platform team changes. The functions keep counting against the configured limit.
+  for (const mismatch of gauges.map(quotaMismatchOf)) {
+    if (mismatch) {
+      logger.warn(
+        `The quota of app clients in force differs from the limit the deployment counts against: set ${mismatch.setting} to ${mismatch.applied}`,
+        { quotaMismatch: mismatch },
+      );
+    }
+  }
   count('AuditCompleted', 1);
   return {
     counts: report.counts,
     totals: report.totals,
     inProgress: report.inProgress.length,
     acknowledged: report.acknowledged.length,
-    gauges: gauges.map(({ quota, place, used, limit, reconciled }) => ({ quota, place, used, limit, reconciled })),
+    gauges: gauges.map(({ quota, place, used, limit, reconciled, applied }) => ({
+      quota,
+      place,
+      used,
+      limit,
+      reconciled,
+      ...(applied ? { applied } : {}),
+    })),
   };
 };

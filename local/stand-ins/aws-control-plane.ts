@@ -12,6 +12,8 @@
  *   and list results sit under `item` (the SDK renames it to `items`).
  * - Secrets Manager is awsJson1_1: every call is `POST /` with
  *   `X-Amz-Target: secretsmanager.<Operation>`, errors are status 400 with `__type` in the body.
+ * - Service Quotas is awsJson1_1 too, with `X-Amz-Target: ServiceQuotasV20190624.<Operation>`
+ *   (`AWS_ENDPOINT_URL_SERVICE_QUOTAS`): Cognito user pools' quotas only (service-quotas.ts).
  *
  * The wire shapes follow the SDK's own schemas (`dist-cjs/index.js` of both clients).
  * SigV4 signatures are accepted without being checked.
@@ -20,7 +22,7 @@
  * token-bucket throttling and one-shot fault injection.
  *
  * This module is the server and its request pipeline; each service is a module of its own
- * (api-gateway.ts, secrets-manager.ts, cloudformation-sts.ts), sharing aws-protocol.ts and faults-and-throttles.ts.
+ * (api-gateway.ts, secrets-manager.ts, service-quotas.ts, cloudformation-sts.ts), sharing aws-protocol.ts and faults-and-throttles.ts.
  *
  * Several accounts and Regions ("places", `account/region` as lambda/commons/places.ts writes them): API Gateway
  * keeps separate resources per place (api-gateway-places.ts). A request's place is read from its SigV4 signature
@@ -40,7 +42,7 @@
  *   session tags, session policies, source identity, MFA and PackedPolicySize are ignored.
  * - Endpoints are not per Region: every place shares one URL, and the place is taken from the signature, not from
  *   the host name AWS routes by. A client signing for a Region it does not send to cannot be caught.
- * - Only API Gateway is per place. Secrets Manager, CloudFormation stacks and the local operator's identity are
+ * - Only API Gateway is per place. Secrets Manager, Service Quotas, CloudFormation stacks and the local operator's identity are
  *   one set for all places; Cognito (another stand-in) knows no places at all.
  * - Throttle rules are per operation across every place, where AWS's rate limits are per account and Region
  *   (CreateApiKey: 5 per second per account).
@@ -72,12 +74,14 @@ import { isQueryRequest, type LocalStack, parseQueryBody, QueryServicesState, re
 import { type Fault, FaultQueue, type ThrottleRule, Throttles } from './faults-and-throttles.ts';
 import { DEFAULT_PLACE, DEFAULT_REGION, signingScope } from './request-place.ts';
 import { currentVersion, resolveSecretsManagerCall, SecretsManagerState } from './secrets-manager.ts';
+import { resolveServiceQuotasCall, SERVICE_QUOTAS_TARGET_PREFIX, ServiceQuotasState, type ServiceQuotasSettings } from './service-quotas.ts';
 import type { LocalRole } from './sts-identities.ts';
 
 export type { PlaceId } from '#commons/places';
 export type { ApiGatewaySeed, ApiKeyView } from './api-gateway.ts';
 export type { LocalStack } from './cloudformation-sts.ts';
 export type { Fault, ThrottleRule } from './faults-and-throttles.ts';
+export type { ServiceQuotasSettings } from './service-quotas.ts';
 export { DEFAULT_ACCOUNT, DEFAULT_PLACE, DEFAULT_REGION } from './request-place.ts';
 export type { LocalRole } from './sts-identities.ts';
 
@@ -106,6 +110,8 @@ export interface StartOptions {
   port?: number;
   /** Throttle rules keyed by operation name, e.g. `CreateApiKey`. */
   throttle?: Partial<Record<string, ThrottleRule>>;
+  /** What Service Quotas answers: the applied quota of app clients per user pool (default 1,000), or AccessDenied. */
+  serviceQuotas?: ServiceQuotasSettings;
 }
 
 export interface AwsControlPlane {
@@ -129,6 +135,8 @@ export interface AwsControlPlane {
    */
   injectFault(operation: string, fault: Fault, times?: number, options?: { place?: PlaceId }): void;
   clearFaults(): void;
+  /** Changes what Service Quotas answers (the settings given are merged into the current ones) until the next reset. */
+  setServiceQuotas(settings: ServiceQuotasSettings): void;
   /** Sets (or with `undefined` removes) the throttle rule of one operation; the bucket starts full. */
   setThrottle(operation: string, rule: ThrottleRule | undefined): void;
   /**
@@ -144,7 +152,7 @@ export async function startAwsControlPlane(options: StartOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const startSeed = options.seed ?? EMPTY_SEED;
   const startPlaces = options.places ?? {};
-  const harness = new Harness(startSeed, startPlaces, options.roles ?? [], options.throttle ?? {});
+  const harness = new Harness(startSeed, startPlaces, options.roles ?? [], options.throttle ?? {}, options.serviceQuotas ?? {});
   const shutdown = new AbortController();
 
   const server = createServer((req, res) => {
@@ -178,6 +186,7 @@ export async function startAwsControlPlane(options: StartOptions = {}): Promise<
       harness.faults.inject(operation, fault, times, place);
     },
     clearFaults: () => harness.faults.clear(),
+    setServiceQuotas: (settings) => harness.state.serviceQuotas.set(settings),
     setThrottle: (operation, rule) => harness.throttles.set(operation, rule),
     reset: (seed, places) => harness.reset(seed ?? startSeed, places ?? startPlaces),
     close: async () => {
@@ -250,12 +259,15 @@ function sendReply(res: ServerResponse, reply: Reply): void {
 }
 
 /**
- * Form-encoded calls are the query protocol (CloudFormation, STS); Secrets Manager calls are
- * recognised by their target header; everything else is API Gateway.
+ * Form-encoded calls are the query protocol (CloudFormation, STS); Service Quotas and Secrets Manager
+ * calls are recognised by their target header; everything else is API Gateway.
  */
 function resolveCall(req: IncomingMessage, queryBody: JsonObject | undefined): ResolvedCall<ControlPlaneState> | UnknownCall {
   if (queryBody) return forService(resolveQueryCall(queryBody), (state) => state.query);
   const target = req.headers['x-amz-target'];
+  if (typeof target === 'string' && target.startsWith(SERVICE_QUOTAS_TARGET_PREFIX)) {
+    return forService(resolveServiceQuotasCall(req, target), (state) => state.serviceQuotas);
+  }
   const call =
     typeof target === 'string'
       ? forService(resolveSecretsManagerCall(req, target), (state) => state.secretsManager)
@@ -279,15 +291,18 @@ function forService<S>(
 class ControlPlaneState {
   readonly apiGateway: ApiGatewayPlaces;
   readonly secretsManager: SecretsManagerState;
+  readonly serviceQuotas: ServiceQuotasState;
 
   constructor(
     seed: ControlPlaneSeed,
     places: Readonly<Record<PlaceId, ApiGatewaySeed>>,
     readonly query: QueryServicesState,
+    serviceQuotas: ServiceQuotasSettings,
   ) {
     if (DEFAULT_PLACE in places) throw new Error(`The default place ${DEFAULT_PLACE} is seeded by \`seed\`, not \`places\``);
     this.apiGateway = new ApiGatewayPlaces({ ...places, [DEFAULT_PLACE]: seed });
     this.secretsManager = new SecretsManagerState(seed.secrets);
+    this.serviceQuotas = new ServiceQuotasState(serviceQuotas);
   }
 }
 
@@ -304,8 +319,9 @@ class Harness {
     places: Readonly<Record<PlaceId, ApiGatewaySeed>>,
     roles: readonly LocalRole[],
     private readonly initialThrottle: Partial<Record<string, ThrottleRule>>,
+    private readonly initialServiceQuotas: ServiceQuotasSettings,
   ) {
-    this.state = new ControlPlaneState(seed, places, new QueryServicesState(roles));
+    this.state = new ControlPlaneState(seed, places, new QueryServicesState(roles), initialServiceQuotas);
     this.throttles = new Throttles(initialThrottle);
   }
 
@@ -335,7 +351,7 @@ class Harness {
   }
 
   reset(seed: ControlPlaneSeed, places: Readonly<Record<PlaceId, ApiGatewaySeed>>): void {
-    this.state = new ControlPlaneState(seed, places, this.state.query);
+    this.state = new ControlPlaneState(seed, places, this.state.query, this.initialServiceQuotas);
     this.calls.clear();
     this.callsByPlace.clear();
     this.state.query.identities.assumeRoleCalls.clear();

@@ -32,6 +32,54 @@ describe('the audit report: capacity gauges', () => {
     ]);
   });
 
+  const pool = {
+    quota: 'appClients' as const,
+    place: 'eu-west-1_AbC123',
+    limit: 1_000,
+    used: 412,
+    counted: 412,
+    added: 0,
+    removed: 0,
+    reconciled: true,
+  };
+
+  it('says, under the app clients’ gauge, that the quota Service Quotas applies is the limit configured', () => {
+    // Act
+    const lines = gaugeLines([{ ...pool, applied: { read: true, value: 1_000, source: 'applied' } }]);
+
+    // Assess
+    expect(lines.slice(2)).toEqual([
+      '  App clients of pool eu-west-1_AbC123: 412 of 1,000 (41 %)',
+      '    Service Quotas applies 1,000 ("App clients per user pool"), as configured',
+    ]);
+  });
+
+  it('reports an applied quota that differs from the configured limit as a finding naming the setting to change, not as drift', () => {
+    // Act
+    const raised = gaugeLines([{ ...pool, applied: { read: true, value: 2_000, source: 'applied', quotaCode: 'L-APPCLNT' } }]);
+    const defaulted = gaugeLines([{ ...pool, limit: 5_000, applied: { read: true, value: 1_000, source: 'default' } }]);
+
+    // Assess: the gauge still counts against what is configured.
+    expect(raised.slice(2)).toEqual([
+      '  App clients of pool eu-west-1_AbC123: 412 of 1,000 (41 %)',
+      '    QUOTA MISMATCH: Service Quotas applies 2,000 ("App clients per user pool"), but the deployment counts against 1,000: ' +
+        "set clientCredentials.appClientsQuota (the functions' APP_CLIENTS_QUOTA) to 2,000 (not drift; the audit changes no limit)",
+    ]);
+    expect(defaulted[3]).toBe(
+      '    QUOTA MISMATCH: Service Quotas lists no applied value ("App clients per user pool"): AWS\'s default 1,000 is in force, ' +
+        "but the deployment counts against 5,000: set clientCredentials.appClientsQuota (the functions' APP_CLIENTS_QUOTA) to 1,000 " +
+        '(not drift; the audit changes no limit)',
+    );
+  });
+
+  it('says in one line when Service Quotas refused, and that the gauge keeps the configured limit', () => {
+    // Act
+    const lines = gaugeLines([{ ...pool, applied: { read: false, reason: 'AccessDeniedException' } }]);
+
+    // Assess
+    expect(lines.slice(3)).toEqual(['    Quota in force not read from Service Quotas (AccessDeniedException): the gauge keeps the configured 1,000']);
+  });
+
   it('prints nothing for a deployment without gauges', () => {
     expect(gaugeLines([])).toEqual([]);
   });

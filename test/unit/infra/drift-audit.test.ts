@@ -61,7 +61,7 @@ describe('the scheduled drift audit in the stack', () => {
         .map((statement) => statement.Sid)
         .filter(Boolean)
         .sort(),
-    ).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadRegistry', 'ReadUsagePlanLinks', 'ReconcileCapacityGauges']);
+    ).toEqual(['ReadApiKeys', 'ReadAppClients', 'ReadAppClientsQuota', 'ReadRegistry', 'ReadUsagePlanLinks', 'ReconcileCapacityGauges']);
     expect(actions).toEqual(
       expect.arrayContaining(['dynamodb:Scan', 'apigateway:GET', 'cognito-idp:ListUserPoolClients', 'cognito-idp:DescribeUserPoolClient']),
     );
@@ -189,7 +189,7 @@ describe('the scheduled audit of a client-credentials-only deployment', () => {
         .map((statement) => statement.Sid)
         .filter(Boolean)
         .sort(),
-    ).toEqual(['ReadAppClients', 'ReadRegistry', 'ReconcileCapacityGauges']);
+    ).toEqual(['ReadAppClients', 'ReadAppClientsQuota', 'ReadRegistry', 'ReconcileCapacityGauges']);
     expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith('apigateway:'))).toEqual([]);
     expect(auditFunction.Environment.Variables).toEqual(routeFunction.Environment.Variables);
     expect(auditFunction.Environment.Variables).toHaveProperty('USER_POOL_ID');
@@ -211,5 +211,26 @@ describe('turning the audit off in cdk.json', () => {
       ScheduleExpression: 'cron(0 6 * * ? *)',
     });
     expect(() => synthesize({ driftAudit: { schedule: 'daily' } })).toThrow(/driftAudit\.schedule: must be an EventBridge schedule/);
+  }, 30_000);
+});
+
+describe("the scheduled audit's read of the pool's quota of app clients", () => {
+  it('lets the audit list Service Quotas’ applied and default quotas, read-only, and nothing else of Service Quotas', () => {
+    // Prepare
+    const { stack, template, logicalId } = synthesize();
+    const roleId = (template.toJSON().Resources[logicalId(stack.webhook.driftAudit!.function)].Properties.Role as { 'Fn::GetAtt': [string] })[
+      'Fn::GetAtt'
+    ][0];
+
+    // Act
+    const quotaStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('servicequotas:')));
+
+    // Assess: the List actions support no resource-level permission, so '*' (acknowledged in nag-suppressions.ts).
+    expect(quotaStatements).toEqual([
+      expect.objectContaining({ Action: ['servicequotas:ListServiceQuotas', 'servicequotas:ListAWSDefaultServiceQuotas'], Resource: '*' }),
+    ]);
   }, 30_000);
 });

@@ -14,16 +14,20 @@ import {
   DescribeUserPoolClientCommand,
   ListUserPoolClientsCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ListAWSDefaultServiceQuotasCommand, ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ChangeHistory } from '../../../infra/change-history.ts';
+import { DriftAudit } from '../../../infra/drift-audit.ts';
 import { HistoryStream } from '../../../infra/history-stream.ts';
 import { routePermissions, type WebhookRoute } from '../../../infra/route-permissions.ts';
 import { PortalCredentialsTargetRole } from '../../../infra/target-role.ts';
@@ -506,4 +510,50 @@ describe('the roles of a webhook whose API keys live in several places', () => {
       expect(allows(statements, { action: 'apigateway:GET', resource: 'arn:aws:apigateway:us-east-1::/apikeys/k1', context: {} })).toBe(false);
     }
   });
+});
+
+describe("the drift audit's IAM role against the Service Quotas calls its code makes", () => {
+  const auditStatements = () => {
+    const stack = new Stack(new App(), 'Audit', { env: { account: '123456789012', region: 'eu-west-1' } });
+    new DriftAudit(stack, 'DriftAudit', {
+      environment: {},
+      code: Code.fromInline('export const handler = () => {};'),
+      registry: Table.fromTableAttributes(stack, 'Registry', { tableArn }),
+      usagePlanIds: ['1el57v', '2fm68w'],
+      userPoolArn: poolArn,
+      schedule: Schedule.rate(Duration.days(1)),
+      logRetention: RetentionDays.ONE_MONTH,
+      dashboard: new Dashboard(stack, 'Dashboard'),
+    });
+    return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    );
+  };
+
+  it("allows every call the scheduled audit makes reading the pool's quota of app clients, applied and AWS's default", async () => {
+    // Prepare: Service Quotas lists no applied value, so both lists are read, each over two pages.
+    resetAwsMocks();
+    cognito.reset();
+    aws.dynamodb.on(ScanCommand).resolves({ Items: [] });
+    aws.apiGateway.onAnyCommand().resolves({ items: [] });
+    cognito.onAnyCommand().resolves({ UserPoolClients: [] });
+    const serviceQuotas = mockClient(ServiceQuotasClient);
+    const page = (NextToken?: string) => ({ Quotas: [], ...(NextToken ? { NextToken } : {}) });
+    serviceQuotas.on(ListServiceQuotasCommand).resolvesOnce(page('p2')).resolves(page());
+    serviceQuotas.on(ListAWSDefaultServiceQuotasCommand).resolvesOnce(page('p2')).resolves(page());
+    const { handler: audit } = await import('../../../lambda/handlers/audit.ts');
+
+    // Act
+    await audit();
+    const needed = serviceQuotas.calls().map((call) => ({
+      action: `servicequotas:${(call.args[0] as object).constructor.name.replace(/Command$/, '')}`,
+      // Service Quotas' List actions support no resource-level permission: IAM authorizes them on all resources.
+      resource: '*',
+    }));
+    serviceQuotas.restore();
+
+    // Assess
+    expect(needed.length).toBeGreaterThanOrEqual(4);
+    expect(needed.filter((permission) => !allows(auditStatements(), permission))).toEqual([]);
+  }, 30_000);
 });
