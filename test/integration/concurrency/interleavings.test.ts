@@ -470,8 +470,14 @@ const lostRegistryAnswer = fc.record({
   competitor: operation,
 });
 /** A call frozen before it is sent; it resumes once every other call has ended and its lease has passed. */
+const callsOf = (services: (keyof typeof lossTargets)[]) =>
+  services.flatMap((service) => lossTargets[service].commands.map((command) => [service, command] as const));
+// Registry writes are made by every call, so a frozen one is most often reached; an AWS change only by some.
 const frozenCall = fc.record({
-  call: fc.constantFrom(...Object.entries(lossTargets).flatMap(([service, { commands }]) => commands.map((command) => [service, command] as const))),
+  call: fc.oneof(
+    { arbitrary: fc.constantFrom(...callsOf(['DynamoDB'])), weight: 2 },
+    { arbitrary: fc.constantFrom(...callsOf(['APIGateway', 'APIGatewayPartner', 'Cognito'])), weight: 1 },
+  ),
   skip: fc.nat({ max: 2 }),
 });
 type LostRegistryAnswer = typeof lostRegistryAnswer extends fc.Arbitrary<infer T> ? T : never;
@@ -663,6 +669,7 @@ describe('in the real world: answers lost while another call takes the app, hold
   );
 
   it('exercised every new actor in those runs', () => {
+    console.info(`real-world actors: ${JSON.stringify(seen)}`);
     expect(seen.lost, 'runs in which a registry answer was lost with a call in its window').toBeGreaterThan(0);
     expect(seen.frozen, 'runs in which a frozen call resumed past its lease').toBeGreaterThan(0);
     expect(seen.audits, 'runs in which the audit repaired concurrently').toBeGreaterThan(0);
