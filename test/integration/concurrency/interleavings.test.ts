@@ -484,7 +484,7 @@ const lostRegistryAnswer = fc.record({
 // Registry writes are made by every call, so a frozen one is most often reached; an AWS change only by some.
 const frozenCall = fc.record({
   call: fc.oneof(
-    { arbitrary: fc.constantFrom(...callsOf(['DynamoDB'])), weight: 2 },
+    { arbitrary: fc.constantFrom(...callsOf(['DynamoDB'])), weight: 3 },
     { arbitrary: fc.constantFrom(...callsOf(['APIGateway', 'APIGatewayPartner', 'Cognito'])), weight: 1 },
   ),
   skip: fc.nat({ max: 2 }),
