@@ -72,7 +72,7 @@ const sorted = (values: readonly string[]) => [...new Set(values)].sort();
 const sameSet = (a: readonly string[], b: readonly string[]) => sorted(a).join('\n') === sorted(b).join('\n');
 
 /** What the registry granted, in the terms AWS holds for this type. */
-const recordedGrant = (record: CredentialRecord) => (record.credentialType === 'API_KEY' ? record.usagePlanIds : record.scopes) ?? [];
+export const recordedGrant = (record: CredentialRecord) => (record.credentialType === 'API_KEY' ? record.usagePlanIds : record.scopes) ?? [];
 
 /**
  * Compares the registry with AWS. Pure: everything it needs is in the inventory, so the

@@ -4,8 +4,8 @@ import { functionDefaults, leaseMarginSeconds } from '#commons/defaults';
 import { type Place, type PlaceId, placeId } from '#commons/places';
 import type { CredentialType } from '#contract/schemas';
 import { credentialRef, type Grant, LeftoversError, type Placement, type Provisioner, resourceName, withoutMark } from '#provisioning/provisioner';
-import type { CredentialRecord, Registry } from '#provisioning/registry';
-import { type Drift, reportOnly } from './drift.ts';
+import { type CredentialRecord, grantOf, type Registry } from '#provisioning/registry';
+import { type Drift, recordedGrant, reportOnly } from './drift.ts';
 import { placedKeysOf } from '#provisioning/key-places';
 
 /**
@@ -94,12 +94,6 @@ const homeOf = (deps: RepairDependencies): Place => deps.home ?? { account: func
 const keyInPlace = (credentialId: string, place: PlaceId | undefined) => ({
   credentialId,
   ...(place ? { placedIds: { [place]: credentialId } } : {}),
-});
-
-const grantOf = (record: CredentialRecord): Grant => ({
-  apiIds: record.apiIds ?? [],
-  usagePlanIds: record.usagePlanIds ?? [],
-  scopes: record.scopes ?? [],
 });
 
 class Skip extends Error {}
@@ -318,8 +312,6 @@ const takeOver = async (drift: Drift, deps: RepairDependencies) => {
   return { record: { ...record, claimToken }, claimToken };
 };
 
-/** What the record granted, in the terms the audit compares with AWS. */
-const recordedGrant = (record: CredentialRecord) => (record.credentialType === 'API_KEY' ? record.usagePlanIds : record.scopes) ?? [];
 const sameStrings = (a: readonly string[], b: readonly string[]) => [...new Set(a)].sort().join('\n') === [...new Set(b)].sort().join('\n');
 
 const iso = (deps: RepairDependencies) => new Date((deps.now ?? Date.now)()).toISOString();

@@ -25,7 +25,7 @@ import {
   type Placement,
   type Provisioner,
 } from './provisioner.ts';
-import type { CredentialRecord, Registry } from './registry.ts';
+import { type CredentialRecord, grantOf, type Registry } from './registry.ts';
 
 export interface CredentialsServiceOptions {
   registry: Registry;
@@ -55,12 +55,6 @@ export interface Invocation {
 }
 
 const placementOf = ({ placedIds }: Placement): Placement => (placedIds ? { placedIds } : {});
-
-const recordedGrant = (record: CredentialRecord): Grant => ({
-  apiIds: record.apiIds ?? [],
-  usagePlanIds: record.usagePlanIds ?? [],
-  scopes: record.scopes ?? [],
-});
 
 /** A recorded credential as it lives after a change that left it at `placement`. */
 const placedAt = (record: CredentialRecord, placement: Placement) => ({ ...credentialRef(record), placedIds: placement.placedIds });
@@ -323,7 +317,7 @@ export class CredentialsService {
     if (!taken.claimed) throw conflict('APP_STATE_CHANGING', 'The credentials of this app changed while this request ran; retry it.');
     await this.holding(lease.leaseExpiresAt, async () => {
       await provisioner.removeLeftovers(record);
-      await this.options.capacity?.release(record.credentialType, provisioner.placesOf(recordedGrant(record)), record.appKey);
+      await this.options.capacity?.release(record.credentialType, provisioner.placesOf(grantOf(record)), record.appKey);
       const marked = await this.options.registry.markRevoked(record.appKey, lease.claimToken, this.isoNow(), { action: 'REVOKE' });
       this.expectOwnWrite(marked, record.appKey);
     });
@@ -512,7 +506,7 @@ export class CredentialsService {
   private async regrantCounted(provisioner: Provisioner, record: CredentialRecord, grant: Grant): Promise<Placement> {
     const { capacity } = this.options;
     const held = credentialRef(record);
-    const before = provisioner.placesOf(recordedGrant(record), held);
+    const before = provisioner.placesOf(grantOf(record), held);
     const added = provisioner.placesOf(grant, held).filter((place) => !before.includes(place));
     await capacity?.reserve(provisioner.credentialType, added, record.appKey);
     let placement: Placement;
@@ -534,11 +528,7 @@ export class CredentialsService {
 
   /** Gives back every place a credential that is gone took up. */
   private async releaseCapacity(provisioner: Provisioner, record: CredentialRecord) {
-    await this.options.capacity?.release(
-      provisioner.credentialType,
-      provisioner.placesOf(recordedGrant(record), credentialRef(record)),
-      record.appKey,
-    );
+    await this.options.capacity?.release(provisioner.credentialType, provisioner.placesOf(grantOf(record), credentialRef(record)), record.appKey);
   }
 
   /**

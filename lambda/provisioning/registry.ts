@@ -46,6 +46,13 @@ export type HoldOutcome = { held: true; record: CredentialRecord; tookOver?: boo
 
 export const credentialIdIndex = 'byCredentialId';
 
+/** The grant a record holds (a record written before a field existed lacks it: none). */
+export const grantOf = (record: Partial<Grant>): Grant => ({
+  apiIds: record.apiIds ?? [],
+  usagePlanIds: record.usagePlanIds ?? [],
+  scopes: record.scopes ?? [],
+});
+
 /**
  * How the keys of the table's items that are not apps start (acknowledgements, capacity gauges): no app key
  * holds a `#` (a portal slug is letters, digits, `.`, `-` and `_`; a derived key starts `sha256-`).
