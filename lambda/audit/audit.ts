@@ -1,3 +1,4 @@
+import { apiGatewayIn } from '#clients/api-gateway';
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import { CognitoIdentityProviderClient, DescribeUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -7,11 +8,11 @@ import { fencedByTurns } from '#clients/turns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientSettings } from '#clients/retry-settings';
 import { functionDefaults } from '#commons/defaults';
-import { type Place, type PlaceId, type ProvisioningTarget, placeId, planPlace } from '#commons/places';
+import { type Place, type PlaceId, type ProvisioningTarget, placeId } from '#commons/places';
 import type { CredentialType } from '#contract/schemas';
 import { UsagePlanCatalog } from '#provisioning/usage-plan-catalog';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
-import { ApiKeysInPlace } from '#provisioning/api-keys-in-place';
+import type { ApiKeysInPlace } from '#provisioning/api-keys-in-place';
 import { CapacityGauges } from '#provisioning/capacity';
 import { isNotFound } from '#provisioning/aws-failures';
 import { ClientCredentialsProvisioner, type ClientCredentialsSettings } from '#provisioning/client-credentials-provisioner';
@@ -25,7 +26,6 @@ import { type AuditReport, type Drift, findDrift } from './drift.ts';
 import { deploymentGauges, type GaugeLevel, reconcileGauges } from './gauges.ts';
 import { type InventoryProgress, readInventory } from './inventory.ts';
 import { placesElsewhere } from '#provisioning/key-places';
-import { apiGatewayElsewhere } from './places.ts';
 import { apiGatewayRates, cognitoRates, RateLimitedCalls } from './rate-limiter.ts';
 import { type RepairResult, repair, repairKindOf } from './repair.ts';
 
@@ -108,7 +108,9 @@ export class Audit {
   private readonly serviceQuotas: ServiceQuotasClient | undefined;
   private readonly apiGateway: APIGatewayClient;
   /** Every place the audit reads API keys in, home first, each with its own client (AWS's rate limits are per account and Region). */
-  private readonly places: { place: Place; client: APIGatewayClient; calls: RateLimitedCalls; keys: ApiKeysInPlace }[];
+  private readonly places: { place: Place; client: APIGatewayClient; calls: RateLimitedCalls }[];
+  /** The webhook's own provisioner of API keys in every place, on the audit's rate-limited clients: what the repairs act through. */
+  private readonly apiKeys: ApiKeyProvisioner | undefined;
   private readonly home: Place;
   private readonly cognito: CognitoIdentityProviderClient;
   private readonly documents: DynamoDBDocumentClient;
@@ -126,24 +128,19 @@ export class Audit {
     this.apiGatewayCalls.attachTo(this.apiGateway);
     this.home = target.apiKeys?.home ?? { account: functionDefaults.accountId, region: target.region ?? functionDefaults.region };
     const deploymentId = target.apiKeys?.deploymentId ?? functionDefaults.deploymentId;
-    const keysIn = (place: Place, client: APIGatewayClient) => {
-      const here = placeId(place);
-      const linkable = target.apiKeys?.linkableUsagePlanIds
-        ?.map((id) => planPlace(id, this.home))
-        .filter((plan) => placeId(plan.place) === here)
-        .map((plan) => plan.planId);
-      return new ApiKeysInPlace(client, new UsagePlanCatalog(client), linkable, deploymentId);
-    };
     const elsewhere = placesElsewhere(this.home, target.apiKeys?.targets).map((reached) => {
-      const client = apiGatewayElsewhere(reached, deploymentId, this.home);
+      const client = apiGatewayIn(reached.place, reached.target, deploymentId, this.home.region);
       const calls = new RateLimitedCalls(limited ? apiGatewayRates : undefined);
       calls.attachTo(client);
-      return { place: reached.place, client, calls, keys: keysIn(reached.place, client) };
+      return { place: reached.place, client, calls };
     });
-    this.places = [
-      { place: this.home, client: this.apiGateway, calls: this.apiGatewayCalls, keys: keysIn(this.home, this.apiGateway) },
-      ...elsewhere,
-    ];
+    this.places = [{ place: this.home, client: this.apiGateway, calls: this.apiGatewayCalls }, ...elsewhere];
+    this.apiKeys =
+      target.apiKeys &&
+      new ApiKeyProvisioner(this.apiGateway, new UsagePlanCatalog(this.apiGateway), target.apiKeys.linkableUsagePlanIds, deploymentId, {
+        home: this.home,
+        elsewhere: elsewhere.map(({ place, client }) => ({ place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) })),
+      });
     this.cognitoCalls.attachTo(this.cognito);
     this.dynamoDbCalls.attachTo(dynamodb);
     // The pool lives in the audit's Region (the webhook's own): its quota is read there.
@@ -213,7 +210,7 @@ export class Audit {
         provisioners: this.provisioners(),
         exists: (type: CredentialType, id: string, place?: PlaceId) => this.exists(type, id, place),
         whereaboutsIn: (id: string, place: PlaceId) => this.keysIn(place).whereabouts(id),
-        shareOneValue: (placedIds: Readonly<Record<PlaceId, string>>) => this.shareOneValue(placedIds),
+        shareOneValue: (placedIds: Readonly<Record<PlaceId, string>>) => this.apiKeysChecked().shareOneValue(placedIds),
         home: this.home,
         leaseMs: target.leaseMs,
         now,
@@ -289,34 +286,18 @@ export class Audit {
   /** The webhook's own provisioners, on the audit's rate-limited clients. */
   private provisioners(): Map<CredentialType, Provisioner> {
     const provisioners = new Map<CredentialType, Provisioner>();
-    if (this.target.apiKeys)
-      provisioners.set(
-        'API_KEY',
-        new ApiKeyProvisioner(
-          this.apiGateway,
-          new UsagePlanCatalog(this.apiGateway),
-          this.target.apiKeys.linkableUsagePlanIds,
-          this.target.apiKeys.deploymentId,
-          {
-            home: this.home,
-            elsewhere: this.places.slice(1).map(({ place, client }) => ({ place, apiGateway: client, usagePlans: new UsagePlanCatalog(client) })),
-          },
-        ),
-      );
+    if (this.apiKeys) provisioners.set('API_KEY', this.apiKeys);
     if (this.target.appClients) provisioners.set('CLIENT_CREDENTIALS', new ClientCredentialsProvisioner(this.cognito, this.target.appClients));
     return provisioners;
   }
 
-  private keysIn(place: PlaceId): ApiKeysInPlace {
-    const found = this.places.find((reached) => placeId(reached.place) === place);
-    if (!found) throw new Error(`the audit does not reach ${place}`);
-    return found.keys;
+  private apiKeysChecked(): ApiKeyProvisioner {
+    if (!this.apiKeys) throw new Error('the audit does not check API keys');
+    return this.apiKeys;
   }
 
-  /** Reads each key's value and compares them; the values never leave this method. */
-  private async shareOneValue(placedIds: Readonly<Record<PlaceId, string>>): Promise<boolean> {
-    const values = await Promise.all(Object.entries(placedIds).map(async ([place, keyId]) => (await this.keysIn(place).reveal(keyId))?.secret));
-    return values.every((value) => value !== undefined && value === values[0]);
+  private keysIn(place: PlaceId): ApiKeysInPlace {
+    return this.apiKeysChecked().keysIn(place);
   }
 
   private async exists(type: CredentialType, credentialId: string, place?: PlaceId): Promise<boolean> {

@@ -97,14 +97,14 @@ export class ApiKeyProvisioner implements Provisioner {
     if (failures.length > 0) {
       // A place whose create may have happened keeps the claim: the next call deletes what carries the app's name everywhere.
       const reported = failures.find((failure) => failure instanceof LeftoversError) ?? failures[0];
-      return undoThenRethrow(reported, () => Promise.all(made.map(([place, keyId]) => this.in(place).revoke(keyId))));
+      return undoThenRethrow(reported, () => Promise.all(made.map(([place, keyId]) => this.keysIn(place).revoke(keyId))));
     }
     const placedIds = Object.fromEntries(made);
     return { credentialId: made[0]?.[1] as string, secret: value, placedIds };
   }
 
   async reveal(credential: CredentialRef): Promise<IssuedCredential | undefined> {
-    const issued = await this.in(this.primaryPlace(credential)).reveal(credential.credentialId);
+    const issued = await this.keysIn(this.primaryPlace(credential)).reveal(credential.credentialId);
     return issued && credential.placedIds ? { ...issued, placedIds: { ...credential.placedIds } } : issued;
   }
 
@@ -115,7 +115,7 @@ export class ApiKeyProvisioner implements Provisioner {
     // The developer's value, read from the key the portal knows only when a place needs a key made.
     let value: Promise<string> | undefined;
     const developerValue = () => {
-      value ??= this.in(primary)
+      value ??= this.keysIn(primary)
         .reveal(credential.credentialId)
         .then((issued) => {
           if (!issued) throw conflict('CREDENTIAL_GONE', 'The API key was deleted outside the webhook; revoke it and create new credentials.');
@@ -139,9 +139,9 @@ export class ApiKeyProvisioner implements Provisioner {
       const wanted = plans.get(place);
       const keyId = recorded[place];
       if (place === primary) {
-        await step(async () => ({ result: undefined, changed: await this.in(place).regrant(credential.credentialId, wanted ?? []) }));
+        await step(async () => ({ result: undefined, changed: await this.keysIn(place).regrant(credential.credentialId, wanted ?? []) }));
       } else if (wanted === undefined) {
-        if (keyId !== undefined) await step(async () => ({ result: await this.in(place).revoke(keyId), changed: true }));
+        if (keyId !== undefined) await step(async () => ({ result: await this.keysIn(place).revoke(keyId), changed: true }));
       } else {
         placed[place] = await step(() => this.keyIn(place, keyId, developerValue, credential, wanted));
       }
@@ -160,7 +160,7 @@ export class ApiKeyProvisioner implements Provisioner {
     credential: CredentialRef,
     usagePlanIds: readonly string[],
   ) {
-    const keys = this.in(place);
+    const keys = this.keysIn(place);
     if (keyId !== undefined && (await keys.reveal(keyId))) return { result: keyId, changed: await keys.regrant(keyId, usagePlanIds) };
     const app = credential.app;
     if (!app) throw conflict('CREDENTIAL_GONE', `The API key in ${place} was deleted outside the webhook; revoke it and create new credentials.`);
@@ -177,7 +177,7 @@ export class ApiKeyProvisioner implements Provisioner {
    */
   private async createIn(place: PlaceId, app: AppIdentity, usagePlanIds: readonly string[], value?: string): Promise<IssuedCredential> {
     try {
-      return await this.in(place).create(app, usagePlanIds, value);
+      return await this.keysIn(place).create(app, usagePlanIds, value);
     } catch (error) {
       if (!isResourceQuotaRefusal(error)) throw error;
       const { account, region } = parsePlaceId(place);
@@ -187,8 +187,14 @@ export class ApiKeyProvisioner implements Provisioner {
     }
   }
 
+  /** Whether the keys named (one per place) hold one value; the values are compared here and never returned. */
+  async shareOneValue(placedIds: Readonly<Record<PlaceId, string>>): Promise<boolean> {
+    const values = await Promise.all(Object.entries(placedIds).map(async ([place, keyId]) => (await this.keysIn(place).reveal(keyId))?.secret));
+    return values.every((value) => value !== undefined && value === values[0]);
+  }
+
   async revoke(credential: CredentialRef): Promise<void> {
-    await Promise.all(Object.entries(this.placedIdsOf(credential)).map(([place, keyId]) => this.in(place).revoke(keyId)));
+    await Promise.all(Object.entries(this.placedIdsOf(credential)).map(([place, keyId]) => this.keysIn(place).revoke(keyId)));
   }
 
   async removeLeftovers(app: AppIdentity, keep: readonly string[] = []): Promise<number> {
@@ -240,7 +246,8 @@ export class ApiKeyProvisioner implements Provisioner {
     return primaryPlaceOf(credential, this.home);
   }
 
-  private in(place: PlaceId): ApiKeysInPlace {
+  /** The keys of one place the deployment reaches (the audit reads and repairs them place by place). */
+  keysIn(place: PlaceId): ApiKeysInPlace {
     const keys = this.places.get(place);
     if (!keys) {
       const { account, region } = parsePlaceId(place);

@@ -17,7 +17,6 @@ import { WebhookError } from '#contract/errors';
 import type { ApiRef, CreateCredentialsResponse, CredentialType } from '#contract/schemas';
 import { type Place, placeId } from '#commons/places';
 import { ApiKeyProvisioner } from '#provisioning/api-key-provisioner';
-import { ApiKeysInPlace } from '#provisioning/api-keys-in-place';
 import { ClientCredentialsProvisioner } from '#provisioning/client-credentials-provisioner';
 import { CredentialPolicy } from '#provisioning/credential-policy';
 import { CredentialsService } from '#provisioning/credentials-service';
@@ -504,14 +503,11 @@ interface Told {
 
 /** The audit the scheduled function runs, repairing what it finds in every place, on the run's clients and clock. */
 const auditAndRepair = async (registry: Registry, userPoolId: string) => {
-  const provisioners = new Map<CredentialType, Provisioner>(provisionersOn(userPoolId).map((p) => [p.credentialType, p]));
-  const keysIn = new Map(
-    placeClients.map(({ place, client }) => [
-      placeId(place),
-      new ApiKeysInPlace(client, new UsagePlanCatalog(client), undefined, functionDefaults.deploymentId),
-    ]),
-  );
-  const keys = (place: string) => keysIn.get(place) as ApiKeysInPlace;
+  const [apiKeys, appClients] = provisionersOn(userPoolId) as [ApiKeyProvisioner, ClientCredentialsProvisioner];
+  const provisioners = new Map<CredentialType, Provisioner>([
+    ['API_KEY', apiKeys],
+    ['CLIENT_CREDENTIALS', appClients],
+  ]);
   const inventory = await readInventory({
     registry,
     apiKeys: { client: apiGateway, deploymentId: functionDefaults.deploymentId, home, elsewhere: placeClients.slice(1) },
@@ -519,12 +515,15 @@ const auditAndRepair = async (registry: Registry, userPoolId: string) => {
     now: clock,
   });
   const exists = async (type: CredentialType, id: string, place = placeId(home)) =>
-    (type === 'API_KEY' ? await keys(place).reveal(id) : await provisioners.get(type)?.reveal({ credentialId: id })) !== undefined;
-  const shareOneValue = async (placedIds: Readonly<Record<string, string>>) => {
-    const values = await Promise.all(Object.entries(placedIds).map(async ([place, id]) => (await keys(place).reveal(id))?.secret));
-    return values.every((value) => value !== undefined && value === values[0]);
+    (type === 'API_KEY' ? await apiKeys.keysIn(place).reveal(id) : await appClients.reveal({ credentialId: id })) !== undefined;
+  const deps = {
+    registry,
+    provisioners,
+    exists,
+    whereaboutsIn: (id: string, place: string) => apiKeys.keysIn(place).whereabouts(id),
+    shareOneValue: (placedIds: Readonly<Record<string, string>>) => apiKeys.shareOneValue(placedIds),
+    home,
   };
-  const deps = { registry, provisioners, exists, whereaboutsIn: (id: string, place: string) => keys(place).whereabouts(id), shareOneValue, home };
   for (const drift of findDrift(inventory, false).drift) {
     await repair(drift, { ...deps, leaseMs: 60_000, now: clock }, true);
   }
