@@ -5,7 +5,7 @@ import { type Place, type PlaceId, parsePlaceId, placeId, planPlace } from '#com
 import { conflict, quotaExceeded } from '#contract/errors';
 import { isResourceQuotaRefusal } from '#clients/retry-settings';
 import { ApiKeysInPlace } from './api-keys-in-place.ts';
-import { placedKeysOf, primaryPlaceOf } from './key-places.ts';
+import { placedKeysOf, placeOrder, primaryPlaceOf } from './key-places.ts';
 import {
   type AppIdentity,
   type CredentialRef,
@@ -104,13 +104,13 @@ export class ApiKeyProvisioner implements Provisioner {
   }
 
   async reveal(credential: CredentialRef): Promise<IssuedCredential | undefined> {
-    const issued = await this.keysIn(this.primaryPlace(credential)).reveal(credential.credentialId);
+    const issued = await this.keysIn(primaryPlaceOf(credential, this.home)).reveal(credential.credentialId);
     return issued && credential.placedIds ? { ...issued, placedIds: { ...credential.placedIds } } : issued;
   }
 
   async regrant(credential: CredentialRef, desired: Grant): Promise<Placement> {
-    const primary = this.primaryPlace(credential);
-    const recorded = this.placedIdsOf(credential);
+    const primary = primaryPlaceOf(credential, this.home);
+    const recorded = placedKeysOf(credential, this.home);
     const plans = this.plansByPlace(desired);
     // The developer's value, read from the key the portal knows only when a place needs a key made.
     let value: Promise<string> | undefined;
@@ -194,7 +194,7 @@ export class ApiKeyProvisioner implements Provisioner {
   }
 
   async revoke(credential: CredentialRef): Promise<void> {
-    await Promise.all(Object.entries(this.placedIdsOf(credential)).map(([place, keyId]) => this.keysIn(place).revoke(keyId)));
+    await Promise.all(Object.entries(placedKeysOf(credential, this.home)).map(([place, keyId]) => this.keysIn(place).revoke(keyId)));
   }
 
   async removeLeftovers(app: AppIdentity, keep: readonly string[] = []): Promise<number> {
@@ -221,7 +221,7 @@ export class ApiKeyProvisioner implements Provisioner {
   }
 
   placesOf(grant: Grant, credential?: CredentialRef): string[] {
-    const places = new Set([...this.plansByPlace(grant).keys(), ...(credential ? Object.keys(this.placedIdsOf(credential)) : [])]);
+    const places = new Set([...this.plansByPlace(grant).keys(), ...(credential ? Object.keys(placedKeysOf(credential, this.home)) : [])]);
     return places.size > 0 ? [...places] : [placeId(this.home)];
   }
 
@@ -233,17 +233,8 @@ export class ApiKeyProvisioner implements Provisioner {
       const key = placeId(place);
       plans.set(key, [...(plans.get(key) ?? []), planId]);
     }
-    const home = placeId(this.home);
-    return new Map([...plans].sort(([a], [b]) => (a === home ? -1 : b === home ? 1 : a.localeCompare(b))));
-  }
-
-  private placedIdsOf(credential: CredentialRef): Record<PlaceId, string> {
-    return placedKeysOf(credential, this.home);
-  }
-
-  /** Where the key the portal knows lives: its place in `placedIds`, else the webhook's own. */
-  private primaryPlace(credential: CredentialRef): PlaceId {
-    return primaryPlaceOf(credential, this.home);
+    const order = placeOrder(this.home);
+    return new Map([...plans].sort(([a], [b]) => order(a, b)));
   }
 
   /** The keys of one place the deployment reaches (the audit reads and repairs them place by place). */

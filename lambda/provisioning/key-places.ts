@@ -31,13 +31,16 @@ export const placedKeysOf = (record: Placement & { credentialId?: string }, home
 export const primaryPlaceOf = (record: Placement & { credentialId?: string }, home: Place): PlaceId =>
   Object.entries(record.placedIds ?? {}).find(([, keyId]) => keyId === record.credentialId)?.[0] ?? placeId(home);
 
-/**
- * The places a grant's plans are in, in the order a create makes them (home first, then by id): the
- * first holds the key the portal is answered. A grant without plans makes its key at home.
- */
+/** The order a create makes a key's places in: the webhook's own first, then by id. The first holds the key the portal is answered. */
+export const placeOrder =
+  (home: Place) =>
+  (a: PlaceId, b: PlaceId): number => {
+    const own = placeId(home);
+    return a === own ? -1 : b === own ? 1 : a.localeCompare(b);
+  };
+
+/** The places a grant's plans are in, in the order a create makes them. A grant without plans makes its key at home. */
 export const placesOfPlans = (usagePlanIds: readonly string[], home: Place): PlaceId[] => {
   const places = new Set(usagePlanIds.map((id) => placeId(planPlace(id, home).place)));
-  const own = placeId(home);
-  if (places.size === 0) return [own];
-  return [...places].sort((a, b) => (a === own ? -1 : b === own ? 1 : a.localeCompare(b)));
+  return places.size === 0 ? [placeId(home)] : [...places].sort(placeOrder(home));
 };
