@@ -10,3 +10,11 @@ export const awsError = (name: string, httpStatusCode = 400) =>
 
 /** DynamoDB refusing a conditional write, as the SDK raises it. */
 export const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+/** The control plane's answer once a Region holds its 10,000 API keys (as API Gateway refuses its resource quotas). */
+export const regionFull = {
+  kind: 'error',
+  status: 429,
+  errorType: 'LimitExceededException',
+  message: 'Maximum number of API Keys for this account has been reached.',
+} as const;

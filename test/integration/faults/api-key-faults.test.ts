@@ -2,7 +2,7 @@ import { APIGatewayClient, CreateApiKeyCommand } from '@aws-sdk/client-api-gatew
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
 import { resourceName } from '#provisioning/provisioner';
-import { awsError } from '../../helpers/aws-errors.ts';
+import { awsError, regionFull } from '../../helpers/aws-errors.ts';
 import { leaseRunsOut } from '../../helpers/lease.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
 import { loseNextAnswer } from '../../helpers/lost-answers.ts';
@@ -86,13 +86,7 @@ describe('faults during createCredentials', () => {
 
   it('CreateApiKey refused because the Region holds its 10,000 keys: 503 QUOTA_EXCEEDED at once, not retried as throttling, nothing left', async () => {
     // Prepare
-    const full = {
-      kind: 'error',
-      status: 429,
-      errorType: 'LimitExceededException',
-      message: 'Maximum number of API Keys for this account has been reached.',
-    } as const;
-    controlPlane.injectFault('CreateApiKey', full, persistent);
+    controlPlane.injectFault('CreateApiKey', regionFull, persistent);
 
     // Act
     const { result: refused, calls } = await callsDuring('CreateApiKey', () => create('fault-region-full'));

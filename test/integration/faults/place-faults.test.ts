@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
-import { awsError } from '../../helpers/aws-errors.ts';
+import { awsError, regionFull } from '../../helpers/aws-errors.ts';
 import { localPlaces } from '../../../local/local-webhook.ts';
 import { leaseRunsOut } from '../../helpers/lease.ts';
 import { startWebhookForTests } from '../../helpers/local-webhook.ts';
@@ -38,13 +38,7 @@ const expectOneKeyPerPlace = async (appSlug: string, answer: { apiKeyId: string;
 describe('faults in one place of a create that spans three', () => {
   it('AWS refusing a key in the partner account because its Region is full: 503 QUOTA_EXCEEDED naming it, not retried, nothing left anywhere', async () => {
     // Prepare
-    const full = {
-      kind: 'error',
-      status: 429,
-      errorType: 'LimitExceededException',
-      message: 'Maximum number of API Keys for this account has been reached.',
-    } as const;
-    controlPlane.injectFault('CreateApiKey', full, persistent, { place: partner });
+    controlPlane.injectFault('CreateApiKey', regionFull, persistent, { place: partner });
     const before = controlPlane.calls(partner).CreateApiKey ?? 0;
 
     // Act
